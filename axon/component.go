@@ -1,0 +1,507 @@
+package axon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// Component is anything built on a Core: a *Core itself, or any type
+// that embeds a *Core. Chassis such as Pipeline take Components, so a
+// user's own types can be wired like the built-in ones.
+//
+// The interface is sealed: the only way to implement it is to embed (or
+// be) a *Core.
+type Component interface {
+	// Name returns the component's name, unique per process.
+	Name() string
+	core() *Core
+}
+
+// CoreOf returns the Core of a component (nil for nil).
+func CoreOf(c Component) *Core {
+	if c == nil {
+		return nil
+	}
+	return c.core()
+}
+
+// Body is a component's main function, run in its own goroutine (the
+// Go form of Kamaelia's generator main). It returns when the component
+// has finished: nil for a normal end, an error otherwise. ctx is done
+// when the component is stopped; pass it to Send and Wait.
+type Body func(ctx context.Context, c *Core) error
+
+// Step is the body of a reactive component (see NewReactive). It is
+// called once when the component starts and again whenever something
+// new arrives in one of its inboxes, a child ends, or Wake is called. It
+// should take everything it can from its inboxes and return: nil to wait
+// for more, ErrStop to finish normally, or another error to fail.
+//
+// When ctx is done (the component was stopped), the step is called one
+// last time so it can release what it holds, and the component ends
+// whatever it returns.
+type Step func(ctx context.Context, c *Core) error
+
+type kind uint8
+
+const (
+	kindBody kind = iota
+	kindReactive
+)
+
+// Life-cycle states of a Core.
+const (
+	stateNew      int32 = iota // constructed, not activated
+	stateActive                // body or step running or waiting
+	stateFinished              // body ended; children or helpers may still run
+	stateDone                  // everything ended; Done is closed
+)
+
+var lastID atomic.Uint64
+
+// Core is the machinery of one component: its named inboxes and
+// outboxes, the links it made, its children, and its life cycle. Build
+// one with New or NewReactive, and embed it in your own type to make
+// that type a Component.
+//
+// All methods are safe for concurrent use. Recv, Next, Drain and Wait
+// are meant to be called by the component itself (its body, step or
+// helpers): messages one caller takes are not seen by another.
+type Core struct {
+	id       uint64
+	name     string
+	kind     kind
+	body     Body
+	inboxes  []*box
+	outboxes []*box
+	ins      map[string]*Inbox
+	outs     map[string]*Outbox
+
+	mu        sync.Mutex // guards the fields below it
+	registry  *Registry
+	parent    *Core
+	children  []Component
+	links     []*Linkage // the postoffice: links this component made
+	ctx       context.Context
+	cancel    context.CancelCauseFunc
+	auxCancel context.CancelFunc
+	auxCtx    *runCtx
+	err       error
+
+	state     atomic.Int32
+	live      atomic.Int32 // body + helper goroutines + children not yet done
+	done      chan struct{}
+	blockedOn atomic.Pointer[box]
+
+	// arrivals numbers messages as they arrive, for Next. Senders write
+	// it, so it sits on a cache line of its own, away from the fields
+	// the receiving goroutine writes.
+	_        [64]byte
+	arrivals atomic.Uint64
+	_        [56]byte
+
+	// wake-up machinery
+	wakeCh     chan struct{} // Body components: one token
+	sleeping   atomic.Bool   // Body component parked in Wait
+	woken      atomic.Bool   // Wake or a child end not yet seen by Wait
+	run        atomic.Int32  // Reactive: runBit (the run token) | pendBit
+	rctx       *runCtx       // context handed to the body or step
+	fr         frame         // this component's inline frame
+	stopAfter  func() bool
+	onDelivery func() // Handle sinks: called after each delivery
+}
+
+// Option configures a component built by New or NewReactive.
+type Option func(*Core)
+
+// WithInboxes replaces the default inboxes ("inbox", "control") with
+// the given ones.
+func WithInboxes(specs ...BoxSpec) Option {
+	return func(c *Core) { c.inboxes = nil; c.addBoxes(specs, true) }
+}
+
+// WithOutboxes replaces the default outboxes ("outbox", "signal") with
+// the given ones.
+func WithOutboxes(specs ...BoxSpec) Option {
+	return func(c *Core) { c.outboxes = nil; c.addBoxes(specs, false) }
+}
+
+// AddInbox adds one inbox to those declared so far.
+func AddInbox(spec BoxSpec) Option { return func(c *Core) { c.addBoxes([]BoxSpec{spec}, true) } }
+
+// AddOutbox adds one outbox to those declared so far.
+func AddOutbox(spec BoxSpec) Option { return func(c *Core) { c.addBoxes([]BoxSpec{spec}, false) } }
+
+// WithRegistry makes the component (and children that do not name their
+// own) use r for services and introspection instead of the registry
+// inherited from its parent, its activation context, or DefaultRegistry.
+func WithRegistry(r *Registry) Option { return func(c *Core) { c.registry = r } }
+
+func (c *Core) addBoxes(specs []BoxSpec, in bool) {
+	for _, s := range specs {
+		b := newBox(c, s, in)
+		if in {
+			c.inboxes = replaceBox(c.inboxes, b)
+		} else {
+			c.outboxes = replaceBox(c.outboxes, b)
+		}
+	}
+}
+
+func replaceBox(list []*box, b *box) []*box {
+	for i, old := range list {
+		if old.name == b.name {
+			list[i] = b
+			return list
+		}
+	}
+	return append(list, b)
+}
+
+// New returns a component whose body runs in its own goroutine once it
+// is activated. name is a label for logs and introspection; a unique
+// number is appended. Without options it has the inboxes "inbox" and
+// "control" and the outboxes "outbox" and "signal".
+func New(name string, body Body, opts ...Option) *Core {
+	c := newCore(name, kindBody, opts)
+	c.body = body
+	c.wakeCh = make(chan struct{}, 1)
+	return c
+}
+
+// NewReactive returns a component with no goroutine of its own: its
+// step runs whenever there is something to do, in the goroutine that
+// delivered the message when the component is idle (or in a fresh one
+// when the chain of such deliveries is already deep). An idle reactive
+// component costs only its memory, which is what lets a server hold many
+// idle connections cheaply.
+//
+// Its step must not block for long: while it runs it holds up the
+// sender that triggered it. Waiting in Send for room downstream is fine
+// (that is how back-pressure travels upstream); blocking I/O belongs in
+// a goroutine started with Go, or in a component made with New.
+func NewReactive(name string, step Step, opts ...Option) *Core {
+	c := newCore(name, kindReactive, opts)
+	c.body = Body(step)
+	return c
+}
+
+func newCore(name string, k kind, opts []Option) *Core {
+	c := &Core{id: lastID.Add(1), kind: k, done: make(chan struct{})}
+	c.live.Store(1) // the body, until it ends
+	c.name = fmt.Sprintf("%s#%d", name, c.id)
+	c.addBoxes(defaultInboxes, true)
+	c.addBoxes(defaultOutboxes, false)
+	for _, o := range opts {
+		o(c)
+	}
+	c.fr.core = c
+	return c
+}
+
+func (c *Core) core() *Core { return c }
+
+// Name returns the component's name: the label given to New plus "#"
+// and a process-unique number.
+func (c *Core) Name() string { return c.name }
+
+// ID returns the component's process-unique number.
+func (c *Core) ID() uint64 { return c.id }
+
+func (c *Core) String() string { return c.name }
+
+func (c *Core) inbox(name string) *box {
+	for _, b := range c.inboxes {
+		if b.name == name {
+			return b
+		}
+	}
+	return nil
+}
+
+func (c *Core) outbox(name string) *box {
+	for _, b := range c.outboxes {
+		if b.name == name {
+			return b
+		}
+	}
+	return nil
+}
+
+// Inbox returns a handle on the named inbox, or nil if there is none.
+func (c *Core) Inbox(name string) *Inbox {
+	if b := c.inbox(name); b != nil {
+		return &Inbox{b}
+	}
+	return nil
+}
+
+// Outbox returns a handle on the named outbox, or nil if there is none.
+func (c *Core) Outbox(name string) *Outbox {
+	if b := c.outbox(name); b != nil {
+		return &Outbox{b}
+	}
+	return nil
+}
+
+// InboxNames returns the names of the component's inboxes, in the order
+// they were declared.
+func (c *Core) InboxNames() []string { return boxNames(c.inboxes) }
+
+// OutboxNames returns the names of the component's outboxes.
+func (c *Core) OutboxNames() []string { return boxNames(c.outboxes) }
+
+func boxNames(list []*box) []string {
+	names := make([]string, len(list))
+	for i, b := range list {
+		names[i] = b.name
+	}
+	return names
+}
+
+// Send delivers msg out of the named outbox; see Outbox.Send. It returns
+// an error matching ErrNoBox if there is no such outbox.
+func (c *Core) Send(ctx context.Context, outbox string, msg any) error {
+	b := c.outbox(outbox)
+	if b == nil {
+		return &BoxError{Component: c.name, Box: outbox, Err: ErrNoBox}
+	}
+	return b.deliver(ctx, msg, true)
+}
+
+// TrySend is Send without waiting; see Outbox.TrySend.
+func (c *Core) TrySend(outbox string, msg any) error {
+	b := c.outbox(outbox)
+	if b == nil {
+		return &BoxError{Component: c.name, Box: outbox, Err: ErrNoBox}
+	}
+	return b.deliver(context.Background(), msg, false)
+}
+
+// Recv removes and returns the oldest message in the named inbox. It
+// returns false if the box is empty or does not exist.
+func (c *Core) Recv(inbox string) (any, bool) {
+	b := c.inbox(inbox)
+	if b == nil {
+		return nil, false
+	}
+	return b.q.pop()
+}
+
+// DataReady returns how many messages wait in the named inbox (0 if it
+// does not exist). Like Kamaelia's dataReady it counts the box's own
+// storage: an inbox passthrough-linked to a child holds nothing.
+func (c *Core) DataReady(inbox string) int {
+	b := c.inbox(inbox)
+	if b == nil {
+		return 0
+	}
+	return b.q.len()
+}
+
+// AnyReady reports whether any inbox holds a message.
+func (c *Core) AnyReady() bool {
+	for _, b := range c.inboxes {
+		if b.q.ready.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// Drain returns an iterator that takes messages from the named inbox
+// until it is empty:
+//
+//	for msg := range c.Drain("inbox") { ... }
+func (c *Core) Drain(inbox string) func(yield func(any) bool) {
+	b := c.inbox(inbox)
+	return func(yield func(any) bool) {
+		if b == nil {
+			return
+		}
+		var batch [16]slot
+		for b.q.ready.Load() {
+			k := b.q.popBatch(batch[:])
+			if k == 0 {
+				return
+			}
+			for i := 0; i < k; i++ {
+				m := batch[i].msg
+				batch[i] = slot{}
+				if !yield(m) {
+					// Put back what was taken but not consumed, in order.
+					b.q.unpop(batch[i+1 : k])
+					return
+				}
+			}
+		}
+	}
+}
+
+// Next removes and returns the message that arrived first among all the
+// component's inboxes, with the name of its box. Messages are numbered
+// as they arrive, so Next sees them in the order they were delivered
+// even across boxes: data sent to "inbox" before a producerFinished sent
+// to "control" comes out of Next first.
+func (c *Core) Next() (inbox string, msg any, ok bool) {
+	var best *box
+	var bestSeq uint64
+	for _, b := range c.inboxes {
+		if !b.q.ready.Load() {
+			continue
+		}
+		if seq, ok := b.q.peekSeq(); ok && (best == nil || seq < bestSeq) {
+			best, bestSeq = b, seq
+		}
+	}
+	if best == nil {
+		return "", nil, false
+	}
+	m, ok := best.q.pop()
+	return best.name, m, ok
+}
+
+// Wake makes a waiting component look again: Wait returns, or a
+// reactive component's step is called. It is Kamaelia's unpause.
+func (c *Core) Wake() {
+	c.woken.Store(true)
+	c.notify(nil, false)
+}
+
+// Wait blocks until any inbox holds a message, a child has ended, Wake
+// was called, or ctx is done (then it returns ctx's error). It is the Go
+// form of Kamaelia's pause-and-yield, for Body components.
+func (c *Core) Wait(ctx context.Context) error {
+	if c.kind != kindBody {
+		return errors.New("axon: Wait called on a reactive component")
+	}
+	for {
+		if (c.woken.Load() && c.woken.Swap(false)) || c.AnyReady() {
+			return nil
+		}
+		c.sleeping.Store(true)
+		if c.woken.Load() || c.AnyReady() {
+			if !c.sleeping.CompareAndSwap(true, false) {
+				<-c.wakeCh // a notifier already claimed the wake-up
+			}
+			continue
+		}
+		select {
+		case <-c.wakeCh:
+		case <-ctx.Done():
+			if !c.sleeping.CompareAndSwap(true, false) {
+				<-c.wakeCh
+			}
+			return ctx.Err()
+		}
+	}
+}
+
+// notify tells the owner that something arrived. For a Body component
+// that is a wake-up; for a reactive one it runs the step, inline in the
+// caller's goroutine when it may (block is false for senders that must
+// not be held up).
+func (c *Core) notify(fr *frame, block bool) {
+	if h := c.onDelivery; h != nil {
+		h()
+		return
+	}
+	if c.kind == kindBody {
+		if c.sleeping.Load() && c.sleeping.CompareAndSwap(true, false) {
+			c.wakeCh <- struct{}{}
+		}
+		return
+	}
+	if c.state.Load() != stateActive {
+		c.run.Or(pendBit)
+		return
+	}
+	if !c.claim() {
+		return
+	}
+	depth := 1
+	if fr != nil {
+		depth = fr.depth + 1
+	}
+	if !block || depth > maxInlineDepth {
+		go c.runSteps(nil)
+		return
+	}
+	c.runSteps(fr)
+}
+
+// Bits of Core.run, the run token of a reactive component. Whoever
+// holds runBit runs the step; pendBit says something arrived that the
+// running step may not have seen, so the runner must look again.
+const (
+	runBit  = 1
+	pendBit = 2
+)
+
+// claim records that there is work and reports whether the caller took
+// the run token (and so must run the steps).
+func (c *Core) claim() bool {
+	for {
+		old := c.run.Load()
+		if old&runBit != 0 {
+			if old&pendBit != 0 || c.run.CompareAndSwap(old, old|pendBit) {
+				return false
+			}
+			continue
+		}
+		if c.run.CompareAndSwap(old, runBit) {
+			return true
+		}
+	}
+}
+
+// maxInlineDepth bounds how many reactive steps may run nested inside
+// one another in a single goroutine before the next one is handed to a
+// fresh goroutine.
+const maxInlineDepth = 16
+
+// frame records, for one goroutine, which components are suspended
+// beneath the current sender. It lets Send tell a wait that could end
+// from one that never could (the consumer is below us on our own stack).
+type frame struct {
+	core   *Core
+	parent *frame
+	depth  int
+}
+
+// holds reports whether c is the sender or suspended beneath it.
+func (f *frame) holds(c *Core) bool {
+	for ; f != nil; f = f.parent {
+		if f.core == c {
+			return true
+		}
+	}
+	return false
+}
+
+type frameKey struct{}
+
+// runCtx is the context a body, step or helper goroutine receives. It
+// carries the goroutine's frame so Send knows who is sending.
+type runCtx struct {
+	context.Context
+	fr *frame
+}
+
+func (r *runCtx) Value(key any) any {
+	if key == (frameKey{}) {
+		return r.fr
+	}
+	return r.Context.Value(key)
+}
+
+func frameOf(ctx context.Context) *frame {
+	if r, ok := ctx.(*runCtx); ok {
+		return r.fr
+	}
+	f, _ := ctx.Value(frameKey{}).(*frame)
+	return f
+}

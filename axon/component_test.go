@@ -1,0 +1,234 @@
+package axon_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"testing/synctest"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+func TestDefaultAndDeclaredBoxes(t *testing.T) {
+	tests := []struct {
+		name     string
+		opts     []axon.Option
+		inboxes  []string
+		outboxes []string
+	}{
+		{"defaults", nil, []string{"inbox", "control"}, []string{"outbox", "signal"}},
+		{"replaced", []axon.Option{
+			axon.WithInboxes(axon.Box("control", "stop"), axon.Box("newconnection", "accepts")),
+			axon.WithOutboxes(axon.Box("protocolHandlerSignal", "new CSAs")),
+		}, []string{"control", "newconnection"}, []string{"protocolHandlerSignal"}},
+		{"added", []axon.Option{axon.AddInbox(axon.Box("makessl", "go TLS")), axon.AddOutbox(axon.Box("sslready", "TLS up"))},
+			[]string{"inbox", "control", "makessl"}, []string{"outbox", "signal", "sslready"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := axon.New("x", nil, tt.opts...)
+			if got := c.InboxNames(); !slices.Equal(got, tt.inboxes) {
+				t.Errorf("inboxes = %v, want %v", got, tt.inboxes)
+			}
+			if got := c.OutboxNames(); !slices.Equal(got, tt.outboxes) {
+				t.Errorf("outboxes = %v, want %v", got, tt.outboxes)
+			}
+		})
+	}
+}
+
+func TestBoxDescriptionsShowInIntrospection(t *testing.T) {
+	c := axon.New("x", nil, axon.AddInbox(axon.Box("makessl", "switch the connection to TLS")))
+	info := c.Info()
+	var doc string
+	for _, b := range info.Inboxes {
+		if b.Name == "makessl" {
+			doc = b.Doc
+		}
+	}
+	if doc != "switch the connection to TLS" {
+		t.Errorf("makessl doc = %q", doc)
+	}
+}
+
+func TestRunReturnsBodyError(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name string
+		body axon.Body
+		want error
+	}{
+		{"nil", func(context.Context, *axon.Core) error { return nil }, nil},
+		{"error", func(context.Context, *axon.Core) error { return boom }, boom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := axon.New("x", tt.body).Run(testCtx(t))
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Fatalf("Run = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestActivateRunsInBackground(t *testing.T) {
+	ctx := testCtx(t)
+	release := make(chan struct{})
+	started := make(chan struct{})
+	c := axon.New("bg", func(ctx context.Context, c *axon.Core) error {
+		close(started)
+		<-release
+		return nil
+	})
+	if err := c.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-started // Activate returned while the body is still running
+	select {
+	case <-c.Done():
+		t.Fatal("done before the body returned")
+	default:
+	}
+	close(release)
+	waitDone(t, ctx, c)
+	if err := c.Activate(ctx); !errors.Is(err, axon.ErrActivated) {
+		t.Fatalf("second Activate = %v, want ErrActivated", err)
+	}
+}
+
+func TestStopCancelsBody(t *testing.T) {
+	ctx := testCtx(t)
+	c := axon.New("stoppable", func(ctx context.Context, c *axon.Core) error {
+		return c.Wait(ctx)
+	})
+	if err := c.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Stop()
+	waitDone(t, ctx, c)
+	if !errors.Is(c.Err(), context.Canceled) {
+		t.Fatalf("Err = %v, want context.Canceled", c.Err())
+	}
+}
+
+func TestChildrenStartWithParentAndWakeIt(t *testing.T) {
+	ctx := testCtx(t)
+	childRan := make(chan struct{})
+	child := axon.New("child", func(ctx context.Context, c *axon.Core) error {
+		close(childRan)
+		return nil
+	})
+	woke := make(chan struct{})
+	parent := axon.New("parent", func(ctx context.Context, c *axon.Core) error {
+		for len(c.Children()) > 0 {
+			if err := c.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		close(woke)
+		return nil
+	})
+	if err := parent.AddChildren(child); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-childRan:
+		t.Fatal("child ran before its parent was activated")
+	default:
+	}
+	if err := parent.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-childRan
+	<-woke
+}
+
+func TestParentDoneWaitsForChildren(t *testing.T) {
+	synctest.Test(t, testParentDoneWaitsForChildren)
+}
+
+func testParentDoneWaitsForChildren(t *testing.T) {
+	ctx := testCtx(t)
+	release := make(chan struct{})
+	child := axon.New("child", func(ctx context.Context, c *axon.Core) error {
+		<-release
+		return nil
+	})
+	parent := axon.New("parent", func(ctx context.Context, c *axon.Core) error { return nil })
+	if err := parent.AddChildren(child); err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Wait()
+	if !parent.Finished() {
+		t.Fatal("parent body never finished")
+	}
+	select {
+	case <-parent.Done():
+		t.Fatal("parent done while its child runs")
+	default:
+	}
+	close(release)
+	waitDone(t, ctx, parent)
+}
+
+func TestFinalMessagesSentBeforeLinksRemoved(t *testing.T) {
+	ctx := testCtx(t)
+	sink := newCollector(4)
+	var producer *axon.Core
+	producer = axon.New("producer", func(ctx context.Context, c *axon.Core) error {
+		if _, err := c.Link(axon.Out(c, "outbox"), axon.In(sink, "inbox")); err != nil {
+			return err
+		}
+		return c.Send(ctx, "outbox", "last words")
+	})
+	if err := sink.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := producer.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := recvN(t, ctx, sink.got, 1)[0]; got != "last words" {
+		t.Fatalf("got %v", got)
+	}
+	if l := producer.Links(); len(l) != 0 {
+		t.Fatalf("links after end: %v", l)
+	}
+	if producer.Outbox("outbox").Linked() {
+		t.Fatal("producer's outbox still linked after it ended")
+	}
+	sink.Stop()
+	waitDone(t, ctx, sink)
+}
+
+func TestGoHelperKeepsComponentAlive(t *testing.T) {
+	synctest.Test(t, testGoHelperKeepsComponentAlive)
+}
+
+func testGoHelperKeepsComponentAlive(t *testing.T) {
+	ctx := testCtx(t)
+	release := make(chan struct{})
+	c := axon.NewReactive("withhelper", func(ctx context.Context, c *axon.Core) error {
+		if err := c.Go(func(ctx context.Context) { <-release }); err != nil {
+			return err
+		}
+		return axon.ErrStop
+	})
+	if err := c.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Wait()
+	if !c.Finished() {
+		t.Fatal("step did not finish")
+	}
+	select {
+	case <-c.Done():
+		t.Fatal("done while a helper runs")
+	default:
+	}
+	close(release)
+	waitDone(t, ctx, c)
+}

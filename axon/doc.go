@@ -1,0 +1,102 @@
+// Package axon is the component model of kamaelia-go: Kamaelia's Axon
+// rebuilt on goroutines.
+//
+// # Components and boxes
+//
+// A component is a small, independent piece of a system that talks to
+// the rest only through named boxes: inboxes it reads and outboxes it
+// writes. By default every component has the inboxes "inbox" (data) and
+// "control" (requests to stop) and the outboxes "outbox" (data) and
+// "signal" (its own stop notices); it may declare others, each with a
+// one-line description that introspection shows. A component does not
+// know who is linked to its boxes, so it can be tested alone and rewired
+// freely.
+//
+// In Go a component is a value that embeds a *Core (or is one). New
+// builds a Core whose Body runs in its own goroutine, the Go form of
+// Kamaelia's generator main: it loops on Wait, takes messages with Recv,
+// Next or Drain, and sends with Send. NewReactive builds a Core with no
+// goroutine of its own: its Step runs whenever a message arrives, in the
+// goroutine that delivered it when the component is idle. An idle
+// reactive component costs only its memory, which is what lets a server
+// hold many idle connections cheaply; a component that blocks belongs
+// in New (or in a helper goroutine started with Go).
+//
+// Activate starts a component in the background and Run starts it and
+// waits for it. A component may add children: they start with it, each
+// child's end wakes it, and it is not Done until they are. When a body
+// ends, its last messages are delivered while its links still exist; then
+// the links it made are removed and its inboxes closed.
+//
+// # Links and delivery
+//
+// Link joins a source box to a destination box. There are Kamaelia's
+// three kinds: outbox to inbox (Normal), a parent's inbox to a child's
+// inbox (Inward, "passthrough 1") and a child's outbox to its parent's
+// outbox (Outward, "passthrough 2"). Chains are resolved when links
+// change, so a Send goes straight into the final inbox of the chain, in
+// the sender's goroutine, however many passthrough hops the chain has.
+// When a passthrough link is made, messages already queued in the source
+// inbox move to the new destination in order: data sent to a component
+// before its internal wiring exists is not lost. Many sources may feed
+// one box (fan-in); one box feeding two is an error at link time, as is a
+// box name that does not exist. A link belongs to the component that made
+// it; the package-level Link makes links that belong to nobody.
+//
+// # Bounded boxes and back-pressure
+//
+// Every inbox has a Limit (DefaultInboxLimit unless declared, or set by
+// the link that feeds it with Width). Send to a full inbox waits for
+// room or for the sender's context to end; TrySend returns an error
+// matching ErrBoxFull instead. A slow consumer therefore slows its
+// producers, all the way back to a socket, instead of letting queues
+// grow. A message sent to an outbox that leads nowhere is dropped and
+// counted, as in Kamaelia.
+//
+// One wait can never end: when a reactive step runs inline beneath the
+// very component whose inbox it fills. Send detects that case and lets
+// the message in past the limit (counted as overflow) rather than
+// deadlock. Other cycles are as with channels: components in a loop that
+// each send more than they take can fill every box in the loop and wait
+// on each other for ever. Give such a loop an Unbounded box, or use
+// TrySend where a message may be shed.
+//
+// # Messages
+//
+// Messages are plain Go values. Kamaelia's shutdown vocabulary is typed,
+// and families matter: SocketShutdown is a ProducerFinished, and
+// ServerShutdown a ShutdownMicroprocess; test them with
+// IsProducerFinished and IsShutdownMicroprocess, and read their cause
+// with Cause. Messages carry errors that wrap their cause, so errors.Is
+// works on what a component reports.
+//
+// Each message is numbered as it arrives, so Next returns messages in
+// arrival order across boxes: a component that reads with Next sees the
+// data sent before a producerFinished before the producerFinished.
+//
+// # Failures, services, handles, introspection
+//
+// A panic in a body or step is recovered: the component ends with a
+// *PanicError (with the stack), which Run returns and its parent can read
+// with Err; a ProducerFinished carrying it goes out of the component's
+// "signal"; siblings keep running.
+//
+// A Registry is Kamaelia's Coordinating Assistant Tracker: it maps
+// service names to inboxes, and it tracks the live components so that
+// Snapshot can list them with their boxes, queue depths, counters, drops
+// and links, and who is blocked on what. DefaultRegistry serves the
+// process; NewContext and WithRegistry give a part of a program (or a
+// test) its own.
+//
+// A Handle lets plain Go code drive a component: Put into its inboxes,
+// Get from its outboxes, Wait for it to end.
+//
+// # How this differs from Kamaelia
+//
+// Components run in parallel on goroutines instead of one cooperative
+// scheduler; a full box makes Send wait instead of raising noSpaceInBox;
+// inboxes are bounded by default; Recv on a passthrough inbox never
+// steals the child's messages; a panic ends one component, not the
+// process; and a message delivered to a component that has ended is
+// dropped and counted instead of lost in a dead queue.
+package axon

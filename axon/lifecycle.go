@@ -1,0 +1,351 @@
+package axon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+)
+
+// Activate starts the component in the background: its body in a new
+// goroutine, or its first step, and every child added so far. ctx bounds
+// the component's life: when ctx is done the component is stopped. It
+// returns an error matching ErrActivated if the component was activated
+// before.
+func (c *Core) Activate(ctx context.Context) error {
+	return c.activate(ctx, nil)
+}
+
+// Run activates the component and waits until it and all its children
+// have ended. It returns the component's error (see Err).
+func (c *Core) Run(ctx context.Context) error {
+	if err := c.Activate(ctx); err != nil {
+		return err
+	}
+	<-c.done
+	return c.Err()
+}
+
+// Run activates c and waits for it to end; see Core.Run.
+func Run(ctx context.Context, c Component) error { return c.core().Run(ctx) }
+
+// Done returns a channel that is closed when the component's body (or
+// step) has ended, every helper started with Go has returned, and every
+// child has ended.
+func (c *Core) Done() <-chan struct{} { return c.done }
+
+// Finished reports whether the component's body or step has ended (its
+// children may still be running).
+func (c *Core) Finished() bool { return c.state.Load() >= stateFinished }
+
+// Err returns why the component ended: nil for a normal end, the error
+// its body or step returned, or a *PanicError. It is nil while the
+// component is running.
+func (c *Core) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Stop asks the component to end by cancelling its context (and so its
+// children's). A Body sees ctx done; a reactive component's step is
+// called one last time. Stop does not wait; use Done for that. It has no
+// effect before Activate or after the component has ended.
+func (c *Core) Stop() {
+	c.mu.Lock()
+	cancel := c.cancel
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel(nil)
+	}
+}
+
+func (c *Core) activate(ctx context.Context, parent *Core) error {
+	c.mu.Lock()
+	if c.state.Load() != stateNew || c.ctx != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("%s: %w", c.name, ErrActivated)
+	}
+	if c.registry == nil && parent == nil {
+		c.registry = RegistryFrom(ctx)
+	}
+	c.ctx, c.cancel = context.WithCancelCause(ctx)
+	c.rctx = &runCtx{Context: c.ctx, fr: &c.fr}
+	children := append([]Component(nil), c.children...)
+	c.mu.Unlock()
+	if parent != nil {
+		c.mu.Lock()
+		if c.registry == nil {
+			c.mu.Unlock()
+			r := parent.Registry()
+			c.mu.Lock()
+			c.registry = r
+		}
+		c.mu.Unlock()
+	}
+
+	c.registry.add(c)
+	c.state.Store(stateActive)
+	for _, ch := range children {
+		if cc := ch.core(); cc.state.Load() == stateNew {
+			_ = cc.activate(c.ctx, c)
+		}
+	}
+	if c.kind == kindBody {
+		go func() { c.finish(c.call()) }()
+		return nil
+	}
+	c.stopAfter = context.AfterFunc(c.ctx, func() {
+		if c.claim() {
+			c.runSteps(nil)
+		}
+	})
+	if c.claim() {
+		go c.runSteps(nil)
+	}
+	return nil
+}
+
+// call runs the body (or one step) and turns a panic into a PanicError.
+func (c *Core) call() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Component: c.name, Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return c.body(c.rctx, c)
+}
+
+// runSteps runs a reactive component's step while there is work, holding
+// the run token (runBit) that the caller acquired. parent is the frame
+// of the goroutine's sender, nil for a fresh goroutine.
+func (c *Core) runSteps(parent *frame) {
+	for {
+		c.fr.parent = parent
+		if parent != nil {
+			c.fr.depth = parent.depth + 1
+		} else {
+			c.fr.depth = 1
+		}
+		stopping := c.ctx.Err() != nil
+		err := c.call()
+		c.fr.parent = nil
+		if stopping || err != nil {
+			c.finish(err) // keeps the run token: no step runs again
+			return
+		}
+		if c.run.CompareAndSwap(runBit, 0) {
+			return // nothing arrived meanwhile: the token is released
+		}
+		c.run.Store(runBit) // keep the token, clear pending, look again
+	}
+}
+
+// finish does what follows the end of a body or step: the error is
+// recorded, a panic is reported on "signal", the links the component
+// made are removed and its inboxes closed, and its helpers told to stop.
+func (c *Core) finish(err error) {
+	if errors.Is(err, ErrStop) {
+		err = nil
+	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		if b := c.outbox("signal"); b != nil {
+			_ = b.deliver(context.Background(), ProducerFinished{Caller: c, Err: err}, false)
+		}
+	}
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	links := c.links
+	c.links = nil
+	auxCancel := c.auxCancel
+	c.state.Store(stateFinished)
+	c.mu.Unlock()
+
+	unlinkAll(links)
+	for _, b := range c.inboxes {
+		b.q.close()
+	}
+	if err != nil {
+		c.cancel(err)
+	}
+	if auxCancel != nil {
+		auxCancel()
+	}
+	if c.stopAfter != nil {
+		c.stopAfter()
+	}
+	c.release()
+}
+
+// release drops one reason to stay alive; the last one completes c.
+func (c *Core) release() {
+	if c.live.Add(-1) == 0 {
+		c.complete()
+	}
+}
+
+func (c *Core) complete() {
+	c.state.Store(stateDone)
+	c.cancel(nil)
+	c.registry.remove(c)
+	c.mu.Lock()
+	p := c.parent
+	c.parent = nil
+	c.mu.Unlock()
+	close(c.done)
+	if p != nil {
+		p.childDone(c)
+	}
+}
+
+func (c *Core) childDone(child *Core) {
+	c.mu.Lock()
+	for i, ch := range c.children {
+		if ch.core() == child {
+			c.children = append(c.children[:i:i], c.children[i+1:]...)
+			break
+		}
+	}
+	c.mu.Unlock()
+	c.woken.Store(true)
+	c.notify(nil, false)
+	c.release()
+}
+
+// Go runs fn in a new goroutine that belongs to the component: the
+// component is not Done until fn returns. ctx is cancelled when the
+// component's body or step ends or the component is stopped. A panic in
+// fn is recovered and fails the component. Go returns an error matching
+// ErrFinished if the component has not been activated or has ended.
+func (c *Core) Go(fn func(ctx context.Context)) error {
+	c.mu.Lock()
+	if c.ctx == nil || c.state.Load() >= stateFinished {
+		c.mu.Unlock()
+		return fmt.Errorf("%s: Go: %w", c.name, ErrFinished)
+	}
+	if c.auxCtx == nil {
+		ctx, cancel := context.WithCancel(c.ctx)
+		c.auxCtx, c.auxCancel = &runCtx{Context: ctx}, cancel
+	}
+	rc := c.auxCtx
+	c.live.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.release()
+		defer func() {
+			if r := recover(); r != nil {
+				c.fail(&PanicError{Component: c.name, Value: r, Stack: debug.Stack()})
+			}
+		}()
+		fn(rc)
+	}()
+	return nil
+}
+
+// fail records err as the component's error (if it has none) and stops it.
+func (c *Core) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	cancel := c.cancel
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel(err)
+	}
+}
+
+// AddChildren makes the given components children of c. Children start
+// when c starts (at once if c is already running), c is woken when a
+// child ends, and c is not Done until all its children are. A child
+// activated by someone else before being added keeps its own context.
+func (c *Core) AddChildren(children ...Component) error {
+	for _, ch := range children {
+		cc := ch.core()
+		if cc == c {
+			return fmt.Errorf("axon: %s cannot be its own child", c.name)
+		}
+		c.mu.Lock()
+		if c.state.Load() >= stateFinished {
+			c.mu.Unlock()
+			return fmt.Errorf("axon: add child %s to %s: %w", cc.name, c.name, ErrFinished)
+		}
+		cc.mu.Lock()
+		if cc.parent != nil || cc.state.Load() == stateDone {
+			cc.mu.Unlock()
+			c.mu.Unlock()
+			return fmt.Errorf("axon: %s already has a parent or has ended", cc.name)
+		}
+		cc.parent = c
+		cc.mu.Unlock()
+		c.children = append(c.children, ch)
+		c.live.Add(1)
+		ctx := c.ctx
+		c.mu.Unlock()
+		if ctx != nil && cc.state.Load() == stateNew {
+			if err := cc.activate(ctx, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// RemoveChild stops treating child as c's child: c no longer waits for
+// it, and every link c made to or from it is removed. The child itself
+// keeps running.
+func (c *Core) RemoveChild(child Component) {
+	cc := child.core()
+	cc.mu.Lock()
+	was := cc.parent == c
+	if was {
+		cc.parent = nil
+	}
+	cc.mu.Unlock()
+	c.UnlinkComponent(child)
+	if !was {
+		return
+	}
+	c.mu.Lock()
+	for i, ch := range c.children {
+		if ch.core() == cc {
+			c.children = append(c.children[:i:i], c.children[i+1:]...)
+			break
+		}
+	}
+	c.mu.Unlock()
+	c.release()
+}
+
+// Children returns the component's children that have not ended.
+func (c *Core) Children() []Component {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Component(nil), c.children...)
+}
+
+// Parent returns the component's parent, or nil.
+func (c *Core) Parent() *Core {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.parent
+}
+
+// Registry returns the registry the component uses for services and
+// introspection: the one given with WithRegistry, else its parent's,
+// else the one in its activation context, else DefaultRegistry.
+func (c *Core) Registry() *Registry {
+	c.mu.Lock()
+	r, p := c.registry, c.parent
+	c.mu.Unlock()
+	switch {
+	case r != nil:
+		return r
+	case p != nil:
+		return p.Registry()
+	}
+	return DefaultRegistry
+}

@@ -1,0 +1,300 @@
+package axon
+
+import (
+	"fmt"
+	"sync"
+)
+
+// linkMu serialises every change to the link graph. Links change when
+// components are wired (at start-up and per connection), never per
+// message: a send only reads its box's resolved target.
+var linkMu sync.Mutex
+
+// Passthrough is the kind of a linkage, named after Kamaelia's
+// passthrough argument.
+type Passthrough int
+
+const (
+	// Normal links an outbox to an inbox (passthrough=0).
+	Normal Passthrough = 0
+	// Inward links a parent's inbox to a child's inbox (passthrough=1).
+	Inward Passthrough = 1
+	// Outward links a child's outbox to a parent's outbox (passthrough=2).
+	Outward Passthrough = 2
+)
+
+func (p Passthrough) String() string {
+	switch p {
+	case Normal:
+		return "outbox→inbox"
+	case Inward:
+		return "inbox→inbox"
+	case Outward:
+		return "outbox→outbox"
+	}
+	return fmt.Sprintf("Passthrough(%d)", int(p))
+}
+
+// Linkage is one link from a source box to a destination box. It
+// belongs to the component that made it (or to nobody, for links made
+// with the package-level Link) and is removed when that component ends.
+type Linkage struct {
+	src, dst *box
+	owner    *Core
+	kind     Passthrough
+}
+
+// Source returns the source box of the link.
+func (l *Linkage) Source() BoxRef { return BoxRef{c: l.src.owner, name: l.src.name, in: l.src.in} }
+
+// Destination returns the destination box of the link.
+func (l *Linkage) Destination() BoxRef {
+	return BoxRef{c: l.dst.owner, name: l.dst.name, in: l.dst.in}
+}
+
+// Kind returns the passthrough kind of the link.
+func (l *Linkage) Kind() Passthrough { return l.kind }
+
+// Owner returns the component that made the link, or nil.
+func (l *Linkage) Owner() *Core { return l.owner }
+
+func (l *Linkage) String() string {
+	return l.src.label() + " → " + l.dst.label()
+}
+
+// LinkOption configures a link.
+type LinkOption func(*linkConfig)
+
+type linkConfig struct {
+	limit    Limit
+	setLimit bool
+}
+
+// Width sets the limit of the link's destination box, as Kamaelia's
+// pipewidth does. Only the limit of the final inbox of a chain counts.
+func Width(l Limit) LinkOption {
+	return func(c *linkConfig) { c.limit, c.setLimit = l, true }
+}
+
+// Link joins src to dst and records the link as c's: it is removed when
+// c ends, or by c.Unlink. The kind follows from the boxes: outbox to
+// inbox, inbox to inbox (a parent passing its inbox through to a child)
+// or outbox to outbox (a child's outbox surfacing as the parent's).
+//
+// A message sent into src (or anything linked into src) then goes
+// straight to the final inbox of the chain in one step. Messages already
+// queued in src (an inbox) move to that inbox, in order. Fan-in is
+// allowed; a src that is already linked gives an error matching
+// ErrAlreadyLinked, and a box that does not exist one matching ErrNoBox,
+// each naming the box.
+func (c *Core) Link(src, dst BoxRef, opts ...LinkOption) (*Linkage, error) {
+	return link(c, src, dst, opts)
+}
+
+// Link joins src to dst like Core.Link, but the link belongs to no
+// component: it stays until Unlink removes it. It is for wiring done by
+// plain Go code, such as tests and main.
+func Link(src, dst BoxRef, opts ...LinkOption) (*Linkage, error) {
+	return link(nil, src, dst, opts)
+}
+
+func link(owner *Core, src, dst BoxRef, opts []LinkOption) (*Linkage, error) {
+	var cfg linkConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := src.resolve()
+	if err != nil {
+		return nil, err
+	}
+	d, err := dst.resolve()
+	if err != nil {
+		return nil, err
+	}
+	var kind Passthrough
+	switch {
+	case !s.in && d.in:
+		kind = Normal
+	case s.in && d.in:
+		kind = Inward
+	case !s.in && !d.in:
+		kind = Outward
+	default:
+		return nil, fmt.Errorf("link %s → %s: %w: an inbox cannot feed an outbox", s.label(), d.label(), ErrBadLink)
+	}
+
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	if s.next != nil {
+		return nil, s.err(fmt.Errorf("%w (%s)", ErrAlreadyLinked, s.next.label()))
+	}
+	for b := d; b != nil; b = b.next {
+		if b == s {
+			return nil, fmt.Errorf("link %s → %s: %w: the chain would loop", s.label(), d.label(), ErrBadLink)
+		}
+	}
+	l := &Linkage{src: s, dst: d, owner: owner, kind: kind}
+	if owner != nil {
+		owner.mu.Lock()
+		if owner.state.Load() >= stateFinished {
+			owner.mu.Unlock()
+			return nil, fmt.Errorf("link %s → %s: owner %s: %w", s.label(), d.label(), owner.name, ErrFinished)
+		}
+		owner.links = append(owner.links, l)
+		owner.mu.Unlock()
+	}
+	if cfg.setLimit && d.in {
+		d.q.mu.Lock()
+		d.q.limit = cfg.limit.normalized()
+		d.q.mu.Unlock()
+	}
+	s.next, s.link = d, l
+	d.prev = append(d.prev, s)
+	final := d.target.Load()
+	retarget(s, final)
+	if s.in {
+		moveQueued(s.q, final)
+	}
+	return l, nil
+}
+
+// retarget points b, and every box that feeds b, at final.
+func retarget(b *box, final *queue) {
+	b.target.Store(final)
+	for _, p := range b.prev {
+		retarget(p, final)
+	}
+}
+
+// moveQueued marks src as forwarded and moves its messages into dst, in
+// order, past dst's limit if need be (they were already accepted once).
+// Senders racing with the move see forwarded and follow the new target.
+func moveQueued(src, dst *queue) {
+	src.mu.Lock()
+	src.forwarded = true
+	var moved bool
+	if dst != nil && dst != src {
+		dst.mu.Lock()
+		for src.n > 0 {
+			s := src.popLocked()
+			dst.appendLocked(s.msg, dst.box.owner.arrivals.Add(1), sizeOf(s.msg))
+			moved = true
+		}
+		dst.mu.Unlock()
+	}
+	// Senders waiting on src follow their messages into dst, in order.
+	for _, w := range src.waiters {
+		if dst == nil || dst == src {
+			src.dropped++
+			w.decide(waitDropped, nil)
+			continue
+		}
+		dst.mu.Lock()
+		dst.appendLocked(w.msg, dst.box.owner.arrivals.Add(1), w.sz)
+		dst.mu.Unlock()
+		w.decide(waitAccepted, dst)
+		moved = true
+	}
+	src.waiters = nil
+	src.mu.Unlock()
+	if moved {
+		dst.box.owner.notify(nil, false)
+	}
+}
+
+// Unlink removes a link that c made. It returns an error matching
+// ErrNotLinked if l is not one of c's links. Messages already delivered
+// stay where they are.
+func (c *Core) Unlink(l *Linkage) error {
+	c.mu.Lock()
+	found := false
+	for i, x := range c.links {
+		if x == l {
+			c.links = append(c.links[:i:i], c.links[i+1:]...)
+			found = true
+			break
+		}
+	}
+	c.mu.Unlock()
+	if !found {
+		return fmt.Errorf("unlink %s by %s: %w", l, c.name, ErrNotLinked)
+	}
+	unlinkAll([]*Linkage{l})
+	return nil
+}
+
+// Unlink removes a link made with the package-level Link.
+func Unlink(l *Linkage) error {
+	if l.owner != nil {
+		return l.owner.Unlink(l)
+	}
+	linkMu.Lock()
+	ok := l.src.link == l
+	linkMu.Unlock()
+	if !ok {
+		return fmt.Errorf("unlink %s: %w", l, ErrNotLinked)
+	}
+	unlinkAll([]*Linkage{l})
+	return nil
+}
+
+// UnlinkComponent removes every link c made that has other (one of its
+// boxes) at either end.
+func (c *Core) UnlinkComponent(other Component) {
+	oc := other.core()
+	c.mu.Lock()
+	var drop []*Linkage
+	keep := c.links[:0]
+	for _, l := range c.links {
+		if l.src.owner == oc || l.dst.owner == oc {
+			drop = append(drop, l)
+		} else {
+			keep = append(keep, l)
+		}
+	}
+	for i := len(keep); i < len(c.links); i++ {
+		c.links[i] = nil
+	}
+	c.links = keep
+	c.mu.Unlock()
+	unlinkAll(drop)
+}
+
+// Links returns the links c made that are still in place.
+func (c *Core) Links() []*Linkage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*Linkage(nil), c.links...)
+}
+
+func unlinkAll(links []*Linkage) {
+	if len(links) == 0 {
+		return
+	}
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	for _, l := range links {
+		s := l.src
+		if s.link != l {
+			continue
+		}
+		d := s.next
+		s.next, s.link = nil, nil
+		for i, p := range d.prev {
+			if p == s {
+				d.prev = append(d.prev[:i:i], d.prev[i+1:]...)
+				break
+			}
+		}
+		var own *queue
+		if s.in {
+			own = s.q
+		}
+		retarget(s, own)
+		if s.in {
+			s.q.mu.Lock()
+			s.q.forwarded = false
+			s.q.mu.Unlock()
+		}
+	}
+}

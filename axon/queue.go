@@ -1,0 +1,342 @@
+package axon
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// slot is one queued message with its arrival number (see Core.Next).
+type slot struct {
+	msg any
+	seq uint64
+}
+
+// queue is the storage of one inbox: a bounded FIFO ring that grows on
+// demand up to its limit, so an idle box costs almost nothing.
+//
+// All fields below mu are guarded by it. ready mirrors n > 0 and is
+// written only when the queue turns empty or non-empty, so AnyReady can
+// read it without the lock and the hot path stays free of atomics.
+type queue struct {
+	box   *box // the inbox this storage belongs to
+	ready atomic.Bool
+
+	mu        sync.Mutex
+	buf       []slot
+	head      int
+	n         int
+	bytes     int
+	limit     Limit
+	closed    bool      // owner ended: pushes are dropped
+	forwarded bool      // box is passthrough-linked: pushes follow box.target
+	waiters   []*waiter // senders waiting for room, oldest first
+	pushed    uint64    // messages ever accepted
+	popped    uint64    // messages ever taken
+	dropped   uint64    // messages discarded because the owner ended
+	overflow  uint64    // messages accepted past the limit to avoid a deadlock
+}
+
+// retainSlots is the ring capacity kept when a queue drains: a bounded
+// box at the default limit keeps its ring (so a busy box never
+// reallocates), while a ring that grew past it, in an unbounded or
+// generously limited box, is released so one burst does not hold memory.
+const retainSlots = 64
+
+// sizeOf is the byte weight of a message for byte limits and
+// introspection: the length of []byte and string payloads, else 0.
+func sizeOf(msg any) int {
+	switch m := msg.(type) {
+	case []byte:
+		return len(m)
+	case string:
+		return len(m)
+	}
+	return 0
+}
+
+// fullFor reports whether accepting msg (of size sz) would pass the limit.
+// mu must be held. An empty queue always accepts one message, however
+// large, so a single big message cannot wedge a box.
+func (q *queue) fullFor(sz int) bool {
+	n := q.n
+	if n == 0 {
+		return false
+	}
+	if m := q.limit.Messages; m > 0 && n >= m {
+		return true
+	}
+	if b := q.limit.Bytes; b > 0 && q.bytes+sz > b {
+		return true
+	}
+	return false
+}
+
+// appendLocked stores msg at the tail. mu must be held.
+func (q *queue) appendLocked(msg any, seq uint64, sz int) {
+	n := q.n
+	if n == len(q.buf) {
+		q.grow()
+	}
+	i := q.head + n
+	if i >= len(q.buf) {
+		i -= len(q.buf)
+	}
+	q.buf[i] = slot{msg: msg, seq: seq}
+	q.n = n + 1
+	if n == 0 {
+		q.ready.Store(true)
+	}
+	q.bytes += sz
+	q.pushed++
+}
+
+func (q *queue) grow() {
+	n := q.n
+	size := 2 * len(q.buf)
+	if size < 4 {
+		size = 4
+	}
+	nb := make([]slot, size)
+	for i := 0; i < n; i++ {
+		j := q.head + i
+		if j >= len(q.buf) {
+			j -= len(q.buf)
+		}
+		nb[i] = q.buf[j]
+	}
+	q.buf, q.head = nb, 0
+}
+
+// popLocked removes and returns the head. mu must be held and n > 0.
+func (q *queue) popLocked() slot {
+	s := q.buf[q.head]
+	q.buf[q.head] = slot{}
+	q.head++
+	if q.head == len(q.buf) {
+		q.head = 0
+	}
+	q.n--
+	q.bytes -= sizeOf(s.msg)
+	q.popped++
+	if q.n == 0 {
+		q.ready.Store(false)
+		q.head = 0
+		if len(q.buf) > retainSlots {
+			q.buf = nil
+		}
+	}
+	q.admit()
+	return s
+}
+
+// waiter is a sender parked on a full queue with its message. Whoever
+// frees room moves the message in and signals ready, so a woken sender
+// never has to compete for the lock again (the way channels hand off).
+type waiter struct {
+	msg   any
+	sz    int
+	ready chan struct{} // one token per decision
+	fate  int           // decided under the queue's lock
+	into  *queue        // the queue that took the message
+}
+
+const (
+	waitPending = iota
+	waitAccepted
+	waitDropped
+)
+
+// admit moves waiting senders' messages in while they fit, oldest
+// first. mu must be held.
+func (q *queue) admit() {
+	if len(q.waiters) == 0 {
+		return
+	}
+	for len(q.waiters) > 0 {
+		w := q.waiters[0]
+		if q.fullFor(w.sz) {
+			break
+		}
+		q.waiters[0] = nil
+		q.waiters = q.waiters[1:]
+		q.appendLocked(w.msg, q.box.owner.arrivals.Add(1), w.sz)
+		w.decide(waitAccepted, q)
+	}
+	if len(q.waiters) == 0 {
+		q.waiters = nil
+	}
+	if o := q.box.owner; o.kind == kindReactive {
+		o.run.Or(pendBit) // the running step must look again
+	}
+}
+
+func (w *waiter) decide(fate int, into *queue) {
+	w.msg, w.fate, w.into = nil, fate, into
+	w.ready <- struct{}{}
+}
+
+// peekSeq returns the arrival number of the head, or false if empty.
+func (q *queue) peekSeq() (uint64, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 {
+		return 0, false
+	}
+	return q.buf[q.head].seq, true
+}
+
+// len returns the number of messages queued.
+func (q *queue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n
+}
+
+// pop removes the head, if any.
+func (q *queue) pop() (any, bool) {
+	q.mu.Lock()
+	if q.n == 0 {
+		q.mu.Unlock()
+		return nil, false
+	}
+	s := q.popLocked()
+	q.mu.Unlock()
+	return s.msg, true
+}
+
+// popBatch moves up to len(dst) messages into dst and returns how many.
+func (q *queue) popBatch(dst []slot) int {
+	q.mu.Lock()
+	k := 0
+	for k < len(dst) && q.n > 0 {
+		dst[k] = q.popLocked()
+		k++
+	}
+	q.mu.Unlock()
+	return k
+}
+
+// unpop puts slots taken by popBatch but not consumed back at the head,
+// in order.
+func (q *queue) unpop(back []slot) {
+	if len(back) == 0 {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		q.dropped += uint64(len(back))
+		return
+	}
+	for i := len(back) - 1; i >= 0; i-- {
+		if q.n == len(q.buf) {
+			q.grow()
+		}
+		q.head--
+		if q.head < 0 {
+			q.head += len(q.buf)
+		}
+		q.buf[q.head] = back[i]
+		q.n++
+		q.ready.Store(true)
+		q.bytes += sizeOf(back[i].msg)
+		q.popped--
+	}
+}
+
+// close marks the queue's owner as ended: queued messages are discarded
+// (and counted) and waiting senders are released.
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed = true
+	for q.n > 0 {
+		q.popLocked()
+		q.dropped++
+	}
+	q.buf = nil
+	for _, w := range q.waiters {
+		q.dropped++
+		w.decide(waitDropped, nil)
+	}
+	q.waiters = nil
+	q.mu.Unlock()
+}
+
+// push delivers msg into the final storage reached from q, following
+// passthrough forwarding. It waits for room when block is set; fr is the
+// inline frame of the sender, used to avoid waiting on a consumer that
+// is suspended beneath the sender in the same goroutine. It returns the
+// queue that took the message (nil if it was dropped).
+func (q *queue) push(ctx context.Context, msg any, block bool, fr *frame, src *box) (*queue, error) {
+	sz := sizeOf(msg)
+	for {
+		q.mu.Lock()
+		if q.forwarded {
+			next := q.box.target.Load()
+			q.mu.Unlock()
+			if next == nil {
+				return nil, nil
+			}
+			q = next
+			continue
+		}
+		if q.closed {
+			q.mu.Unlock()
+			return nil, nil
+		}
+		if len(q.waiters) == 0 && !q.fullFor(sz) {
+			break
+		}
+		if !block {
+			q.mu.Unlock()
+			return nil, ErrBoxFull
+		}
+		if fr.holds(q.box.owner) {
+			// The consumer is suspended beneath us in this goroutine:
+			// waiting could never end, so accept past the limit.
+			q.overflow++
+			break
+		}
+		return q.wait(ctx, msg, sz, src)
+	}
+	seq := q.box.owner.arrivals.Add(1)
+	q.appendLocked(msg, seq, sz)
+	q.mu.Unlock()
+	return q, nil
+}
+
+// wait parks the sender with its message until a consumer admits it, the
+// owner ends, or ctx ends. mu is held on entry and released.
+func (q *queue) wait(ctx context.Context, msg any, sz int, src *box) (*queue, error) {
+	// A fresh waiter each time: waiting already costs a park and a
+	// wake-up, and a pooled channel could cross testing/synctest bubbles.
+	w := &waiter{msg: msg, sz: sz, ready: make(chan struct{}, 1)}
+	q.waiters = append(q.waiters, w)
+	q.mu.Unlock()
+	if src != nil {
+		src.owner.blockedOn.Store(q.box)
+		defer src.owner.blockedOn.Store(nil)
+	}
+	select {
+	case <-w.ready:
+	case <-ctx.Done():
+		q.mu.Lock()
+		if w.fate == waitPending {
+			for i, x := range q.waiters {
+				if x == w {
+					q.waiters = append(q.waiters[:i:i], q.waiters[i+1:]...)
+					break
+				}
+			}
+			q.mu.Unlock()
+			return nil, ctx.Err()
+		}
+		q.mu.Unlock()
+		<-w.ready // decided while we were giving up: honour the decision
+	}
+	if w.fate == waitDropped {
+		return nil, nil
+	}
+	return w.into, nil
+}

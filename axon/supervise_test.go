@@ -1,0 +1,126 @@
+package axon_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+func panicky(ctx context.Context, c *axon.Core) error {
+	if _, ok := c.Recv("inbox"); ok {
+		panic("bad input")
+	}
+	return nil
+}
+
+func TestPanicBecomesErrorWithStack(t *testing.T) {
+	tests := []struct {
+		name string
+		c    *axon.Core
+	}{
+		{"body", axon.New("p", func(ctx context.Context, c *axon.Core) error {
+			if err := c.Wait(ctx); err != nil {
+				return err
+			}
+			return panicky(ctx, c)
+		})},
+		{"step", axon.NewReactive("p", panicky)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			h, err := axon.NewHandle(tt.c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.c.Activate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Put(ctx, "inbox", "boom"); err != nil {
+				t.Fatal(err)
+			}
+			err = h.Wait(ctx)
+			var pe *axon.PanicError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Run error = %v, want *PanicError", err)
+			}
+			if pe.Value != "bad input" || !strings.Contains(string(pe.Stack), "panicky") {
+				t.Fatalf("panic error lacks value or stack: %v\n%s", pe.Value, pe.Stack)
+			}
+			sig, err := h.Get(ctx, "signal")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !axon.IsProducerFinished(sig) || !errors.As(axon.Cause(sig), &pe) {
+				t.Fatalf("signal got %#v, want ProducerFinished carrying the panic", sig)
+			}
+		})
+	}
+}
+
+func TestPanicIsReportedToParentAndSpareSiblings(t *testing.T) {
+	ctx := testCtx(t)
+	crasher := axon.New("crasher", func(ctx context.Context, c *axon.Core) error {
+		panic(errors.New("oops"))
+	})
+	sibling := newCollector(1)
+	report := make(chan error, 1)
+	parent := axon.New("parent", func(ctx context.Context, c *axon.Core) error {
+		for {
+			if err := c.Wait(ctx); err != nil {
+				return err
+			}
+			select {
+			case <-crasher.Done():
+				report <- crasher.Err()
+				<-ctx.Done()
+				return nil
+			default:
+			}
+		}
+	})
+	if err := parent.AddChildren(crasher, sibling); err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	select {
+	case err = <-report:
+	case <-ctx.Done():
+		t.Fatal("parent never told of the panic")
+	}
+	var pe *axon.PanicError
+	if !errors.As(err, &pe) || pe.Unwrap().Error() != "oops" {
+		t.Fatalf("parent saw %v", err)
+	}
+	// The sibling still works.
+	if err := sibling.Inbox("inbox").Put(ctx, "still here"); err != nil {
+		t.Fatal(err)
+	}
+	if m := recvN(t, ctx, sibling.got, 1)[0]; m != "still here" {
+		t.Fatalf("sibling got %v", m)
+	}
+	parent.Stop()
+	waitDone(t, ctx, parent)
+}
+
+func TestPanicInHelperFailsComponent(t *testing.T) {
+	ctx := testCtx(t)
+	c := axon.New("c", func(ctx context.Context, c *axon.Core) error {
+		if err := c.Go(func(context.Context) { panic("helper") }); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	})
+	err := c.Run(ctx)
+	var pe *axon.PanicError
+	if !errors.As(err, &pe) || pe.Value != "helper" {
+		t.Fatalf("Run = %v", err)
+	}
+}

@@ -1,0 +1,139 @@
+package axon_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+func TestWaitReturnsOnDataAndCancel(t *testing.T) { synctest.Test(t, testWaitReturnsOnDataAndCancel) }
+
+func testWaitReturnsOnDataAndCancel(t *testing.T) {
+	ctx := testCtx(t)
+	wakes := make(chan error, 4)
+	c := axon.New("waiter", func(ctx context.Context, c *axon.Core) error {
+		for {
+			err := c.Wait(ctx)
+			wakes <- err
+			if err != nil {
+				return err
+			}
+			for range c.Drain("inbox") {
+			}
+		}
+	})
+	if err := c.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Wait()
+	if len(wakes) != 0 {
+		t.Fatal("Wait returned with nothing to do")
+	}
+	_ = c.Inbox("inbox").Put(ctx, "x")
+	if err := <-wakes; err != nil {
+		t.Fatal(err)
+	}
+	c.Stop()
+	if err := <-wakes; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait after Stop = %v", err)
+	}
+	<-c.Done()
+}
+
+func TestDeliveryWakesOnlyFinalOwner(t *testing.T) { synctest.Test(t, testDeliveryWakesOnlyFinalOwner) }
+
+func testDeliveryWakesOnlyFinalOwner(t *testing.T) {
+	ctx := testCtx(t)
+	var parentWakes, childWakes atomic.Int32
+	waiter := func(n *atomic.Int32) axon.Body {
+		return func(ctx context.Context, c *axon.Core) error {
+			for {
+				if err := c.Wait(ctx); err != nil {
+					return nil
+				}
+				n.Add(1)
+				for range c.Drain("inbox") {
+				}
+			}
+		}
+	}
+	parent := axon.New("parent", waiter(&parentWakes))
+	child := axon.New("child", waiter(&childWakes))
+	mustLink(t, axon.In(parent, "inbox"), axon.In(child, "inbox"))
+	_ = parent.Activate(ctx)
+	_ = child.Activate(ctx)
+	synctest.Wait()
+	_ = parent.Inbox("inbox").Put(ctx, "to the child")
+	synctest.Wait()
+	if p, c := parentWakes.Load(), childWakes.Load(); p != 0 || c != 1 {
+		t.Fatalf("wakes: parent %d child %d, want 0 and 1", p, c)
+	}
+	parent.Stop()
+	child.Stop()
+	<-parent.Done()
+	<-child.Done()
+}
+
+func TestRecvDataReadyAnyReadyDrain(t *testing.T) {
+	ctx := testCtx(t)
+	c := axon.New("c", nil)
+	if c.AnyReady() {
+		t.Fatal("AnyReady on empty boxes")
+	}
+	if _, ok := c.Recv("inbox"); ok {
+		t.Fatal("Recv on empty box")
+	}
+	for i := range 5 {
+		_ = c.Inbox("inbox").Put(ctx, i)
+	}
+	_ = c.Inbox("control").Put(ctx, "stop")
+	if !c.AnyReady() || c.DataReady("inbox") != 5 || c.DataReady("control") != 1 {
+		t.Fatal("counts wrong")
+	}
+	if m, ok := c.Recv("inbox"); !ok || m != 0 {
+		t.Fatalf("Recv = %v %v", m, ok)
+	}
+	var got []any
+	for m := range c.Drain("inbox") {
+		got = append(got, m)
+		if len(got) == 2 {
+			break // stopping early leaves the rest queued, in order
+		}
+	}
+	for m := range c.Drain("inbox") {
+		got = append(got, m)
+	}
+	if !slices.Equal(got, []any{1, 2, 3, 4}) {
+		t.Fatalf("drained %v", got)
+	}
+	if c.DataReady("nosuch") != 0 {
+		t.Fatal("missing box has data")
+	}
+}
+
+func TestNextFollowsArrivalOrderAcrossBoxes(t *testing.T) {
+	ctx := testCtx(t)
+	c := axon.New("c", nil, axon.AddInbox(axon.Box("makessl", "")))
+	puts := []struct{ box, msg string }{
+		{"inbox", "a"}, {"control", "b"}, {"inbox", "c"}, {"makessl", "d"}, {"inbox", "e"},
+	}
+	for _, p := range puts {
+		if err := c.Inbox(p.box).Put(ctx, p.msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range puts {
+		box, msg, ok := c.Next()
+		if !ok || box != p.box || msg != p.msg {
+			t.Fatalf("Next = %s %v %v, want %s %s", box, msg, ok, p.box, p.msg)
+		}
+	}
+	if _, _, ok := c.Next(); ok {
+		t.Fatal("Next on empty boxes")
+	}
+}
