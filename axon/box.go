@@ -153,6 +153,9 @@ func (h *Inbox) Name() string { return h.b.name }
 // Recv removes and returns the oldest message in the box.
 func (h *Inbox) Recv() (any, bool) { return h.b.q.pop() }
 
+// Peek returns the oldest message in the box without removing it.
+func (h *Inbox) Peek() (any, bool) { return h.b.q.peek() }
+
 // DataReady returns how many messages wait in this box's own storage.
 // A box that is passthrough-linked onward holds nothing of its own.
 func (h *Inbox) DataReady() int { return h.b.q.len() }

@@ -104,14 +104,15 @@ type Core struct {
 	_        [56]byte
 
 	// wake-up machinery
-	wakeCh     chan struct{} // Body components: one token
-	sleeping   atomic.Bool   // Body component parked in Wait
-	woken      atomic.Bool   // Wake or a child end not yet seen by Wait
-	run        atomic.Int32  // Reactive: runBit (the run token) | pendBit
-	rctx       *runCtx       // context handed to the body or step
-	fr         frame         // this component's inline frame
-	stopAfter  func() bool
-	onDelivery func() // Handle sinks: called after each delivery
+	wakeCh      chan struct{} // Body components: one token
+	sleeping    atomic.Bool   // Body component parked in Wait
+	woken       atomic.Bool   // Wake or a child end not yet seen by Wait
+	run         atomic.Int32  // Reactive: runBit (the run token) | pendBit
+	rctx        *runCtx       // context handed to the body or step
+	fr          frame         // this component's inline frame
+	stopAfter   func() bool
+	onDelivery  func() // Handle sinks: called after each delivery
+	inlineFirst bool   // Reactive: run the first step in Activate's caller
 }
 
 // Option configures a component built by New or NewReactive.
@@ -139,6 +140,12 @@ func AddOutbox(spec BoxSpec) Option { return func(c *Core) { c.addBoxes([]BoxSpe
 // own) use r for services and introspection instead of the registry
 // inherited from its parent, its activation context, or DefaultRegistry.
 func WithRegistry(r *Registry) Option { return func(c *Core) { c.registry = r } }
+
+// StartInline makes a reactive component run its first step in the
+// goroutine that calls Activate, instead of a new one. Use it only for a
+// first step that never blocks; it saves a goroutine start per
+// component, which matters for components made per connection.
+func StartInline() Option { return func(c *Core) { c.inlineFirst = true } }
 
 func (c *Core) addBoxes(specs []BoxSpec, in bool) {
 	for _, s := range specs {
@@ -347,21 +354,32 @@ func (c *Core) Drain(inbox string) func(yield func(any) bool) {
 // even across boxes: data sent to "inbox" before a producerFinished sent
 // to "control" comes out of Next first.
 func (c *Core) Next() (inbox string, msg any, ok bool) {
-	var best *box
-	var bestSeq uint64
-	for _, b := range c.inboxes {
-		if !b.q.ready.Load() {
+	for {
+		// The boxes are looked at one after another, so a box found
+		// empty may fill before the last one is looked at. If the oldest
+		// head found arrived after the look began, an earlier message
+		// from the same sender may have landed in a box already passed:
+		// look again.
+		mark := c.arrivals.Load()
+		var best *box
+		var bestSeq uint64
+		for _, b := range c.inboxes {
+			if !b.q.ready.Load() {
+				continue
+			}
+			if seq, ok := b.q.peekSeq(); ok && (best == nil || seq < bestSeq) {
+				best, bestSeq = b, seq
+			}
+		}
+		if best == nil {
+			return "", nil, false
+		}
+		if bestSeq > mark {
 			continue
 		}
-		if seq, ok := b.q.peekSeq(); ok && (best == nil || seq < bestSeq) {
-			best, bestSeq = b, seq
-		}
+		m, ok := best.q.pop()
+		return best.name, m, ok
 	}
-	if best == nil {
-		return "", nil, false
-	}
-	m, ok := best.q.pop()
-	return best.name, m, ok
 }
 
 // Wake makes a waiting component look again: Wait returns, or a

@@ -101,7 +101,11 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 		}
 	})
 	if c.claim() {
-		go c.runSteps(nil)
+		if c.inlineFirst {
+			c.runSteps(nil)
+		} else {
+			go c.runSteps(nil)
+		}
 	}
 	return nil
 }

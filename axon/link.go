@@ -3,6 +3,7 @@ package axon
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // linkMu serialises every change to the link graph. Links change when
@@ -169,17 +170,25 @@ func retarget(b *box, final *queue) {
 // moveQueued marks src as forwarded and moves its messages into dst, in
 // order, past dst's limit if need be (they were already accepted once).
 // Senders racing with the move see forwarded and follow the new target.
+//
+// Moved messages keep their arrival numbers, and dst's counter is moved
+// past them, so when a parent passes several boxes through to a child
+// (inbox, control, makessl...) the child's Next still sees the messages
+// in the order they first arrived, whatever order the links were made in.
 func moveQueued(src, dst *queue) {
 	src.mu.Lock()
 	src.forwarded = true
 	var moved bool
 	if dst != nil && dst != src {
 		dst.mu.Lock()
+		var last uint64
 		for src.n > 0 {
 			s := src.popLocked()
-			dst.appendLocked(s.msg, dst.box.owner.arrivals.Add(1), sizeOf(s.msg))
+			dst.appendLocked(s.msg, s.seq, sizeOf(s.msg))
+			last = max(last, s.seq)
 			moved = true
 		}
+		advance(&dst.box.owner.arrivals, last)
 		dst.mu.Unlock()
 	}
 	// Senders waiting on src follow their messages into dst, in order.
@@ -199,6 +208,16 @@ func moveQueued(src, dst *queue) {
 	src.mu.Unlock()
 	if moved {
 		dst.box.owner.notify(nil, false)
+	}
+}
+
+// advance raises counter to at least v.
+func advance(counter *atomic.Uint64, v uint64) {
+	for {
+		old := counter.Load()
+		if old >= v || counter.CompareAndSwap(old, v) {
+			return
+		}
 	}
 }
 

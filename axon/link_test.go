@@ -179,3 +179,30 @@ func TestLinkWidthSetsDestinationLimit(t *testing.T) {
 		t.Fatalf("third send = %v, want ErrBoxFull", err)
 	}
 }
+
+func TestPassthroughKeepsArrivalOrderAcrossBoxes(t *testing.T) {
+	ctx := testCtx(t)
+	parent := axon.New("parent", nil, axon.AddInbox(axon.Box("makessl", "")))
+	child := axon.New("child", nil, axon.AddInbox(axon.Box("makessl", "")))
+	puts := []struct{ box, msg string }{
+		{"makessl", "upgrade"}, {"inbox", "a"}, {"inbox", "b"}, {"control", "finish"},
+	}
+	for _, p := range puts {
+		if err := parent.Inbox(p.box).Put(ctx, p.msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Link in an order unlike the order of arrival.
+	for _, box := range []string{"inbox", "control", "makessl"} {
+		mustLink(t, axon.In(parent, box), axon.In(child, box))
+	}
+	if err := child.Inbox("inbox").Put(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range append(puts, struct{ box, msg string }{"inbox", "c"}) {
+		box, msg, ok := child.Next()
+		if !ok || box != want.box || msg != want.msg {
+			t.Fatalf("Next = %s %v, want %s %s", box, msg, want.box, want.msg)
+		}
+	}
+}

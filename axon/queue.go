@@ -193,6 +193,16 @@ func (q *queue) len() int {
 	return q.n
 }
 
+// peek returns the head without removing it.
+func (q *queue) peek() (any, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 {
+		return nil, false
+	}
+	return q.buf[q.head].msg, true
+}
+
 // pop removes the head, if any.
 func (q *queue) pop() (any, bool) {
 	q.mu.Lock()
