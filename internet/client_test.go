@@ -1,0 +1,287 @@
+package internet_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internet"
+)
+
+// listener returns a loopback listener and its port.
+func listener(t testing.TB) (*net.TCPListener, int) {
+	t.Helper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln, ln.Addr().(*net.TCPAddr).Port
+}
+
+// terminal waits for the client to end and returns its signal messages,
+// failing unless there is exactly one terminal ProducerFinished.
+func terminal(t testing.TB, ctx context.Context, h *axon.Handle) axon.ProducerFinished {
+	t.Helper()
+	select {
+	case <-h.Done():
+	case <-ctx.Done():
+		t.Fatal("client did not end")
+	}
+	var finals []axon.ProducerFinished
+	for {
+		m, ok := h.TryGet("signal")
+		if !ok {
+			break
+		}
+		if pf, ok := m.(axon.ProducerFinished); ok {
+			finals = append(finals, pf)
+		} else if axon.IsProducerFinished(m) {
+			t.Fatalf("unexpected producerFinished-family message %#v", m)
+		}
+	}
+	if len(finals) != 1 {
+		t.Fatalf("got %d terminal messages on signal, want exactly 1: %#v", len(finals), finals)
+	}
+	return finals[0]
+}
+
+func TestClientConnectRefused(t *testing.T) {
+	ctx, _ := testCtx(t)
+	ln, port := listener(t)
+	ln.Close() // nothing listens there now
+	c := internet.NewTCPClient("127.0.0.1", port)
+	h := handle(t, c)
+	err := c.Run(ctx)
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("Run = %v, want ECONNREFUSED", err)
+	}
+	if pf := terminal(t, ctx, h); !errors.Is(pf.Err, syscall.ECONNREFUSED) || pf.Caller != axon.Component(c) {
+		t.Fatalf("terminal = %+v", pf)
+	}
+}
+
+// fullListener returns the port of a listener that accepts nothing and
+// whose backlog is full, so a further connect gets no answer and times
+// out. Only loopback is used.
+func fullListener(t testing.TB) int {
+	t.Helper()
+	ln, err := internet.ListenTCP(0, internet.Host("127.0.0.1"), internet.Backlog(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	addr := ln.Addr().String()
+	for i := 0; ; i++ {
+		if i > 64 {
+			t.Skip("could not fill the listen backlog on this system")
+		}
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return ln.Addr().(*net.TCPAddr).Port
+			}
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+}
+
+func TestClientConnectTimeout(t *testing.T) {
+	ctx, _ := testCtx(t)
+	port := fullListener(t)
+	c := internet.NewTCPClient("127.0.0.1", port, internet.ConnectTimeout(200*time.Millisecond))
+	h := handle(t, c)
+	start := time.Now()
+	err := c.Run(ctx)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("Run = %v, want a timeout", err)
+	}
+	if took := time.Since(start); took < 200*time.Millisecond {
+		t.Fatalf("gave up after %v, before the 200ms timeout", took)
+	}
+	pf := terminal(t, ctx, h)
+	if !errors.As(pf.Err, &ne) || !ne.Timeout() {
+		t.Fatalf("terminal Err = %v", pf.Err)
+	}
+}
+
+func TestClientSendsDataQueuedBeforeConnect(t *testing.T) {
+	ctx, _ := testCtx(t)
+	ln, port := listener(t)
+	c := internet.NewTCPClient("127.0.0.1", port)
+	h := handle(t, c)
+	data := randomBytes(8, 200<<10)
+	// Queue data and producerFinished before the client even runs; the
+	// producer waits when the inbox is full, so feed it from a goroutine.
+	fed := make(chan error, 1)
+	go func() { fed <- send(ctx, h, data, 9) }()
+	activate(t, ctx, c)
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	got := readAll(t, ctx, conn) // ends at the client's half-close
+	if err := <-fed; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("server got %d of %d bytes", len(got), len(data))
+	}
+	conn.Write([]byte("bye"))
+	conn.Close() // the client ends once the server closes
+	if pf := terminal(t, ctx, h); pf.Err != nil {
+		t.Fatalf("terminal Err = %v", pf.Err)
+	}
+	var reply bytes.Buffer
+	for {
+		m, ok := h.TryGet("outbox")
+		if !ok {
+			break
+		}
+		reply.Write(m.([]byte))
+	}
+	if reply.String() != "bye" {
+		t.Fatalf("client delivered %q from the server", reply.String())
+	}
+}
+
+func TestClientShutdownBeforeConnectGivesUp(t *testing.T) {
+	ctx, _ := testCtx(t)
+	ln, port := listener(t)
+	c := internet.NewTCPClient("127.0.0.1", port, internet.Delay(time.Hour))
+	h := handle(t, c)
+	activate(t, ctx, c)
+	if err := h.Put(ctx, "control", axon.ShutdownMicroprocess{}); err != nil {
+		t.Fatal(err)
+	}
+	if pf := terminal(t, ctx, h); !errors.Is(pf.Err, internet.ErrShutdown) {
+		t.Fatalf("terminal Err = %v, want ErrShutdown", pf.Err)
+	}
+	ln.SetDeadline(time.Now())
+	if conn, err := ln.Accept(); err == nil {
+		conn.Close()
+		t.Fatal("client connected although told to shut down first")
+	}
+}
+
+func TestClientDelay(t *testing.T) {
+	ctx, _ := testCtx(t)
+	ln, port := listener(t)
+	const delay = 150 * time.Millisecond
+	c := internet.NewTCPClient("127.0.0.1", port, internet.Delay(delay))
+	h := handle(t, c)
+	start := time.Now()
+	activate(t, ctx, c)
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < delay {
+		t.Fatalf("connected after %v, before the %v delay", took, delay)
+	}
+	conn.Close()
+	if pf := terminal(t, ctx, h); pf.Err != nil {
+		t.Fatalf("terminal Err = %v", pf.Err)
+	}
+}
+
+func TestClientHostForms(t *testing.T) {
+	tests := []struct {
+		name, network, listen, host string
+	}{
+		{"IPv4", "tcp4", "127.0.0.1:0", "127.0.0.1"},
+		{"host name", "tcp4", "127.0.0.1:0", "localhost"},
+		{"IPv6 literal", "tcp6", "[::1]:0", "::1"},
+		{"IPv6 in brackets", "tcp6", "[::1]:0", "[::1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, _ := testCtx(t)
+			ln, err := net.Listen(tt.network, tt.listen)
+			if err != nil {
+				t.Skipf("no %s loopback: %v", tt.network, err)
+			}
+			defer ln.Close()
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			p, _ := strconv.Atoi(port)
+			c := internet.NewTCPClient(tt.host, p)
+			h := handle(t, c)
+			activate(t, ctx, c)
+			conn, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Put(ctx, "inbox", "ping"); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 4)
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, err := conn.Read(buf); err != nil || string(buf) != "ping" {
+				t.Fatalf("server read %q, %v", buf, err)
+			}
+			conn.Close()
+			if pf := terminal(t, ctx, h); pf.Err != nil {
+				t.Fatalf("terminal Err = %v", pf.Err)
+			}
+		})
+	}
+}
+
+func TestClientResetIsReported(t *testing.T) {
+	ctx, _ := testCtx(t)
+	ln, port := listener(t)
+	c := internet.NewTCPClient("127.0.0.1", port)
+	h := handle(t, c)
+	activate(t, ctx, c)
+	conn, err := ln.AcceptTCP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetLinger(0) // close with RST
+	conn.Close()
+	if pf := terminal(t, ctx, h); !errors.Is(pf.Err, syscall.ECONNRESET) {
+		t.Fatalf("terminal Err = %v, want ECONNRESET", pf.Err)
+	}
+}
+
+func TestClientAllowHalfCloseKeepsSending(t *testing.T) {
+	ctx, _ := testCtx(t)
+	ln, port := listener(t)
+	c := internet.NewTCPClient("127.0.0.1", port, internet.AllowHalfClose())
+	h := handle(t, c)
+	activate(t, ctx, c)
+	conn, err := ln.AcceptTCP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("your turn"))
+	conn.CloseWrite()
+	notice, err := h.Get(ctx, "peerFinished")
+	if err != nil || axon.Cause(notice) != nil {
+		t.Fatalf("peerFinished = %#v, %v", notice, err)
+	}
+	if m, _ := h.TryGet("outbox"); string(m.([]byte)) != "your turn" {
+		t.Fatalf("outbox = %q", m)
+	}
+	data := randomBytes(10, 300<<10)
+	if err := send(ctx, h, data, 11); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, ctx, conn); !bytes.Equal(got, data) {
+		t.Fatalf("server got %d of %d bytes after its half-close", len(got), len(data))
+	}
+	if pf := terminal(t, ctx, h); pf.Err != nil {
+		t.Fatalf("terminal Err = %v", pf.Err)
+	}
+}

@@ -1,0 +1,312 @@
+package internet
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// Box names of a ConnectedSocketAdapter.
+const (
+	boxInbox        = "inbox"
+	boxControl      = "control"
+	boxMakeSSL      = "makessl"
+	boxOutbox       = "outbox"
+	boxSignal       = "signal"
+	boxFeedback     = "CreatorFeedback"
+	boxSSLReady     = "sslready"
+	boxPeerFinished = "peerFinished"
+)
+
+// CSA is a ConnectedSocketAdapter: a component wrapping one connected
+// net.Conn, so that a socket is just another pair of boxes.
+//
+// Inboxes:
+//
+//	inbox    []byte or string: data to write, in order. Chunks waiting
+//	         together are written with one writev. Anything else is
+//	         reported on "signal" and skipped (or, with CrashOnBadData,
+//	         closes the connection).
+//	control  producerFinished: write everything queued, half-close
+//	         (FIN; close_notify first under TLS), keep delivering what the
+//	         peer sends until it closes or the linger deadline passes,
+//	         then close. shutdownMicroprocess: write everything queued,
+//	         then close. Other messages are ignored.
+//	makessl  any message: switch the live connection to TLS (client or
+//	         server side as configured). Data queued before it is written
+//	         in plaintext first; data after it is held until the handshake
+//	         is done and then goes out encrypted.
+//
+// Outboxes:
+//
+//	outbox          []byte chunks read from the socket, as they came; the
+//	                receiver owns each chunk.
+//	peerFinished    one axon.SocketShutdown when no more data will come out
+//	                of "outbox": the peer closed its side (Err nil), the
+//	                connection failed (Err is the cause), or we closed it.
+//	                Every byte read is delivered before it. The adapter may
+//	                go on writing after a peer's half-close.
+//	signal          axon.ErrorInformation for problems that do not end the
+//	                connection (a bad message, a failed makessl), then
+//	                axon.ShutdownCSA when the adapter ends.
+//	CreatorFeedback axon.SocketShutdown when the socket has closed; Err
+//	                carries the cause (nil for a clean close).
+//	sslready        SSLReady once a makessl handshake has completed.
+//
+// Kamaelia's CSA also had ReadReady, SendReady and _selectorSignal to talk
+// to its select() loop. Here Go's netpoller does that work, so those boxes
+// do not exist: the adapter waits for readability itself, without holding
+// a buffer, and writes without a helper goroutine until the socket would
+// block.
+//
+// Back-pressure: if the inbox that "outbox" leads to is full, the adapter
+// stops reading, so TCP's flow control slows the peer. Its own "inbox" is
+// bounded (DefaultSendLimit), so a peer that stops reading makes senders
+// wait; the most a connection holds in the process is that limit plus the
+// one batch being written.
+//
+// A CSA is a reactive component. Its methods are safe for concurrent use.
+type CSA struct {
+	*axon.Core
+	cfg  config
+	base net.Conn // the connection as given (the TCP socket under any TLS)
+
+	mu      sync.Mutex // guards the fields up to cause
+	conn    net.Conn   // what we read and write: base, or TLS over it
+	raw     syscall.RawConn
+	tlsConn *tls.Conn
+	closed  bool
+	cause   error
+
+	closedCh chan struct{} // closed with the socket
+
+	// Writer state, owned by whoever holds the writer role (writing): the
+	// step when it can write without blocking, else a flusher goroutine.
+	writing     atomic.Bool
+	pend        [][]byte // chunks taken from inbox, not yet written
+	op          any      // a control or makessl message waiting its turn
+	wfinished   atomic.Bool
+	lingerArmed atomic.Bool
+	lingerAt    atomic.Int64 // unix nanoseconds; 0: not armed
+	droppedOnce bool
+	iov         [64]iovec
+	wn          int
+	werr        error
+	writeFn     func(uintptr) bool
+
+	// Reader state, owned by the reader goroutine.
+	rdone      atomic.Bool
+	readerDone chan struct{}
+	pauseReq   atomic.Bool
+	paused     chan struct{}
+	resume     chan struct{}
+	rbuf       *[]byte
+	rn         int
+	rerr       error
+	rpaused    bool
+	readFn     func(uintptr) bool
+	gbuf       []byte
+
+	started   bool // step only
+	finalSent bool // step only
+
+	bytesIn, bytesOut, pending atomic.Int64
+}
+
+// NewCSA returns an adapter for conn, which must be connected. It does
+// not activate it. Options that apply: Linger, CrashOnBadData, TLSClient,
+// TLSServer, HandshakeTimeout, SendLimit, Logger.
+func NewCSA(conn net.Conn, opts ...Option) *CSA {
+	return newCSA(conn, newConfig(opts))
+}
+
+func newCSA(conn net.Conn, cfg config) *CSA {
+	s := &CSA{
+		cfg:        cfg,
+		base:       conn,
+		conn:       conn,
+		readerDone: make(chan struct{}),
+		closedCh:   make(chan struct{}),
+		paused:     make(chan struct{}),
+		resume:     make(chan struct{}, 1),
+	}
+	if sc, ok := conn.(syscall.Conn); ok && rawIOSupported {
+		if rc, err := sc.SyscallConn(); err == nil {
+			s.raw = rc
+			s.readFn = s.rawRead
+			s.writeFn = s.rawWrite
+		}
+	}
+	limit := cfg.sendLimit
+	if limit == (axon.Limit{}) {
+		limit = DefaultSendLimit
+	}
+	s.Core = axon.NewReactive("CSA", s.step,
+		axon.StartInline(),
+		axon.WithInboxes(
+			axon.Box(boxInbox, "data to write to the socket: []byte or string").WithLimit(limit),
+			axon.Box(boxControl, "producerFinished: flush, half-close, drain, close; shutdownMicroprocess: flush, close"),
+			axon.Box(boxMakeSSL, "any message: switch the connection to TLS"),
+		),
+		axon.WithOutboxes(
+			axon.Box(boxOutbox, "data read from the socket: []byte chunks the receiver owns"),
+			axon.Box(boxSignal, "ErrorInformation for non-fatal problems; ShutdownCSA when the adapter ends"),
+			axon.Box(boxFeedback, "SocketShutdown when the socket has closed, with the cause"),
+			axon.Box(boxSSLReady, "SSLReady once a makessl handshake has completed"),
+			axon.Box(boxPeerFinished, "SocketShutdown once no more data will come out of outbox"),
+		),
+	)
+	return s
+}
+
+// Conn returns the connection as given to NewCSA (the TCP socket, even
+// after a switch to TLS).
+func (s *CSA) Conn() net.Conn { return s.base }
+
+// RemoteAddr returns the peer's address.
+func (s *CSA) RemoteAddr() net.Addr { return s.base.RemoteAddr() }
+
+// LocalAddr returns the local address of the connection.
+func (s *CSA) LocalAddr() net.Addr { return s.base.LocalAddr() }
+
+// TLS reports whether the connection has switched to TLS, and its state.
+func (s *CSA) TLS() (tls.ConnectionState, bool) {
+	s.mu.Lock()
+	tc := s.tlsConn
+	s.mu.Unlock()
+	if tc == nil {
+		return tls.ConnectionState{}, false
+	}
+	return tc.ConnectionState(), true
+}
+
+// CSAStats are a connection's byte counters.
+type CSAStats struct {
+	BytesRead    int64 // read from the socket and sent out of "outbox"
+	BytesWritten int64 // written to the socket
+	BytesPending int64 // taken from "inbox" and not yet written
+}
+
+// Stats returns the connection's byte counters. Together with the
+// introspection figures of "inbox" they tell everything the adapter
+// holds.
+func (s *CSA) Stats() CSAStats {
+	return CSAStats{BytesRead: s.bytesIn.Load(), BytesWritten: s.bytesOut.Load(), BytesPending: s.pending.Load()}
+}
+
+// step runs whenever something arrives, a helper reports, or the
+// adapter is stopped.
+func (s *CSA) step(ctx context.Context, c *axon.Core) error {
+	if !s.started {
+		s.started = true
+		if err := c.Go(s.readLoop); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil { // stopped: close at once, no flush
+		s.close(context.Cause(ctx))
+		s.sendFinal()
+		return axon.ErrStop
+	}
+	if m, ok := c.Inbox(boxControl).Peek(); ok && axon.IsShutdownRequest(m) {
+		s.armLinger() // bounds a flush already blocked on a slow peer too
+	}
+	s.pump(ctx, c)
+	if s.finished() {
+		s.sendFinal()
+		return axon.ErrStop
+	}
+	return nil
+}
+
+// finished reports whether the socket is closed and both helpers are
+// done with it.
+func (s *CSA) finished() bool {
+	if !s.isClosed() || s.writing.Load() {
+		return false
+	}
+	select {
+	case <-s.readerDone:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *CSA) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// close closes the socket once, recording the first cause.
+func (s *CSA) close(cause error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.cause = cause
+	close(s.closedCh)
+	s.mu.Unlock()
+	_ = s.base.Close()
+	s.Wake()
+}
+
+// sendFinal tells the creator and everyone else that the adapter is done.
+func (s *CSA) sendFinal() {
+	if s.finalSent {
+		return
+	}
+	s.finalSent = true
+	s.mu.Lock()
+	cause := s.cause
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
+	defer cancel()
+	_ = s.Send(ctx, boxFeedback, axon.SocketShutdown{
+		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
+		Conn:             s.base,
+	})
+	_ = s.Send(ctx, boxSignal, axon.ShutdownCSA{
+		Notify: axon.Notify{Caller: s, Object: s},
+		CSA:    s, Conn: s.base, Err: cause,
+	})
+}
+
+// finalSendTimeout bounds how long an ending adapter waits for room to
+// deliver its last messages.
+const finalSendTimeout = 5 * time.Second
+
+// report sends a non-fatal problem out of "signal".
+func (s *CSA) report(ctx context.Context, err error, msg any) {
+	_ = s.Send(ctx, boxSignal, axon.ErrorInformation{Caller: s, Err: err, Message: msg})
+}
+
+// armLinger starts the linger clock (once): queued writes and the drain
+// after a half-close must finish by then.
+func (s *CSA) armLinger() {
+	if !s.lingerArmed.CompareAndSwap(false, true) {
+		return
+	}
+	at := s.cfg.lingerDeadline(time.Now())
+	if at.IsZero() {
+		return
+	}
+	s.lingerAt.Store(at.UnixNano())
+	_ = s.base.SetWriteDeadline(at)
+}
+
+func (s *CSA) lingerDeadline() time.Time {
+	if n := s.lingerAt.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}

@@ -1,0 +1,179 @@
+package internet
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// readLoop is the adapter's reader: it runs until the read side ends,
+// sending what it reads out of "outbox" and, last, one notice out of
+// "peerFinished".
+func (s *CSA) readLoop(ctx context.Context) {
+	defer s.Wake()
+	defer close(s.readerDone)
+	out := s.Outbox(boxOutbox)
+	for {
+		if s.pauseReq.Load() && !s.awaitResume(ctx) {
+			s.endRead(nil)
+			return
+		}
+		chunk, err := s.read()
+		if len(chunk) > 0 {
+			s.bytesIn.Add(int64(len(chunk)))
+			if out.Send(ctx, chunk) != nil { // the adapter was stopped
+				s.endRead(nil)
+				return
+			}
+		}
+		if err == nil {
+			continue
+		}
+		if s.pauseReq.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
+			continue // kicked out of a read to make way for a TLS handshake
+		}
+		s.endRead(s.readError(err))
+		return
+	}
+}
+
+// awaitResume parks the reader while a makessl handshake uses the
+// socket. It returns false if the adapter is stopped meanwhile.
+func (s *CSA) awaitResume(ctx context.Context) bool {
+	select {
+	case s.paused <- struct{}{}:
+	case <-s.closedCh:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+	select {
+	case <-s.resume:
+		return true
+	case <-s.closedCh:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// read returns the next chunk. On a plain TCP socket it waits for
+// readability without a buffer and reads into a pooled one, so an idle
+// connection holds no buffer; otherwise (TLS, or a net.Conn without a
+// file descriptor) it reads into a buffer of its own.
+func (s *CSA) read() ([]byte, error) {
+	s.mu.Lock()
+	raw, conn := s.raw, s.conn
+	s.mu.Unlock()
+	if raw != nil {
+		if err := raw.Read(s.readFn); err != nil {
+			return nil, err
+		}
+		if s.rpaused {
+			s.rpaused = false
+			return nil, nil
+		}
+		buf, n, err := s.rbuf, s.rn, s.rerr
+		s.rbuf = nil
+		defer putReadBuf(buf)
+		switch {
+		case err != nil:
+			return nil, &net.OpError{Op: "read", Net: "tcp", Source: s.base.LocalAddr(), Addr: s.base.RemoteAddr(), Err: os.NewSyscallError("read", err)}
+		case n == 0:
+			return nil, io.EOF
+		}
+		return bytes.Clone((*buf)[:n]), nil
+	}
+	if s.gbuf == nil {
+		s.gbuf = make([]byte, tlsReadSize)
+	}
+	n, err := conn.Read(s.gbuf)
+	if n > 0 {
+		return bytes.Clone(s.gbuf[:n]), err
+	}
+	return nil, err
+}
+
+// rawRead is the callback for RawConn.Read: it reads once into a pooled
+// buffer, or asks to wait for readability.
+func (s *CSA) rawRead(fd uintptr) bool {
+	if s.pauseReq.Load() {
+		s.rpaused = true
+		return true
+	}
+	buf := getReadBuf()
+	n, err := readFD(fd, *buf)
+	if isAgain(err) {
+		putReadBuf(buf)
+		return false
+	}
+	s.rbuf, s.rn, s.rerr = buf, n, err
+	return true
+}
+
+// readError turns the error that ended reading into the cause to report:
+// nil for the peer's orderly close and for our own close.
+func (s *CSA) readError(err error) error {
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case s.isClosed():
+		return nil // we closed the socket; that is not the peer's doing
+	case errors.Is(err, os.ErrDeadlineExceeded) && s.wfinished.Load():
+		return fmt.Errorf("internet: waiting for the peer to finish after a half-close: %w: %w", ErrLinger, err)
+	}
+	return err
+}
+
+// endRead marks the read side finished, says so on "peerFinished", and
+// closes the socket if the write side is finished too or reading failed.
+func (s *CSA) endRead(cause error) {
+	s.rdone.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
+	defer cancel()
+	_ = s.Send(ctx, boxPeerFinished, axon.SocketShutdown{
+		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
+		Conn:             s.base,
+	})
+	if cause != nil || s.wfinished.Load() {
+		s.close(cause)
+	}
+}
+
+// requestPause asks the reader to stop at its next safe point (before
+// its next read) and kicks a read that is waiting for data.
+func (s *CSA) requestPause() {
+	if s.pauseReq.CompareAndSwap(false, true) {
+		_ = s.base.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+// pauseReader stops the reader at a safe point before a TLS handshake
+// takes over the socket. It returns false if the reader has ended.
+func (s *CSA) pauseReader(ctx context.Context) bool {
+	s.requestPause()
+	select {
+	case <-s.paused:
+		return true
+	case <-s.readerDone:
+		return false
+	case <-s.closedCh:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s *CSA) resumeReader() {
+	s.pauseReq.Store(false)
+	select {
+	case s.resume <- struct{}{}:
+	default:
+	}
+}

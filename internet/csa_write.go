@@ -1,0 +1,328 @@
+package internet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// writeBatch is how many bytes the writer takes from "inbox" before it
+// writes them; chunks taken together go out in one writev.
+const writeBatch = 256 << 10
+
+// aLongTimeAgo is a deadline in the past, to interrupt a waiting read.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// The writer. Messages on "inbox", "control" and "makessl" are handled
+// strictly in the order they arrived (axon's Next), by whoever holds the
+// writer role: first the step itself, in the goroutine that delivered the
+// message, which writes as long as the socket takes data without
+// blocking; when it would block, or a handshake or close must wait, the
+// role passes to a flusher goroutine that lives only until the queue is
+// empty again. An idle connection therefore has no writer goroutine.
+
+// pump takes the writer role if it is free and works until the queue is
+// empty or a flusher must take over. It runs in the step.
+func (s *CSA) pump(ctx context.Context, c *axon.Core) {
+	if !s.writing.CompareAndSwap(false, true) {
+		return // a flusher has the role; it will see the new messages
+	}
+	for {
+		if s.drive(ctx, false) {
+			if err := c.Go(s.flush); err != nil {
+				s.writing.Store(false)
+			}
+			return
+		}
+		if !s.release() {
+			return
+		}
+	}
+}
+
+// flush is the flusher goroutine: it holds the writer role while there
+// is work, blocking as needed, then hands the role back.
+func (s *CSA) flush(ctx context.Context) {
+	defer s.Wake() // let the step see whether the adapter is done
+	for {
+		s.drive(ctx, true)
+		if !s.release() {
+			return
+		}
+	}
+}
+
+// release gives up the writer role. It returns true if the caller took
+// it back because something arrived meanwhile (so no message is stranded
+// between the last look and the release).
+func (s *CSA) release() bool {
+	s.writing.Store(false)
+	if !s.AnyReady() {
+		return false
+	}
+	return s.writing.CompareAndSwap(false, true)
+}
+
+// drive handles queued messages in arrival order. Without blocking it
+// returns true as soon as it needs to block; with blocking it returns
+// when the queue is empty.
+func (s *CSA) drive(ctx context.Context, blocking bool) (needFlusher bool) {
+	for {
+		if len(s.pend) == 0 && s.op == nil {
+			if !s.collect(ctx) {
+				return false
+			}
+			continue // took only messages that need no write (empty, ignored, bad)
+		}
+		if len(s.pend) > 0 {
+			if !blocking {
+				if !s.tryWrite() {
+					return true
+				}
+				continue
+			}
+			s.writePending()
+			continue
+		}
+		if !blocking {
+			return true
+		}
+		op := s.op
+		s.op = nil
+		s.doOp(ctx, op)
+	}
+}
+
+// collect takes data messages into pend until a batch is full or a
+// control or makessl message comes next (kept in op). It returns false
+// if there was nothing to take.
+func (s *CSA) collect(ctx context.Context) bool {
+	took := false
+	size := 0
+	for size < writeBatch {
+		box, msg, ok := s.Next()
+		if !ok {
+			break
+		}
+		took = true
+		switch box {
+		case boxInbox:
+			b, ok := asBytes(msg)
+			if !ok {
+				s.badMessage(ctx, msg)
+				continue
+			}
+			if len(b) == 0 {
+				continue
+			}
+			if s.wfinished.Load() || s.isClosed() {
+				s.dropAfterClose(ctx, msg)
+				continue
+			}
+			s.pend = append(s.pend, b)
+			size += len(b)
+			s.pending.Add(int64(len(b)))
+		case boxControl:
+			if axon.IsShutdownRequest(msg) {
+				s.op = msg
+				return true
+			}
+		case boxMakeSSL:
+			// Stop the reader now, before anything more is read: the
+			// peer may start its handshake as soon as it has what we
+			// wrote before this message.
+			s.requestPause()
+			op := makeSSLOp{}
+			if m, ok := msg.(MakeSSL); ok {
+				op.plaintext = m.Plaintext
+			} else if m, ok := msg.(*MakeSSL); ok && m != nil {
+				op.plaintext = m.Plaintext
+			}
+			s.op = op
+			return true
+		}
+	}
+	return took
+}
+
+type makeSSLOp struct{ plaintext []byte }
+
+func asBytes(msg any) ([]byte, bool) {
+	switch m := msg.(type) {
+	case []byte:
+		return m, true
+	case string:
+		return []byte(m), true
+	}
+	return nil, false
+}
+
+func (s *CSA) badMessage(ctx context.Context, msg any) {
+	err := fmt.Errorf("CSA %s inbox: %T: %w", s.Name(), msg, ErrBadMessage)
+	if s.cfg.crashOnBadData {
+		s.close(err)
+		return
+	}
+	s.report(ctx, err, msg)
+}
+
+// dropAfterClose reports, once, data that came after the sending side
+// was finished.
+func (s *CSA) dropAfterClose(ctx context.Context, msg any) {
+	if s.droppedOnce {
+		return
+	}
+	s.droppedOnce = true
+	s.report(ctx, fmt.Errorf("CSA %s: %w", s.Name(), ErrWriteClosed), msg)
+}
+
+// tryWrite writes pend without blocking. It returns false if something
+// is left that needs a blocking write.
+func (s *CSA) tryWrite() bool {
+	s.mu.Lock()
+	raw := s.raw
+	s.mu.Unlock()
+	if raw == nil {
+		return false
+	}
+	s.wn, s.werr = 0, nil
+	if err := raw.Write(s.writeFn); err != nil {
+		s.writeFailed(err)
+		return true
+	}
+	if s.werr != nil && !isAgain(s.werr) {
+		s.writeFailed(&net.OpError{Op: "write", Net: "tcp", Source: s.base.LocalAddr(), Addr: s.base.RemoteAddr(), Err: os.NewSyscallError("writev", s.werr)})
+		return true
+	}
+	s.consume(s.wn)
+	return len(s.pend) == 0
+}
+
+// rawWrite is the callback for RawConn.Write: one writev, never a wait.
+func (s *CSA) rawWrite(fd uintptr) bool {
+	s.wn, s.werr = writevFD(fd, s.pend, s.iov[:0])
+	return true
+}
+
+// consume drops n written bytes from the front of pend.
+func (s *CSA) consume(n int) {
+	s.bytesOut.Add(int64(n))
+	s.pending.Add(-int64(n))
+	i := 0
+	for i < len(s.pend) && n >= len(s.pend[i]) {
+		n -= len(s.pend[i])
+		s.pend[i] = nil
+		i++
+	}
+	if i < len(s.pend) && n > 0 {
+		s.pend[i] = s.pend[i][n:]
+	}
+	s.pend = s.pend[i:]
+	if len(s.pend) == 0 {
+		s.pend = s.pend[:0:0]
+	}
+}
+
+// writePending writes pend, blocking until done, the linger deadline, or
+// an error.
+func (s *CSA) writePending() {
+	s.mu.Lock()
+	conn := s.conn
+	s.mu.Unlock()
+	bufs := net.Buffers(s.pend)
+	total := int64(0)
+	for _, b := range s.pend {
+		total += int64(len(b))
+	}
+	n, err := bufs.WriteTo(conn)
+	for i := range s.pend {
+		s.pend[i] = nil
+	}
+	s.pend = s.pend[:0:0]
+	s.bytesOut.Add(n)
+	s.pending.Add(-total)
+	if err != nil {
+		s.writeFailed(err)
+	}
+}
+
+// writeFailed ends the connection after a write error. A write cut short
+// by the linger deadline says so.
+func (s *CSA) writeFailed(err error) {
+	var left int64
+	for i, b := range s.pend {
+		left += int64(len(b))
+		s.pend[i] = nil
+	}
+	s.pending.Add(-left)
+	s.pend = s.pend[:0:0]
+	if s.isClosed() {
+		return // closed under us; the cause is already recorded
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) && s.lingerArmed.Load() {
+		err = fmt.Errorf("internet: flush cut short by the linger deadline: %w: %w", ErrLinger, err)
+	}
+	s.close(err)
+}
+
+// doOp carries out a control or makessl message, in its turn.
+func (s *CSA) doOp(ctx context.Context, op any) {
+	if m, ok := op.(makeSSLOp); ok {
+		s.upgrade(ctx, m.plaintext)
+		return
+	}
+	if s.wfinished.Load() {
+		return
+	}
+	s.armLinger()
+	s.wfinished.Store(true)
+	if s.isClosed() {
+		return
+	}
+	if axon.IsShutdownMicroprocess(op) {
+		s.closeNotify()
+		s.close(nil)
+		return
+	}
+	// producerFinished: half-close, then wait (bounded) for the peer.
+	if !s.halfClose() {
+		s.close(nil)
+		return
+	}
+	if s.rdone.Load() {
+		s.close(nil)
+		return
+	}
+	if at := s.lingerDeadline(); !at.IsZero() {
+		_ = s.base.SetReadDeadline(at)
+	}
+}
+
+// closeNotify sends TLS's close_notify, if the connection is TLS.
+func (s *CSA) closeNotify() {
+	s.mu.Lock()
+	tc := s.tlsConn
+	s.mu.Unlock()
+	if tc != nil {
+		_ = tc.CloseWrite()
+	}
+}
+
+// halfClose ends the sending side (close_notify, then FIN). It returns
+// false if the connection cannot be half-closed.
+func (s *CSA) halfClose() bool {
+	cw, ok := s.base.(interface{ CloseWrite() error })
+	if !ok {
+		return false
+	}
+	s.closeNotify()
+	if err := cw.CloseWrite(); err != nil {
+		s.close(fmt.Errorf("internet: half-close: %w", err))
+	}
+	return true
+}

@@ -1,0 +1,67 @@
+// Package internet turns TCP sockets into components: TCPClient makes
+// an outgoing connection, TCPServer accepts incoming ones, and each
+// connection is a ConnectedSocketAdapter (CSA) whose boxes carry the
+// bytes. It is Kamaelia's Kamaelia.Internet rebuilt on Go's net and
+// crypto/tls.
+//
+// # Kamaelia's boxes and messages, and ours
+//
+// Every box a Kamaelia documentation page lists as public exists under
+// the same name and does what the page says, except where noted. Boxes
+// that only served Kamaelia's select() loop (the "selector" service) do
+// not exist: Go's runtime netpoller does that job inside the adapter.
+//
+//	Kamaelia                         kamaelia-go
+//	TCPClient(host, port, delay)     NewTCPClient(host, port, Delay(d), ConnectTimeout(d), TLSConfig(cfg))
+//	  inbox, control, makessl        same; control before connect is honoured
+//	  _socketFeedback                same (internal)
+//	  outbox, sslready               same; sslready carries SSLReady
+//	  signal                         exactly one ProducerFinished, Err = cause
+//	  _selectorSignal                none: netpoller
+//	  (none)                         peerFinished: the server finished sending
+//	TCPServer(listenport, socketOptions)  NewTCPServer(port, Host, Backlog, ReuseAddress, ReusePort, NoDelay, KeepAlive, TLSConfig)
+//	  control                        same: serverShutdown stops listening
+//	  newconnection                  same: accepted net.Conns (fed by the accept loop)
+//	  _feedbackFromCSA               same (internal)
+//	  protocolHandlerSignal          same: NewCSA, ShutdownCSA (with Err)
+//	  signal ("NOT USED")            ProducerFinished when the server ends
+//	  _selectorSignal, _selectorShutdownSignal  none: netpoller
+//	ConnectedSocketAdapter(sock, selectorService, crashOnBadDataToSend)
+//	                                 NewCSA(conn, CrashOnBadData(), Linger(d), TLSClient/TLSServer(cfg))
+//	  inbox, control, makessl        same (control: see CSA for the close semantics)
+//	  outbox, sslready               same
+//	  CreatorFeedback                same: SocketShutdown, Err = cause
+//	  signal                         same: ShutdownCSA at the end; ErrorInformation before
+//	  ReadReady, SendReady           none: the adapter waits on the netpoller itself
+//	  _selectorSignal                none: netpoller
+//	  (none)                         peerFinished: the peer finished sending
+//	socketShutdown, serverShutdown, newCSA, shutdownCSA
+//	                                 axon.SocketShutdown, axon.ServerShutdown, axon.NewCSA, axon.ShutdownCSA
+//
+// # What is different from Kamaelia, and why
+//
+//   - Nothing is lost on close. producerFinished writes everything queued
+//     before it (bounded by a linger deadline, reported if cut short),
+//     half-closes, and keeps reading until the peer closes; Kamaelia made
+//     one non-blocking write attempt and dropped the rest.
+//   - A half-close is not a close. When the peer finishes sending, every
+//     byte it sent has come out of "outbox" before the notice on
+//     "peerFinished"; the connection may go on writing.
+//   - Memory is bounded. A CSA stops reading when the box its "outbox"
+//     feeds is full, so TCP slows the peer; its own "inbox" is bounded, so
+//     a peer that never reads makes senders wait instead of growing the
+//     process.
+//   - Errors carry their cause. A TCPClient sends one terminal message,
+//     not two or three, and its Err matches syscall.ECONNREFUSED,
+//     syscall.ECONNRESET, a timeout, or the TLS failure with errors.Is and
+//     errors.As.
+//   - TLS works both ways. makessl upgrades a live connection as client or
+//     server (STARTTLS style) with crypto/tls, verifying certificates by
+//     default; the handshake runs in the connection's own goroutine, never
+//     blocking anything else, and sslready is sent only when it is done.
+//   - A wrong message type on "inbox" is reported on "signal" and skipped;
+//     Kamaelia retried it for ever and wedged the connection.
+//   - TCPServer's host, backlog, socket options and port 0 are options, and
+//     the bound address is reported; Kamaelia bound every interface with a
+//     backlog of 5 and a random port it did not report.
+package internet

@@ -1,0 +1,33 @@
+package internet
+
+import "errors"
+
+// Sentinel errors. Errors from this package wrap one of these or the
+// cause from the operating system, TLS or the context, so callers test
+// them with errors.Is: errors.Is(err, syscall.ECONNREFUSED) works on what
+// a TCPClient signals.
+var (
+	// ErrBadMessage means a message of a type the box does not take
+	// arrived on it, such as an int on a CSA's "inbox".
+	ErrBadMessage = errors.New("internet: unsupported message type")
+
+	// ErrLinger means a flush or drain did not finish before the linger
+	// deadline. It is joined with os.ErrDeadlineExceeded.
+	ErrLinger = errors.New("internet: linger deadline passed")
+
+	// ErrNoTLSConfig means makessl arrived at an adapter that was given
+	// no TLS configuration.
+	ErrNoTLSConfig = errors.New("internet: makessl without a TLS configuration")
+
+	// ErrAlreadyTLS means makessl arrived at an adapter that already
+	// speaks TLS.
+	ErrAlreadyTLS = errors.New("internet: connection is already TLS")
+
+	// ErrWriteClosed means data arrived for a connection whose sending
+	// side was already finished; it was not sent.
+	ErrWriteClosed = errors.New("internet: data after the sending side finished")
+
+	// ErrShutdown means a component was told to shut down before it had
+	// a connection (a TCPClient still connecting).
+	ErrShutdown = errors.New("internet: shut down before connecting")
+)

@@ -1,0 +1,212 @@
+package internet_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internet"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// testCtx ends with the test, or after a deadline so a broken test fails
+// instead of hanging, and gives the test a registry of its own.
+func testCtx(t testing.TB) (context.Context, *axon.Registry) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	r := axon.NewRegistry()
+	return axon.NewContext(ctx, r), r
+}
+
+// tcpPair returns two ends of a loopback TCP connection.
+func tcpPair(t testing.TB) (client, server *net.TCPConn) {
+	t.Helper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	type res struct {
+		c   *net.TCPConn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		c, err := ln.AcceptTCP()
+		ch <- res{c, err}
+	}()
+	c, err := net.DialTCP("tcp", nil, ln.Addr().(*net.TCPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := <-ch
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	t.Cleanup(func() { c.Close(); r.c.Close() })
+	return c, r.c
+}
+
+// sink collects what a connection delivers: the bytes from "outbox" and
+// the notice from "peerFinished", in arrival order.
+type sink struct {
+	*axon.Core
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	notice *axon.SocketShutdown
+	done   chan struct{}
+	data   chan struct{} // signalled (without blocking) on each chunk
+}
+
+func newSink() *sink {
+	k := &sink{done: make(chan struct{}), data: make(chan struct{}, 1)}
+	k.Core = axon.NewReactive("sink", func(ctx context.Context, c *axon.Core) error {
+		for {
+			box, msg, ok := c.Next()
+			if !ok {
+				return nil
+			}
+			switch box {
+			case "inbox":
+				k.mu.Lock()
+				k.buf.Write(msg.([]byte))
+				k.mu.Unlock()
+				select {
+				case k.data <- struct{}{}:
+				default:
+				}
+			case "control":
+				if ss, ok := msg.(axon.SocketShutdown); ok {
+					k.mu.Lock()
+					k.notice = &ss
+					k.mu.Unlock()
+					close(k.done)
+					return axon.ErrStop
+				}
+			}
+		}
+	}, axon.WithInboxes(axon.Box("inbox", "").WithLimit(axon.Unbounded), axon.Box("control", "")))
+	return k
+}
+
+func (k *sink) bytes() []byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return bytes.Clone(k.buf.Bytes())
+}
+
+// waitFor waits until the sink holds n bytes or the context ends.
+func (k *sink) waitFor(t testing.TB, ctx context.Context, n int) []byte {
+	t.Helper()
+	for {
+		if b := k.bytes(); len(b) >= n {
+			return b
+		}
+		select {
+		case <-k.data:
+		case <-k.done:
+			if b := k.bytes(); len(b) >= n {
+				return b
+			}
+			t.Fatalf("connection finished after %d of %d bytes", len(k.bytes()), n)
+		case <-ctx.Done():
+			t.Fatalf("got %d of %d bytes before the deadline", len(k.bytes()), n)
+		}
+	}
+}
+
+// attach wires a sink to a connection's data and peerFinished boxes.
+func attach(t testing.TB, conn axon.Component, k *sink) {
+	t.Helper()
+	link(t, axon.Out(conn, "outbox"), axon.In(k, "inbox"))
+	link(t, axon.Out(conn, "peerFinished"), axon.In(k, "control"))
+}
+
+func link(t testing.TB, src, dst axon.BoxRef) {
+	t.Helper()
+	if _, err := axon.Link(src, dst); err != nil {
+		t.Fatalf("link %v → %v: %v", src, dst, err)
+	}
+}
+
+func activate(t testing.TB, ctx context.Context, cs ...axon.Component) {
+	t.Helper()
+	for _, c := range cs {
+		if err := axon.CoreOf(c).Activate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func waitDone(t testing.TB, ctx context.Context, cs ...axon.Component) {
+	t.Helper()
+	for _, c := range cs {
+		select {
+		case <-axon.CoreOf(c).Done():
+		case <-ctx.Done():
+			t.Fatalf("%s did not end", c.Name())
+		}
+	}
+}
+
+// handle returns a Handle on c that the test cleans up.
+func handle(t testing.TB, c axon.Component) *axon.Handle {
+	t.Helper()
+	h, err := axon.NewHandle(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+// echoCSA makes an adapter that echoes what it reads and finishes when
+// its peer does (its outbox feeds its own inbox, peerFinished its own
+// control), with the given options.
+func echoCSA(t testing.TB, conn net.Conn, opts ...internet.Option) *internet.CSA {
+	t.Helper()
+	csa := internet.NewCSA(conn, opts...)
+	link(t, axon.Out(csa, "outbox"), axon.In(csa, "inbox"))
+	link(t, axon.Out(csa, "peerFinished"), axon.In(csa, "control"))
+	return csa
+}
+
+// readAll reads from conn until EOF or the context's deadline.
+func readAll(t testing.TB, ctx context.Context, conn net.Conn) []byte {
+	t.Helper()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetReadDeadline(dl)
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(conn); err != nil {
+		t.Fatalf("read: %v (after %d bytes)", err, buf.Len())
+	}
+	return buf.Bytes()
+}
+
+// eventually polls cond until it holds or the context ends. It waits on
+// an observable condition, never on the passing of time.
+func eventually(t testing.TB, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("never happened: %s", what)
+		}
+	}
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

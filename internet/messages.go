@@ -1,0 +1,25 @@
+package internet
+
+import "crypto/tls"
+
+// SSLReady is sent on "sslready" once a makessl upgrade has completed its
+// handshake. Data sent after makessl is encrypted from then on (it was
+// held back until now). Kamaelia sent an empty string; State tells the
+// negotiated version, cipher suite and the peer's certificates.
+type SSLReady struct {
+	State tls.ConnectionState
+}
+
+// MakeSSL is the message to send on "makessl". Any message on that box
+// starts the upgrade, as in Kamaelia; a MakeSSL can also carry the last
+// plaintext to write before the handshake.
+type MakeSSL struct {
+	// Plaintext, if set, is written after the adapter has stopped reading
+	// and just before the handshake. A server answering STARTTLS should
+	// put its "go ahead" reply here rather than send it on "inbox" first:
+	// the client starts its handshake as soon as it reads the reply, and
+	// this way none of it can be read as plaintext. (A handler that runs
+	// in the adapter's reader, as reactive handlers do, is safe either
+	// way.)
+	Plaintext []byte
+}

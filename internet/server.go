@@ -1,0 +1,262 @@
+package internet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// Box names of a TCPServer.
+const (
+	boxNewConnection = "newconnection"
+	boxFromCSA       = "_feedbackFromCSA"
+	boxHandlerSignal = "protocolHandlerSignal"
+)
+
+// TCPServer is a component that listens for TCP connections and makes a
+// ConnectedSocketAdapter (CSA) for each one. It does not decide what to
+// do with a connection: whoever listens on "protocolHandlerSignal" wires
+// each new CSA to something and activates it, as ServerCore does.
+//
+// Inboxes:
+//
+//	control          serverShutdown (or any shutdown request): stop
+//	                 listening. Connections already open keep going; the
+//	                 server ends once they have all ended.
+//	newconnection    accepted connections (net.Conn) to serve. The
+//	                 server's accept loop delivers here; other code may too.
+//	_feedbackFromCSA SocketShutdown from the adapters (internal).
+//
+// Outboxes:
+//
+//	protocolHandlerSignal axon.NewCSA for each connection, carrying the
+//	                      adapter (not yet activated: the receiver wires
+//	                      and activates it); axon.ShutdownCSA, with the
+//	                      cause, when an adapter has ended.
+//	signal                one axon.ProducerFinished when the server ends.
+//
+// The listening socket is opened by NewTCPServer, so a port already in
+// use is an error there, and Addr reports the bound address at once.
+// Kamaelia chose a random port in 2000-50000 when none was given, without
+// retrying on a collision and without telling anyone which; here port 0
+// asks the kernel for a free port, which is always free, and Addr says
+// which it is.
+//
+// Kamaelia's _selectorSignal and _selectorShutdownSignal outboxes talked
+// to its select() loop; an accept goroutine on Go's netpoller replaces
+// them. Accept errors such as running out of file descriptors are logged
+// and retried with back-off (up to a second); the server keeps serving.
+//
+// A TCPServer is safe for concurrent use.
+type TCPServer struct {
+	*axon.Core
+	cfg config
+	ln  *net.TCPListener
+
+	mu        sync.Mutex
+	csas      map[*CSA]struct{}
+	listening bool
+
+	acceptDone chan struct{}
+	started    bool // step only
+	open       atomic.Int64
+}
+
+// NewTCPServer opens a listening socket on port (0: a free port chosen by
+// the kernel) and returns the server component; it accepts once
+// activated. Options that apply: Host, Backlog, ReuseAddress, ReusePort,
+// NoDelay, KeepAlive, TLSConfig (the server side of makessl), Logger, and
+// the connection options (Linger, CrashOnBadData, HandshakeTimeout,
+// SendLimit), which it passes to every adapter.
+func NewTCPServer(port int, opts ...Option) (*TCPServer, error) {
+	cfg := newConfig(opts)
+	ln, err := listenTCP(cfg, port)
+	if err != nil {
+		return nil, err
+	}
+	cfg.tlsServer = true
+	s := &TCPServer{cfg: cfg, ln: ln, csas: map[*CSA]struct{}{}, listening: true, acceptDone: make(chan struct{})}
+	s.Core = axon.NewReactive("TCPServer", s.step,
+		axon.WithInboxes(
+			axon.Box(boxControl, "serverShutdown: stop listening; open connections carry on"),
+			axon.Box(boxNewConnection, "accepted connections (net.Conn) to serve"),
+			axon.Box(boxFromCSA, "SocketShutdown from the adapters"),
+		),
+		axon.WithOutboxes(
+			axon.Box(boxHandlerSignal, "NewCSA for each new connection; ShutdownCSA when one ends"),
+			axon.Box(boxSignal, "ProducerFinished when the server has ended"),
+		),
+	)
+	return s, nil
+}
+
+// Addr returns the address the server listens on, with the port the
+// kernel chose if port 0 was asked for.
+func (s *TCPServer) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }
+
+// Port returns the port the server listens on.
+func (s *TCPServer) Port() int { return s.Addr().Port }
+
+// Connections returns how many connections the server has announced
+// that have not ended yet.
+func (s *TCPServer) Connections() int { return int(s.open.Load()) }
+
+// Close stops listening. Use it for a server that will not be activated;
+// an active server stops listening on serverShutdown or when stopped.
+func (s *TCPServer) Close() error {
+	s.mu.Lock()
+	s.listening = false
+	s.mu.Unlock()
+	err := s.ln.Close()
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+func (s *TCPServer) step(ctx context.Context, c *axon.Core) error {
+	if !s.started {
+		s.started = true
+		if err := c.Go(s.acceptLoop); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		_ = s.Close()
+		return s.end(nil)
+	}
+	for {
+		box, msg, ok := c.Next()
+		if !ok {
+			break
+		}
+		switch box {
+		case boxNewConnection:
+			s.serve(ctx, msg)
+		case boxFromCSA:
+			s.connectionEnded(ctx, msg)
+		case boxControl:
+			if axon.IsShutdownRequest(msg) {
+				_ = s.Close()
+			}
+		}
+	}
+	if s.done() {
+		return s.end(nil)
+	}
+	return nil
+}
+
+// done reports whether the server has stopped listening, its accept loop
+// has returned, and every connection it announced has ended.
+func (s *TCPServer) done() bool {
+	s.mu.Lock()
+	idle := !s.listening && len(s.csas) == 0
+	s.mu.Unlock()
+	if !idle {
+		return false
+	}
+	select {
+	case <-s.acceptDone:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *TCPServer) end(err error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
+	defer cancel()
+	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
+	return axon.ErrStop
+}
+
+// serve makes an adapter for an accepted connection and announces it.
+func (s *TCPServer) serve(ctx context.Context, msg any) {
+	conn, ok := msg.(net.Conn)
+	if !ok {
+		_ = s.Send(ctx, boxSignal, axon.ErrorInformation{Caller: s, Err: fmt.Errorf("TCPServer %s newconnection: %T: %w", s.Name(), msg, ErrBadMessage), Message: msg})
+		return
+	}
+	if !s.Outbox(boxHandlerSignal).Linked() {
+		s.cfg.logger.Warn("tcpserver: no protocol handler is linked; closing connection", "server", s.Name(), "peer", conn.RemoteAddr())
+		conn.Close()
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok && !s.cfg.noDelay {
+		_ = tc.SetNoDelay(false)
+	}
+	csa := newCSA(conn, s.cfg)
+	if _, err := s.Link(axon.Out(csa, boxFeedback), axon.In(s, boxFromCSA)); err != nil {
+		conn.Close()
+		return
+	}
+	s.mu.Lock()
+	s.csas[csa] = struct{}{}
+	s.mu.Unlock()
+	s.open.Add(1)
+	if err := s.Send(ctx, boxHandlerSignal, axon.NewCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: conn}); err != nil {
+		csa.Stop()
+		conn.Close()
+	}
+}
+
+// connectionEnded passes an adapter's end on as ShutdownCSA.
+func (s *TCPServer) connectionEnded(ctx context.Context, msg any) {
+	ss, ok := msg.(axon.SocketShutdown)
+	if !ok {
+		return
+	}
+	csa, ok := ss.Caller.(*CSA)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	_, known := s.csas[csa]
+	delete(s.csas, csa)
+	s.mu.Unlock()
+	if !known {
+		return
+	}
+	s.open.Add(-1)
+	s.UnlinkComponent(csa)
+	_ = s.Send(ctx, boxHandlerSignal, axon.ShutdownCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: ss.Conn, Err: ss.Err})
+}
+
+// acceptLoop accepts connections until the listener is closed, handing
+// each to "newconnection".
+func (s *TCPServer) acceptLoop(ctx context.Context) {
+	defer s.Wake()
+	defer close(s.acceptDone)
+	in := s.Inbox(boxNewConnection)
+	var backoff time.Duration
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
+				return
+			}
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.cfg.logger.Error("tcpserver: accept failed; retrying", "server", s.Name(), "addr", s.ln.Addr(), "err", err, "retry_in", backoff)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return
+			}
+			continue
+		}
+		backoff = 0
+		if err := in.Put(ctx, conn); err != nil {
+			conn.Close()
+			return
+		}
+	}
+}
