@@ -84,6 +84,7 @@ type Core struct {
 	registry  *Registry
 	parent    *Core
 	children  []Component
+	childAt   int        // index in parent.children, guarded by parent.mu
 	links     []*Linkage // the postoffice: links this component made
 	ctx       context.Context
 	cancel    context.CancelCauseFunc

@@ -207,12 +207,7 @@ func (c *Core) complete() {
 
 func (c *Core) childDone(child *Core) {
 	c.mu.Lock()
-	for i, ch := range c.children {
-		if ch.core() == child {
-			c.children = append(c.children[:i:i], c.children[i+1:]...)
-			break
-		}
-	}
+	c.dropChild(child)
 	c.mu.Unlock()
 	c.woken.Store(true)
 	c.notify(nil, false)
@@ -285,6 +280,7 @@ func (c *Core) AddChildren(children ...Component) error {
 		}
 		cc.parent = c
 		cc.mu.Unlock()
+		cc.childAt = len(c.children)
 		c.children = append(c.children, ch)
 		c.live.Add(1)
 		ctx := c.ctx
@@ -314,17 +310,27 @@ func (c *Core) RemoveChild(child Component) {
 		return
 	}
 	c.mu.Lock()
-	for i, ch := range c.children {
-		if ch.core() == cc {
-			c.children = append(c.children[:i:i], c.children[i+1:]...)
-			break
-		}
-	}
+	c.dropChild(cc)
 	c.mu.Unlock()
 	c.release()
 }
 
-// Children returns the component's children that have not ended.
+// dropChild removes child from c.children by swapping in the last one,
+// so that ending one of many children is O(1). c.mu must be held.
+func (c *Core) dropChild(child *Core) {
+	i := child.childAt
+	if i >= len(c.children) || c.children[i].core() != child {
+		return
+	}
+	last := len(c.children) - 1
+	c.children[i] = c.children[last]
+	c.children[i].core().childAt = i
+	c.children[last] = nil
+	c.children = c.children[:last]
+}
+
+// Children returns the component's children that have not ended, in no
+// particular order.
 func (c *Core) Children() []Component {
 	c.mu.Lock()
 	defer c.mu.Unlock()

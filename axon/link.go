@@ -43,6 +43,7 @@ type Linkage struct {
 	src, dst *box
 	owner    *Core
 	kind     Passthrough
+	at       int // index in owner.links, guarded by owner.mu
 }
 
 // Source returns the source box of the link.
@@ -141,6 +142,7 @@ func link(owner *Core, src, dst BoxRef, opts []LinkOption) (*Linkage, error) {
 			owner.mu.Unlock()
 			return nil, fmt.Errorf("link %s → %s: owner %s: %w", s.label(), d.label(), owner.name, ErrFinished)
 		}
+		l.at = len(owner.links)
 		owner.links = append(owner.links, l)
 		owner.mu.Unlock()
 	}
@@ -226,13 +228,15 @@ func advance(counter *atomic.Uint64, v uint64) {
 // stay where they are.
 func (c *Core) Unlink(l *Linkage) error {
 	c.mu.Lock()
-	found := false
-	for i, x := range c.links {
-		if x == l {
-			c.links = append(c.links[:i:i], c.links[i+1:]...)
-			found = true
-			break
-		}
+	found := l.owner == c && l.at < len(c.links) && c.links[l.at] == l
+	if found {
+		// Swap with the last link: removing one of many is O(1), which
+		// matters for a server that owns links for every connection.
+		last := len(c.links) - 1
+		c.links[l.at] = c.links[last]
+		c.links[l.at].at = l.at
+		c.links[last] = nil
+		c.links = c.links[:last]
 	}
 	c.mu.Unlock()
 	if !found {
@@ -268,6 +272,7 @@ func (c *Core) UnlinkComponent(other Component) {
 		if l.src.owner == oc || l.dst.owner == oc {
 			drop = append(drop, l)
 		} else {
+			l.at = len(keep)
 			keep = append(keep, l)
 		}
 	}
