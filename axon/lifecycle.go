@@ -34,6 +34,14 @@ func Run(ctx context.Context, c Component) error { return c.core().Run(ctx) }
 // child has ended.
 func (c *Core) Done() <-chan struct{} { return c.done }
 
+// Activated reports whether the component has been activated (it may
+// have ended since).
+func (c *Core) Activated() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ctx != nil
+}
+
 // Finished reports whether the component's body or step has ended (its
 // children may still be running).
 func (c *Core) Finished() bool { return c.state.Load() >= stateFinished }
@@ -335,6 +343,14 @@ func (c *Core) Children() []Component {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]Component(nil), c.children...)
+}
+
+// NumChildren returns how many of the component's children have not
+// ended. Unlike Children it does not copy the list.
+func (c *Core) NumChildren() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.children)
 }
 
 // Parent returns the component's parent, or nil.

@@ -205,6 +205,12 @@ func (s *CSA) Stats() CSAStats {
 func (s *CSA) step(ctx context.Context, c *axon.Core) error {
 	if !s.started {
 		s.started = true
+		if _, ok := c.Inbox(boxMakeSSL).Peek(); ok {
+			// makessl was queued before the adapter started (a server
+			// that speaks TLS from the first byte): the reader must not
+			// read the peer's handshake as data.
+			s.requestPause()
+		}
 		if err := c.Go(s.readLoop); err != nil {
 			return err
 		}

@@ -1,8 +1,18 @@
 // Package internet turns TCP sockets into components: TCPClient makes
 // an outgoing connection, TCPServer accepts incoming ones, and each
 // connection is a ConnectedSocketAdapter (CSA) whose boxes carry the
-// bytes. It is Kamaelia's Kamaelia.Internet rebuilt on Go's net and
-// crypto/tls.
+// bytes. ServerCore (and SimpleServer) wire a protocol handler, a
+// component of your own, to every connection a TCPServer accepts;
+// SingleServer serves one client at a time as its own boxes. It is
+// Kamaelia's Kamaelia.Internet rebuilt on Go's net and crypto/tls.
+//
+// An echo server:
+//
+//	srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, 1601)
+//	if err != nil { ... }
+//	go srv.Run(ctx)
+//	...
+//	srv.Shutdown(ctx) // graceful: stop accepting, let connections finish
 //
 // # Kamaelia's boxes and messages, and ours
 //
@@ -35,6 +45,17 @@
 //	  ReadReady, SendReady           none: the adapter waits on the netpoller itself
 //	  _selectorSignal                none: netpoller
 //	  (none)                         peerFinished: the peer finished sending
+//	ServerCore(protocol, port, socketOptions)
+//	                                 NewServerCore(factory, port, MaxConnections(n), IdleTimeout(d), ServeTLS(cfg), ...)
+//	  control                        serverShutdown/shutdownMicroprocess: graceful shutdown (also Shutdown(ctx))
+//	  _socketactivity                same (internal)
+//	  signal                         ProducerFinished when the server ends
+//	  factory(peer, peerport, localip, localport)
+//	                                 Factory(ConnInfo{PeerHost, PeerPort, LocalHost, LocalPort, TLS})
+//	  handler serversignal           same: a shutdown request stops the server
+//	SimpleServer(protocol, port)     NewSimpleServer(func() axon.Component, port)
+//	FastRestartServer                ReuseAddress(true), the default
+//	SingleServer(port)               NewSingleServer(port): inbox, outbox, signal as Kamaelia's
 //	socketShutdown, serverShutdown, newCSA, shutdownCSA
 //	                                 axon.SocketShutdown, axon.ServerShutdown, axon.NewCSA, axon.ShutdownCSA
 //
@@ -61,6 +82,15 @@
 //     blocking anything else, and sslready is sent only when it is done.
 //   - A wrong message type on "inbox" is reported on "signal" and skipped;
 //     Kamaelia retried it for ever and wedged the connection.
+//   - A server shuts down gracefully: Shutdown(ctx) stops accepting, asks
+//     every handler to finish, waits for connections to drain and cuts
+//     off only what is left when ctx ends, saying how many. Kamaelia's
+//     ServerCore dropped every connection at once.
+//   - A handler that ends closes its connection (after writing what it
+//     sent); one that panics closes only its own. Kamaelia left the
+//     connection of a handler that returned open for ever.
+//   - Limits: MaxConnections refuses connections past a count, and
+//     IdleTimeout closes quiet ones (Kamaelia's TimeOutCSA).
 //   - TCPServer's host, backlog, socket options and port 0 are options, and
 //     the bound address is reported; Kamaelia bound every interface with a
 //     backlog of 5 and a random port it did not report.

@@ -30,4 +30,16 @@ var (
 	// ErrShutdown means a component was told to shut down before it had
 	// a connection (a TCPClient still connecting).
 	ErrShutdown = errors.New("internet: shut down before connecting")
+
+	// ErrIdleTimeout is the cause given to a ServerCore handler when its
+	// connection was closed for being idle too long (see IdleTimeout).
+	ErrIdleTimeout = errors.New("internet: connection idle too long")
+
+	// ErrConnectionsCut means a graceful shutdown ran out of time and
+	// closed connections that had not finished.
+	ErrConnectionsCut = errors.New("internet: connections cut off at shutdown")
+
+	// ErrHandler wraps the error of a protocol handler that failed or
+	// panicked, as reported for its connection.
+	ErrHandler = errors.New("internet: protocol handler failed")
 )

@@ -35,6 +35,12 @@ type config struct {
 	reusePort bool
 	noDelay   bool
 	keepAlive time.Duration
+	maxConns  int
+
+	// ServerCore
+	idleTimeout     time.Duration
+	serveTLS        bool
+	shutdownTimeout time.Duration
 }
 
 // Defaults.
@@ -169,3 +175,33 @@ func (c *config) lingerDeadline(from time.Time) time.Time {
 	}
 	return from.Add(c.linger)
 }
+
+// MaxConnections limits how many connections a TCPServer (and so a
+// ServerCore) serves at once. A connection accepted past the limit is
+// closed at once, before any data is read, and the refusal is logged: the
+// client sees the connection closed. Zero, the default, means no limit.
+func MaxConnections(n int) Option { return func(c *config) { c.maxConns = n } }
+
+// IdleTimeout makes a ServerCore close a connection on which nothing has
+// been read or written for d, Kamaelia's TimeOutCSA. The handler's
+// "control" then gets a SocketShutdown whose Err matches ErrIdleTimeout.
+// Zero, the default, means connections may stay idle for ever.
+func IdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
+
+// ServeTLS makes a ServerCore speak TLS from the first byte of every
+// connection, with cfg as the server side (it must hold a certificate).
+// The handler sees only decrypted data, and ConnInfo.TLS is true. For
+// STARTTLS instead, use TLSServer and let the handler send makessl.
+func ServeTLS(cfg *tls.Config) Option {
+	return func(c *config) { c.tls, c.tlsServer, c.serveTLS = cfg, true, true }
+}
+
+// ShutdownTimeout bounds the graceful shutdown a ServerCore starts when a
+// shutdown request arrives on its "control": after d, connections still
+// open are cut off. Shutdown(ctx) is bounded by its context instead.
+// Zero means DefaultShutdownTimeout; negative means no limit.
+func ShutdownTimeout(d time.Duration) Option { return func(c *config) { c.shutdownTimeout = d } }
+
+// DefaultShutdownTimeout bounds a graceful shutdown started from
+// "control" when no ShutdownTimeout is given.
+const DefaultShutdownTimeout = 30 * time.Second

@@ -60,7 +60,7 @@ type TCPServer struct {
 	ln  *net.TCPListener
 
 	mu        sync.Mutex
-	csas      map[*CSA]struct{}
+	csas      map[*CSA]*axon.Linkage // each adapter's feedback link
 	listening bool
 
 	acceptDone chan struct{}
@@ -71,7 +71,7 @@ type TCPServer struct {
 // NewTCPServer opens a listening socket on port (0: a free port chosen by
 // the kernel) and returns the server component; it accepts once
 // activated. Options that apply: Host, Backlog, ReuseAddress, ReusePort,
-// NoDelay, KeepAlive, TLSConfig (the server side of makessl), Logger, and
+// NoDelay, KeepAlive, MaxConnections, TLSConfig (the server side of makessl), Logger, and
 // the connection options (Linger, CrashOnBadData, HandshakeTimeout,
 // SendLimit), which it passes to every adapter.
 func NewTCPServer(port int, opts ...Option) (*TCPServer, error) {
@@ -81,7 +81,7 @@ func NewTCPServer(port int, opts ...Option) (*TCPServer, error) {
 		return nil, err
 	}
 	cfg.tlsServer = true
-	s := &TCPServer{cfg: cfg, ln: ln, csas: map[*CSA]struct{}{}, listening: true, acceptDone: make(chan struct{})}
+	s := &TCPServer{cfg: cfg, ln: ln, csas: map[*CSA]*axon.Linkage{}, listening: true, acceptDone: make(chan struct{})}
 	s.Core = axon.NewReactive("TCPServer", s.step,
 		axon.WithInboxes(
 			axon.Box(boxControl, "serverShutdown: stop listening; open connections carry on"),
@@ -189,16 +189,22 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		conn.Close()
 		return
 	}
+	if max := s.cfg.maxConns; max > 0 && s.open.Load() >= int64(max) {
+		s.cfg.logger.Warn("tcpserver: connection limit reached; refusing connection", "server", s.Name(), "peer", conn.RemoteAddr(), "limit", max)
+		conn.Close()
+		return
+	}
 	if tc, ok := conn.(*net.TCPConn); ok && !s.cfg.noDelay {
 		_ = tc.SetNoDelay(false)
 	}
 	csa := newCSA(conn, s.cfg)
-	if _, err := s.Link(axon.Out(csa, boxFeedback), axon.In(s, boxFromCSA)); err != nil {
+	fb, err := s.Link(axon.Out(csa, boxFeedback), axon.In(s, boxFromCSA))
+	if err != nil {
 		conn.Close()
 		return
 	}
 	s.mu.Lock()
-	s.csas[csa] = struct{}{}
+	s.csas[csa] = fb
 	s.mu.Unlock()
 	s.open.Add(1)
 	if err := s.Send(ctx, boxHandlerSignal, axon.NewCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: conn}); err != nil {
@@ -218,14 +224,14 @@ func (s *TCPServer) connectionEnded(ctx context.Context, msg any) {
 		return
 	}
 	s.mu.Lock()
-	_, known := s.csas[csa]
+	fb, known := s.csas[csa]
 	delete(s.csas, csa)
 	s.mu.Unlock()
 	if !known {
 		return
 	}
 	s.open.Add(-1)
-	s.UnlinkComponent(csa)
+	_ = s.Unlink(fb)
 	_ = s.Send(ctx, boxHandlerSignal, axon.ShutdownCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: ss.Conn, Err: ss.Err})
 }
 

@@ -109,16 +109,6 @@ func startServer(t testing.TB, ctx context.Context, handler func() axon.Componen
 	return srv, w
 }
 
-func dial(t testing.TB, srv *internet.TCPServer) *net.TCPConn {
-	t.Helper()
-	c, err := net.DialTCP("tcp", nil, srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 func echoOnce(t testing.TB, conn net.Conn, msg string) {
 	t.Helper()
 	if _, err := conn.Write([]byte(msg)); err != nil {
@@ -137,7 +127,7 @@ func TestServerPortZeroAnnouncesConnections(t *testing.T) {
 	if srv.Port() == 0 || !srv.Addr().IP.IsLoopback() {
 		t.Fatalf("Addr = %v", srv.Addr())
 	}
-	conn := dial(t, srv)
+	conn := dialCore(t, srv)
 	echoOnce(t, conn, "hello")
 	w.mu.Lock()
 	n := len(w.news)
@@ -169,7 +159,7 @@ func TestServerShutdownStopsListeningButConnectionsCarryOn(t *testing.T) {
 	ctx, _ := testCtx(t)
 	srv, _ := startServer(t, ctx, nil)
 	h := handle(t, srv) // collects "signal"
-	conn := dial(t, srv)
+	conn := dialCore(t, srv)
 	echoOnce(t, conn, "before")
 	if err := srv.Inbox("control").Put(ctx, axon.ServerShutdown{}); err != nil {
 		t.Fatal(err)
@@ -235,7 +225,7 @@ func TestServerWithoutHandlerClosesConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	activate(t, ctx, srv)
-	conn := dial(t, srv)
+	conn := dialCore(t, srv)
 	if got := readAll(t, ctx, conn); len(got) != 0 {
 		t.Fatalf("read %q", got)
 	}
@@ -254,7 +244,7 @@ func TestServerBadMessageOnNewConnection(t *testing.T) {
 	if ei, ok := m.(axon.ErrorInformation); err != nil || !ok || !errors.Is(ei.Err, internet.ErrBadMessage) {
 		t.Fatalf("signal = %#v, %v", m, err)
 	}
-	echoOnce(t, dial(t, srv), "still serving")
+	echoOnce(t, dialCore(t, srv), "still serving")
 }
 
 func TestManyConnectionsEcho(t *testing.T) {

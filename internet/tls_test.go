@@ -252,7 +252,7 @@ func TestServerStartTLSWithGoClient(t *testing.T) {
 	p := newPKI(t, "good")
 	var upgraded atomic.Int32
 	srv, _ := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSConfig(p.serverConfig()))
-	conn := dial(t, srv)
+	conn := dialCore(t, srv)
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	conn.Write([]byte("HELP\r\n")) // a plaintext exchange before the switch
 	resp := make([]byte, len("500 what?\r\n"))
@@ -328,7 +328,7 @@ func TestServerHandshakeFailureClosesCleanly(t *testing.T) {
 	var upgraded atomic.Int32
 	srv, w := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSConfig(p.serverConfig()),
 		internet.HandshakeTimeout(5*time.Second))
-	conn := dial(t, srv)
+	conn := dialCore(t, srv)
 	conn.Write([]byte("STARTTLS\r\n"))
 	ok := make([]byte, 4)
 	io.ReadFull(conn, ok)

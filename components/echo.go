@@ -1,0 +1,49 @@
+package components
+
+import (
+	"context"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// Echo is the echo protocol handler: everything that arrives on "inbox"
+// leaves on "outbox", unchanged and in order, so a server built with it
+// sends every client its own bytes back. The chunks pass through without
+// a copy: whoever receives them from Echo owns them.
+//
+//	inbox    in   data ([]byte, string or anything else: passed on as is)
+//	control  in   shutdown requests: passed on out of signal, then Echo ends
+//	outbox   out  the data, in the order it arrived
+//	signal   out  the shutdown request received
+//
+// Data that arrived before a shutdown request leaves before it is passed
+// on, so a connection's producerFinished (the client has finished
+// sending) reaches the adapter after the last echoed chunk, and the
+// adapter closes once that chunk is written.
+//
+// Echo is reactive: it holds no goroutine and runs in the goroutine that
+// delivers to it. It is safe for concurrent use; its methods are those
+// of axon.Core.
+type Echo struct {
+	*axon.Core
+}
+
+// NewEcho returns an echo protocol handler.
+func NewEcho() *Echo {
+	e := &Echo{}
+	e.Core = axon.NewReactive("Echo", e.step,
+		boxes("data to echo", "the data, unchanged")...)
+	return e
+}
+
+func (e *Echo) step(ctx context.Context, c *axon.Core) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return dispatch(c, func(box string, msg any) error {
+		if box == "control" {
+			return passControl(ctx, c, msg)
+		}
+		return c.Send(ctx, "outbox", msg)
+	})
+}

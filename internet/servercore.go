@@ -1,0 +1,253 @@
+package internet
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// Box names of a ServerCore.
+const (
+	boxSocketActivity = "_socketactivity"
+	boxCSASignal      = "_csasignal"
+	boxServerControl  = "_serversignal"
+	boxServerSignal   = "serversignal" // a handler's optional outbox
+	boxSSLReadyIn     = "sslready"     // a handler's optional inbox
+)
+
+// ConnInfo describes an accepted connection to a protocol Factory.
+type ConnInfo struct {
+	PeerHost  string // the client's IP address
+	PeerPort  int    // the client's port
+	LocalHost string // the IP address the connection was accepted on
+	LocalPort int    // the port it was accepted on
+	TLS       bool   // the connection speaks TLS from its first byte (ServeTLS)
+}
+
+// Peer returns the client's address as host:port.
+func (i ConnInfo) Peer() string { return net.JoinHostPort(i.PeerHost, strconv.Itoa(i.PeerPort)) }
+
+// Factory makes the protocol handler for one connection. It is called in
+// the server's goroutine, one connection at a time, so it should return
+// quickly; an error (or a nil component) closes that connection, is
+// logged, and the server carries on.
+type Factory func(ConnInfo) (axon.Component, error)
+
+// ServerCore is a server built from components, Kamaelia's ServerCore:
+// it runs a TCPServer and, for every connection, makes a protocol handler
+// with its Factory and wires it to the connection's adapter (CSA):
+//
+//	CSA "outbox"       → handler "inbox"    what the client sends
+//	handler "outbox"   → CSA "inbox"        what to send the client
+//	handler "signal"   → CSA "control"      producerFinished or
+//	                                        shutdownMicroprocess: close
+//	CSA "peerFinished" → handler "control"  the client has finished
+//	                                        sending (a SocketShutdown)
+//	handler "serversignal" → ServerCore "control", if the handler has
+//	                         that outbox: a shutdown request there stops
+//	                         the whole server, gracefully
+//	handler "makessl"  → CSA "makessl", and CSA "sslready" → handler
+//	                     "sslready", if the handler has those boxes
+//	                     (STARTTLS; needs the TLSServer option)
+//
+// A handler is a component with at least "inbox", "control", "outbox"
+// and "signal". It gets the bytes as []byte chunks with arbitrary
+// boundaries (components.LineHandler joins them into lines). When the
+// connection has ended, after every byte read was delivered to "inbox",
+// its "control" gets an axon.SocketShutdown carrying the cause (nil for a
+// clean close); the handler should then end. If the handler ends first,
+// the server closes its connection after writing what the handler sent:
+// unlike Kamaelia, a handler that simply returns does not leave the
+// connection open. A handler that fails or panics closes only its own
+// connection; the error is logged with the client's address.
+//
+// Inboxes:
+//
+//	control          serverShutdown or shutdownMicroprocess: shut down
+//	                 gracefully, as Shutdown does, bounded by
+//	                 ShutdownTimeout. producerFinished is ignored.
+//	_socketactivity  NewCSA and ShutdownCSA from the TCPServer (internal)
+//	_csasignal       what the adapters report on "signal" (internal: logged)
+//
+// Outboxes:
+//
+//	signal           one axon.ProducerFinished when the server has ended;
+//	                 its Err matches ErrConnectionsCut if a shutdown had to
+//	                 cut connections off
+//	_serversignal    serverShutdown to the TCPServer (internal)
+//
+// Options: those of TCPServer (Host, Backlog, ReuseAddress, Logger, the
+// connection options, ...) and MaxConnections, IdleTimeout, ServeTLS,
+// TLSServer and ShutdownTimeout. A ServerCore is safe for concurrent use.
+type ServerCore struct {
+	*axon.Core
+	cfg     config
+	factory Factory
+	tcp     *TCPServer
+
+	// step only
+	conns    map[*CSA]*serverConn
+	kids     int // children the step knows to be running
+	started  bool
+	draining bool
+	stopTime *time.Timer
+
+	cutReq atomic.Bool  // Shutdown's deadline passed: cut off what is left
+	cut    atomic.Int64 // connections cut off
+	tick   atomic.Bool  // the idle clock ticked
+}
+
+// serverConn is one connection: its adapter, its handler and the links
+// the server made between them.
+type serverConn struct {
+	csa        *CSA
+	handler    axon.Component
+	info       ConnInfo
+	links      []*axon.Linkage
+	csaDone    bool
+	handlerEnd bool
+	cause      error // why the server closed it, if it did
+	activity   int64 // bytes read+written at the last idle check
+	lastActive time.Time
+}
+
+// NewServerCore opens a listening socket on port (0: a free port chosen
+// by the kernel) and returns a server that makes a handler with factory
+// for every connection once activated. A port already in use is an
+// error here.
+func NewServerCore(factory Factory, port int, opts ...Option) (*ServerCore, error) {
+	if factory == nil {
+		return nil, fmt.Errorf("internet: NewServerCore: nil factory")
+	}
+	tcp, err := NewTCPServer(port, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
+	}
+	s := &ServerCore{cfg: tcp.cfg, factory: factory, tcp: tcp, conns: map[*CSA]*serverConn{}}
+	s.Core = axon.NewReactive("ServerCore", s.step,
+		axon.WithInboxes(
+			axon.Box(boxControl, "serverShutdown or shutdownMicroprocess: shut down gracefully"),
+			axon.Box(boxSocketActivity, "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
+			axon.Box(boxCSASignal, "reports from the adapters, logged").WithLimit(axon.Unbounded),
+		),
+		axon.WithOutboxes(
+			axon.Box(boxSignal, "ProducerFinished when the server has ended"),
+			axon.Box(boxServerControl, "serverShutdown to the TCPServer"),
+		),
+	)
+	if _, err := s.Link(axon.Out(tcp, boxHandlerSignal), axon.In(s, boxSocketActivity)); err != nil {
+		tcp.Close()
+		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
+	}
+	if _, err := s.Link(axon.Out(s, boxServerControl), axon.In(tcp, boxControl)); err != nil {
+		tcp.Close()
+		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
+	}
+	if err := s.AddChildren(tcp); err != nil {
+		tcp.Close()
+		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
+	}
+	s.kids = 1
+	return s, nil
+}
+
+// NewSimpleServer is NewServerCore for handlers that need no details of
+// their connection, Kamaelia's SimpleServer: protocol is called with no
+// arguments for every connection.
+func NewSimpleServer(protocol func() axon.Component, port int, opts ...Option) (*ServerCore, error) {
+	if protocol == nil {
+		return nil, fmt.Errorf("internet: NewSimpleServer: nil protocol")
+	}
+	return NewServerCore(func(ConnInfo) (axon.Component, error) { return protocol(), nil }, port, opts...)
+}
+
+// Addr returns the address the server listens on.
+func (s *ServerCore) Addr() *net.TCPAddr { return s.tcp.Addr() }
+
+// Port returns the port the server listens on.
+func (s *ServerCore) Port() int { return s.tcp.Port() }
+
+// Connections returns how many connections are open.
+func (s *ServerCore) Connections() int { return s.tcp.Connections() }
+
+// TCPServer returns the listening component the server runs.
+func (s *ServerCore) TCPServer() *TCPServer { return s.tcp }
+
+func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
+	if !s.started {
+		s.started = true
+		if d := s.cfg.idleTimeout; d > 0 {
+			if err := c.Go(s.idleClock); err != nil {
+				return err
+			}
+		}
+	}
+	if ctx.Err() != nil { // stopped: the children are stopped with us
+		s.cutAll()
+		return s.end()
+	}
+	for {
+		box, msg, ok := c.Next()
+		if !ok {
+			break
+		}
+		switch box {
+		case boxSocketActivity:
+			switch m := msg.(type) {
+			case axon.NewCSA:
+				s.open(ctx, m)
+			case axon.ShutdownCSA:
+				s.closed(ctx, m)
+			}
+		case boxCSASignal:
+			if ei, ok := msg.(axon.ErrorInformation); ok {
+				s.cfg.logger.Warn("servercore: connection reported an error", "server", s.Name(), "peer", peerOf(ei.Caller), "err", ei.Err)
+			}
+		case boxControl:
+			if axon.IsShutdownMicroprocess(msg) {
+				s.beginShutdown(ctx, s.cfg.shutdownTimeout)
+			}
+		}
+	}
+	if s.tick.Swap(false) {
+		s.checkIdle(ctx)
+	}
+	if s.cutReq.Load() {
+		s.cutAll()
+	}
+	if n := c.NumChildren(); n != s.kids {
+		s.reap(ctx)
+		s.kids = c.NumChildren()
+	}
+	if s.draining && s.kids == 0 {
+		return s.end()
+	}
+	return nil
+}
+
+// end sends the final ProducerFinished and ends the step.
+func (s *ServerCore) end() error {
+	if s.stopTime != nil {
+		s.stopTime.Stop()
+	}
+	var err error
+	if n := s.cut.Load(); n > 0 {
+		err = fmt.Errorf("internet: ServerCore %s: %d connection(s): %w", s.Name(), n, ErrConnectionsCut)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
+	defer cancel()
+	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
+	return axon.ErrStop
+}
+
+func peerOf(c axon.Component) any {
+	if csa, ok := c.(*CSA); ok {
+		return csa.RemoteAddr()
+	}
+	return nil
+}

@@ -1,0 +1,499 @@
+package internet_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/components"
+	"github.com/kamaelia-go/kamaelia/internet"
+)
+
+// startServerCore runs a ServerCore on loopback port 0 and stops it when
+// the test ends, waiting for it to be done.
+func startServerCore(t testing.TB, ctx context.Context, factory internet.Factory, opts ...internet.Option) *internet.ServerCore {
+	t.Helper()
+	opts = append([]internet.Option{internet.Host("127.0.0.1"), internet.Logger(discardLogger())}, opts...)
+	srv, err := internet.NewServerCore(factory, 0, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Stop()
+		<-srv.Done()
+	})
+	return srv
+}
+
+func echoFactory(internet.ConnInfo) (axon.Component, error) { return components.NewEcho(), nil }
+
+// dialCore connects to a server; the test closes the connection.
+func dialCore(t testing.TB, srv interface{ Addr() *net.TCPAddr }) *net.TCPConn {
+	t.Helper()
+	c, err := net.DialTCP("tcp", nil, srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// expectClosed asserts that the server closes conn without sending it
+// anything: a read ends with EOF or a reset before the deadline.
+func expectClosed(t testing.TB, conn net.Conn, what string) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, err := conn.Read(make([]byte, 1))
+	var ne net.Error
+	if n != 0 || err == nil || errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("%s: read = %d, %v; want the connection closed", what, n, err)
+	}
+}
+
+func TestServerCoreThousandClientsGetTheirOwnBytes(t *testing.T) {
+	const clients, size = 1000, 100 << 10
+	ctx, _ := testCtx(t)
+	srv := startServerCore(t, ctx, echoFactory)
+	errs := make(chan error, clients)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() { errs <- echoClient(ctx, srv.Addr(), size, i) })
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if err != nil {
+			if failed++; failed <= 5 {
+				t.Error(err)
+			}
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d clients failed", failed, clients)
+	}
+}
+
+// echoClient sends size random bytes, half-closes, and checks that
+// exactly those bytes come back before EOF.
+func echoClient(ctx context.Context, addr *net.TCPAddr, size, id int) error {
+	d := net.Dialer{}
+	c, err := d.DialContext(ctx, "tcp", addr.String())
+	if err != nil {
+		return fmt.Errorf("client %d: %w", id, err)
+	}
+	defer c.Close()
+	conn := c.(*net.TCPConn)
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	payload := make([]byte, size)
+	rand.Read(payload)
+	werr := make(chan error, 1)
+	go func() {
+		_, err := conn.Write(payload)
+		if err == nil {
+			err = conn.CloseWrite()
+		}
+		werr <- err
+	}()
+	got, rerr := io.ReadAll(conn)
+	if err := <-werr; err != nil {
+		return fmt.Errorf("client %d: write: %w", id, err)
+	}
+	if rerr != nil {
+		return fmt.Errorf("client %d: read after %d bytes: %w", id, len(got), rerr)
+	}
+	if !bytes.Equal(got, payload) {
+		return fmt.Errorf("client %d: got %d bytes back, want its own %d", id, len(got), size)
+	}
+	return nil
+}
+
+// countingEcho is an echo handler that counts the bytes it sends.
+func countingEcho(sent *atomic.Int64) axon.Component {
+	return axon.NewReactive("countingEcho", func(ctx context.Context, c *axon.Core) error {
+		for {
+			box, msg, ok := c.Next()
+			if !ok {
+				return ctx.Err()
+			}
+			if box == "control" {
+				_ = c.Send(ctx, "signal", msg)
+				if axon.IsShutdownRequest(msg) {
+					return axon.ErrStop
+				}
+				continue
+			}
+			b := msg.([]byte)
+			n := len(b)
+			if err := c.Send(ctx, "outbox", b); err != nil {
+				return err
+			}
+			sent.Add(int64(n))
+		}
+	})
+}
+
+func TestServerCoreShutdownMidTransferDeliversWhatWasSent(t *testing.T) {
+	const clients = 100
+	ctx, _ := testCtx(t)
+	var mu sync.Mutex
+	sent := map[int]*atomic.Int64{} // by client port
+	srv := startServerCore(t, ctx, func(info internet.ConnInfo) (axon.Component, error) {
+		n := new(atomic.Int64)
+		mu.Lock()
+		sent[info.PeerPort] = n
+		mu.Unlock()
+		return countingEcho(n), nil
+	})
+
+	type result struct {
+		port      int
+		sent, got []byte
+		err       error
+	}
+	results := make(chan result, clients)
+	streaming := make(chan struct{}, clients)
+	for range clients {
+		go func() {
+			conn, err := net.DialTCP("tcp", nil, srv.Addr())
+			if err != nil {
+				results <- result{err: err}
+				return
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(30 * time.Second))
+			var out bytes.Buffer
+			var stop atomic.Bool
+			done := make(chan struct{})
+			var wrote []byte
+			go func() { // write until the server has finished our stream
+				defer close(done)
+				chunk := make([]byte, 1024)
+				for i := 0; !stop.Load(); i++ {
+					rand.Read(chunk)
+					if _, err := conn.Write(chunk); err != nil {
+						return
+					}
+					wrote = append(wrote, chunk...)
+					if i == 4 {
+						streaming <- struct{}{}
+					}
+				}
+			}()
+			_, err = out.ReadFrom(conn) // until the server's FIN
+			stop.Store(true)
+			conn.CloseWrite()
+			<-done
+			results <- result{port: conn.LocalAddr().(*net.TCPAddr).Port, sent: wrote, got: out.Bytes(), err: err}
+		}()
+	}
+	for range clients {
+		<-streaming
+	}
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Shutdown(sctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if dl, _ := sctx.Deadline(); time.Now().After(dl) {
+		t.Fatalf("Shutdown returned after its deadline (%v)", time.Since(start))
+	}
+	for range clients {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("client: %v", r.err)
+		}
+		mu.Lock()
+		n := sent[r.port].Load()
+		mu.Unlock()
+		if int64(len(r.got)) != n {
+			t.Errorf("client %d: received %d bytes; its handler sent %d", r.port, len(r.got), n)
+		}
+		if !bytes.HasPrefix(r.sent, r.got) {
+			t.Errorf("client %d: the %d bytes received are not what it sent", r.port, len(r.got))
+		}
+	}
+	if _, err := net.DialTCP("tcp", nil, srv.Addr()); err == nil {
+		t.Error("the server still accepts after Shutdown")
+	}
+}
+
+func TestServerCoreShutdownCutsOffWhatDoesNotFinish(t *testing.T) {
+	ctx, _ := testCtx(t)
+	// A handler that ignores every request to finish.
+	stubborn := func(internet.ConnInfo) (axon.Component, error) {
+		return axon.New("stubborn", func(ctx context.Context, c *axon.Core) error {
+			<-ctx.Done()
+			return nil
+		}), nil
+	}
+	srv := startServerCore(t, ctx, stubborn)
+	for range 3 {
+		c := dialCore(t, srv)
+		c.Write([]byte("x"))
+	}
+	eventually(t, ctx, "3 connections", func() bool { return srv.Connections() == 3 })
+	sctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if !errors.Is(err, internet.ErrConnectionsCut) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v; want ErrConnectionsCut and DeadlineExceeded", err)
+	}
+	if want := "3 connection(s)"; !bytes.Contains([]byte(err.Error()), []byte(want)) {
+		t.Fatalf("Shutdown = %v; want it to say %q", err, want)
+	}
+}
+
+func TestServerCoreFactoryGetsConnectionDetails(t *testing.T) {
+	ctx, _ := testCtx(t)
+	infos := make(chan internet.ConnInfo, 1)
+	srv := startServerCore(t, ctx, func(info internet.ConnInfo) (axon.Component, error) {
+		infos <- info
+		return components.NewEcho(), nil
+	})
+	c := dialCore(t, srv)
+	info := <-infos
+	la := c.LocalAddr().(*net.TCPAddr)
+	want := internet.ConnInfo{PeerHost: "127.0.0.1", PeerPort: la.Port, LocalHost: "127.0.0.1", LocalPort: srv.Port()}
+	if info != want {
+		t.Fatalf("ConnInfo = %+v, want %+v", info, want)
+	}
+	echoOnce(t, c, "hello")
+}
+
+func TestServerCoreFactoryErrorClosesOnlyThatConnection(t *testing.T) {
+	ctx, _ := testCtx(t)
+	var calls atomic.Int32
+	srv := startServerCore(t, ctx, func(internet.ConnInfo) (axon.Component, error) {
+		if calls.Add(1) == 1 {
+			return nil, errors.New("no handler for you")
+		}
+		return components.NewEcho(), nil
+	})
+	expectClosed(t, dialCore(t, srv), "refused by the factory")
+	echoOnce(t, dialCore(t, srv), "still serving")
+}
+
+func TestServerCoreConnectionLimit(t *testing.T) {
+	ctx, _ := testCtx(t)
+	srv := startServerCore(t, ctx, echoFactory, internet.MaxConnections(2))
+	a, b := dialCore(t, srv), dialCore(t, srv)
+	echoOnce(t, a, "a")
+	echoOnce(t, b, "b")
+	expectClosed(t, dialCore(t, srv), "third connection")
+	a.Close()
+	eventually(t, ctx, "a's connection to end", func() bool { return srv.Connections() == 1 })
+	echoOnce(t, dialCore(t, srv), "room again")
+	echoOnce(t, b, "b still served")
+}
+
+func TestServerCoreIdleTimeout(t *testing.T) {
+	ctx, _ := testCtx(t)
+	const idle = 300 * time.Millisecond
+	causes := make(chan error, 2)
+	srv := startServerCore(t, ctx, func(internet.ConnInfo) (axon.Component, error) {
+		return axon.NewReactive("recorder", func(ctx context.Context, c *axon.Core) error {
+			for {
+				box, msg, ok := c.Next()
+				if !ok {
+					return ctx.Err()
+				}
+				switch {
+				case box == "inbox":
+					_ = c.Send(ctx, "outbox", msg)
+				case axon.IsProducerFinished(msg):
+					// The adapter's own notice that reading has
+					// ended comes first, then the server's.
+					if err := axon.Cause(msg); err != nil {
+						causes <- err
+						return axon.ErrStop
+					}
+				}
+			}
+		}), nil
+	}, internet.IdleTimeout(idle))
+
+	busy := dialCore(t, srv)
+	quiet := dialCore(t, srv)
+	// Keep one connection busy for several idle periods.
+	until := time.Now().Add(4 * idle)
+	for time.Now().Before(until) {
+		echoOnce(t, busy, "ping")
+	}
+	expectClosed(t, quiet, "idle connection")
+	if err := <-causes; !errors.Is(err, internet.ErrIdleTimeout) {
+		t.Fatalf("handler's SocketShutdown cause = %v; want ErrIdleTimeout", err)
+	}
+	echoOnce(t, busy, "busy connection still open")
+}
+
+func TestServerCoreHandlerPanicClosesOnlyItsConnection(t *testing.T) {
+	ctx, _ := testCtx(t)
+	var logBuf syncBuffer
+	log := slog.New(slog.NewTextHandler(&logBuf, nil))
+	panicky := func(internet.ConnInfo) (axon.Component, error) {
+		return axon.NewReactive("panicky", func(ctx context.Context, c *axon.Core) error {
+			for m := range c.Drain("inbox") {
+				if string(m.([]byte)) == "boom" {
+					panic("handler blew up")
+				}
+				_ = c.Send(ctx, "outbox", m)
+			}
+			if _, ok := c.Recv("control"); ok {
+				return axon.ErrStop
+			}
+			return ctx.Err()
+		}), nil
+	}
+	srv := startServerCore(t, ctx, panicky, internet.Logger(log))
+	good, bad := dialCore(t, srv), dialCore(t, srv)
+	echoOnce(t, good, "before")
+	bad.Write([]byte("boom"))
+	expectClosed(t, bad, "connection whose handler panicked")
+	echoOnce(t, good, "after")
+	peer := bad.LocalAddr().String()
+	eventually(t, ctx, "the panic logged with the peer's address", func() bool {
+		s := logBuf.String()
+		return bytes.Contains([]byte(s), []byte(peer)) && bytes.Contains([]byte(s), []byte("handler blew up"))
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServerCoreServerSignalStopsTheServer(t *testing.T) {
+	ctx, _ := testCtx(t)
+	stopper := func(internet.ConnInfo) (axon.Component, error) {
+		return axon.NewReactive("stopper", func(ctx context.Context, c *axon.Core) error {
+			for box, msg, ok := c.Next(); ok; box, msg, ok = c.Next() {
+				switch {
+				case box == "inbox" && string(msg.([]byte)) == "stop":
+					_ = c.Send(ctx, "outbox", []byte("bye"))
+					_ = c.Send(ctx, "serversignal", axon.ServerShutdown{})
+				case box == "inbox":
+					_ = c.Send(ctx, "outbox", msg)
+				case axon.IsShutdownRequest(msg):
+					_ = c.Send(ctx, "signal", msg)
+					return axon.ErrStop
+				}
+			}
+			return ctx.Err()
+		}, axon.AddOutbox(axon.Box("serversignal", "stops the whole server"))), nil
+	}
+	srv := startServerCore(t, ctx, stopper)
+	sig := handle(t, srv)
+	c := dialCore(t, srv)
+	echoOnce(t, c, "hi")
+	c.Write([]byte("stop"))
+	if got := readAll(t, ctx, c); string(got) != "bye" {
+		t.Fatalf("got %q before the close, want %q", got, "bye")
+	}
+	c.Close() // the server waits for its clients to finish
+	m, err := sig.Get(ctx, "signal")
+	if err != nil || !axon.IsProducerFinished(m) || axon.Cause(m) != nil {
+		t.Fatalf("signal = %v, %v; want a clean ProducerFinished", m, err)
+	}
+	<-srv.Done()
+	if _, err := net.DialTCP("tcp", nil, srv.Addr()); err == nil {
+		t.Fatal("the server still accepts after serversignal")
+	}
+}
+
+func TestServerCoreControlShutdownIsGraceful(t *testing.T) {
+	ctx, _ := testCtx(t)
+	srv := startServerCore(t, ctx, echoFactory)
+	h := handle(t, srv)
+	c := dialCore(t, srv)
+	echoOnce(t, c, "hello")
+	if err := h.Put(ctx, "control", axon.ServerShutdown{}); err != nil {
+		t.Fatal(err)
+	}
+	// The handler is asked to finish; the adapter half-closes after what
+	// was echoed, and the server ends once we close our side.
+	if got := readAll(t, ctx, c); len(got) != 0 {
+		t.Fatalf("unexpected data %q", got)
+	}
+	c.Close()
+	<-srv.Done()
+	if err := srv.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeTLSSpeaksTLSFromTheFirstByte(t *testing.T) {
+	ctx, _ := testCtx(t)
+	p := newPKI(t, "localhost")
+	infos := make(chan internet.ConnInfo, 1)
+	srv := startServerCore(t, ctx, func(info internet.ConnInfo) (axon.Component, error) {
+		infos <- info
+		return components.NewEcho(), nil
+	}, internet.ServeTLS(p.serverConfig()))
+	cfg := p.clientConfig()
+	cfg.ServerName = "localhost"
+	c, err := tls.Dial("tcp", srv.Addr().String(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	echoOnce(t, c, "secret")
+	if info := <-infos; !info.TLS {
+		t.Fatal("ConnInfo.TLS = false under ServeTLS")
+	}
+}
+
+func TestNewServerCoreErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	busy := ln.Addr().(*net.TCPAddr).Port
+	tests := []struct {
+		name    string
+		factory internet.Factory
+		port    int
+	}{
+		{"nil factory", nil, 0},
+		{"port in use", echoFactory, busy},
+		{"bad port", echoFactory, 70000},
+	}
+	for _, tc := range tests {
+		srv, err := internet.NewServerCore(tc.factory, tc.port, internet.Host("127.0.0.1"), internet.ReuseAddress(false))
+		if err == nil {
+			srv.Shutdown(context.Background())
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package internet
+
+import (
+	"context"
+	"net"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+const boxPeerDone = "_peerFinished"
+
+// SingleServer serves one connection at a time as its own boxes,
+// Kamaelia's SingleServer: what the client sends comes out of "outbox",
+// and what arrives on "inbox" is sent to the client.
+//
+// While a client is connected, any other that connects is closed at
+// once, before anything is read: it sees its connection closed, a clean
+// refusal (Kamaelia accepted it first and then hung up). When the client
+// leaves, a SocketShutdown goes out of "signal" and the next client may
+// connect. Data arriving on "inbox" while no client is connected waits
+// (up to the inbox's limit) and is sent to the next client.
+//
+// When the client finishes sending (half-closes), the server writes what
+// is queued for it and closes the connection.
+//
+// Inboxes:
+//
+//	inbox           data ([]byte or string) to send to the client
+//	control         shutdown requests: stop listening, close the
+//	                connection after writing what is queued, then end
+//	_socketactivity NewCSA and ShutdownCSA from the TCPServer (internal)
+//	_peerFinished   the client's half-close (internal)
+//
+// Outboxes:
+//
+//	outbox          data from the client, as []byte chunks it owns
+//	signal          a SocketShutdown (a producerFinished) each time a
+//	                client leaves, with the cause; ProducerFinished when
+//	                the server ends
+//	_serversignal   to the TCPServer's control (internal)
+//
+// A SingleServer is safe for concurrent use.
+type SingleServer struct {
+	*axon.Core
+	tcp *TCPServer
+
+	// step only
+	active   *CSA
+	links    []*axon.Linkage
+	draining bool
+}
+
+// NewSingleServer opens a listening socket on port (0: a free port
+// chosen by the kernel) and returns the server; it accepts once
+// activated. The options are TCPServer's; MaxConnections is set to 1.
+func NewSingleServer(port int, opts ...Option) (*SingleServer, error) {
+	tcp, err := NewTCPServer(port, append(opts, MaxConnections(1))...)
+	if err != nil {
+		return nil, err
+	}
+	s := &SingleServer{tcp: tcp}
+	s.Core = axon.NewReactive("SingleServer", s.step,
+		axon.WithInboxes(
+			axon.Box(boxInbox, "data to send to the connected client"),
+			axon.Box(boxControl, "shutdown requests: close the connection after writing what is queued, then end"),
+			axon.Box(boxSocketActivity, "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
+			axon.Box(boxPeerDone, "the client has finished sending"),
+		),
+		axon.WithOutboxes(
+			axon.Box(boxOutbox, "data from the client"),
+			axon.Box(boxSignal, "SocketShutdown each time a client leaves; ProducerFinished when the server ends"),
+			axon.Box(boxServerControl, "to the TCPServer's control"),
+		),
+	)
+	for _, l := range [][2]axon.BoxRef{
+		{axon.Out(tcp, boxHandlerSignal), axon.In(s, boxSocketActivity)},
+		{axon.Out(s, boxServerControl), axon.In(tcp, boxControl)},
+	} {
+		if _, err := s.Link(l[0], l[1]); err != nil {
+			tcp.Close()
+			return nil, err
+		}
+	}
+	if err := s.AddChildren(tcp); err != nil {
+		tcp.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Addr returns the address the server listens on.
+func (s *SingleServer) Addr() *net.TCPAddr { return s.tcp.Addr() }
+
+// Port returns the port the server listens on.
+func (s *SingleServer) Port() int { return s.tcp.Port() }
+
+func (s *SingleServer) step(ctx context.Context, c *axon.Core) error {
+	if ctx.Err() != nil {
+		return s.end()
+	}
+	for {
+		box, msg, ok := c.Next()
+		if !ok {
+			break
+		}
+		switch box {
+		case boxSocketActivity:
+			switch m := msg.(type) {
+			case axon.NewCSA:
+				s.connect(ctx, m)
+			case axon.ShutdownCSA:
+				s.disconnect(ctx, m)
+			}
+		case boxPeerDone:
+			s.tellActive(ctx, axon.ProducerFinished{Caller: s})
+		case boxControl:
+			if axon.IsShutdownRequest(msg) && !s.draining {
+				s.draining = true
+				_ = s.tcp.Close()
+				_ = s.Send(ctx, boxServerControl, axon.ServerShutdown{})
+				s.tellActive(ctx, axon.ShutdownMicroprocess{Caller: s})
+			}
+		}
+	}
+	if s.draining && c.NumChildren() == 0 {
+		return s.end()
+	}
+	return nil
+}
+
+func (s *SingleServer) end() error {
+	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
+	defer cancel()
+	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s})
+	return axon.ErrStop
+}
+
+// connect makes a new connection the server's, or refuses it if one is
+// active (which the TCPServer's limit of one makes rare: it can happen
+// only while the last client's end is on its way).
+func (s *SingleServer) connect(ctx context.Context, m axon.NewCSA) {
+	csa, ok := m.CSA.(*CSA)
+	if !ok {
+		return
+	}
+	if s.active != nil || s.draining {
+		csa.Conn().Close()
+		_ = s.AddChildren(csa)
+		return
+	}
+	for _, l := range [][2]axon.BoxRef{
+		{axon.In(s, boxInbox), axon.In(csa, boxInbox)},
+		{axon.Out(csa, boxOutbox), axon.Out(s, boxOutbox)},
+		{axon.Out(csa, boxPeerFinished), axon.In(s, boxPeerDone)},
+	} {
+		lk, err := s.Link(l[0], l[1])
+		if err != nil {
+			s.unlinkActive()
+			csa.Conn().Close()
+			_ = s.AddChildren(csa)
+			return
+		}
+		s.links = append(s.links, lk)
+	}
+	s.active = csa
+	if err := s.AddChildren(csa); err != nil {
+		s.unlinkActive()
+		csa.Conn().Close()
+		s.active = nil
+	}
+}
+
+// disconnect forgets the connection that ended and says so.
+func (s *SingleServer) disconnect(ctx context.Context, m axon.ShutdownCSA) {
+	if csa, ok := m.CSA.(*CSA); !ok || csa != s.active {
+		return
+	}
+	s.unlinkActive()
+	s.active = nil
+	_ = s.Send(ctx, boxSignal, axon.SocketShutdown{
+		ProducerFinished: axon.ProducerFinished{Caller: s, Err: m.Err},
+		Conn:             m.Conn,
+	})
+}
+
+// tellActive puts msg into the active connection's "control".
+func (s *SingleServer) tellActive(ctx context.Context, msg any) {
+	if s.active != nil {
+		_ = s.active.Inbox(boxControl).Put(ctx, msg)
+	}
+}
+
+func (s *SingleServer) unlinkActive() {
+	for _, l := range s.links {
+		_ = s.Unlink(l)
+	}
+	s.links = nil
+}

@@ -1,0 +1,98 @@
+package internet_test
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internet"
+)
+
+func TestSingleServerServesOneClientAtATime(t *testing.T) {
+	ctx, _ := testCtx(t)
+	srv, err := internet.NewSingleServer(0, internet.Host("127.0.0.1"), internet.Logger(discardLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := handle(t, srv)
+	activate(t, ctx, srv)
+	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
+
+	// recv reads what the server passes out of "outbox" until want has
+	// arrived.
+	recv := func(want string) {
+		t.Helper()
+		var got []byte
+		for len(got) < len(want) {
+			m, err := h.Get(ctx, "outbox")
+			if err != nil {
+				t.Fatalf("outbox: %v (after %q)", err, got)
+			}
+			got = append(got, m.([]byte)...)
+		}
+		if string(got) != want {
+			t.Fatalf("outbox = %q, want %q", got, want)
+		}
+	}
+	// send puts msg into the server's inbox and checks that conn gets it.
+	send := func(c io.Reader, msg string) {
+		t.Helper()
+		if err := h.Put(ctx, "inbox", []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, len(msg))
+		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != msg {
+			t.Fatalf("client got %q, %v; want %q", buf, err, msg)
+		}
+	}
+
+	first := dialCore(t, srv)
+	first.SetDeadline(time.Now().Add(20 * time.Second))
+	first.Write([]byte("one"))
+	recv("one")
+	send(first, "to one")
+
+	expectClosed(t, dialCore(t, srv), "a second client while one is connected")
+	send(first, "one is still served")
+
+	first.Close()
+	m, err := h.Get(ctx, "signal")
+	if err != nil || !axon.IsProducerFinished(m) {
+		t.Fatalf("signal = %v, %v; want a SocketShutdown when the client leaves", m, err)
+	}
+	if _, ok := m.(axon.SocketShutdown); !ok {
+		t.Fatalf("signal = %T, want axon.SocketShutdown", m)
+	}
+
+	next := dialCore(t, srv)
+	next.SetDeadline(time.Now().Add(20 * time.Second))
+	next.Write([]byte("two"))
+	recv("two")
+	send(next, "to two")
+}
+
+func TestSingleServerShutdownClosesTheClient(t *testing.T) {
+	ctx, _ := testCtx(t)
+	srv, err := internet.NewSingleServer(0, internet.Host("127.0.0.1"), internet.Logger(discardLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := handle(t, srv)
+	activate(t, ctx, srv)
+	c := dialCore(t, srv)
+	c.Write([]byte("x"))
+	if _, err := h.Get(ctx, "outbox"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Put(ctx, "inbox", []byte("last words")); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Put(ctx, "control", axon.ShutdownMicroprocess{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, ctx, c); string(got) != "last words" {
+		t.Fatalf("client got %q before the close, want %q", got, "last words")
+	}
+	waitDone(t, ctx, srv)
+}
