@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 )
@@ -20,9 +21,14 @@ type Component interface {
 	core() *Core
 }
 
-// CoreOf returns the Core of a component (nil for nil).
+// CoreOf returns the Core of a component: nil for nil, including a nil
+// pointer of a component type (which would otherwise panic when its
+// embedded Core is reached).
 func CoreOf(c Component) *Core {
 	if c == nil {
+		return nil
+	}
+	if v := reflect.ValueOf(c); v.Kind() == reflect.Pointer && v.IsNil() {
 		return nil
 	}
 	return c.core()

@@ -232,3 +232,20 @@ func testGoHelperKeepsComponentAlive(t *testing.T) {
 	close(release)
 	waitDone(t, ctx, c)
 }
+
+func TestCoreOfNil(t *testing.T) {
+	type wrapper struct{ *axon.Core }
+	tests := []struct {
+		name string
+		c    axon.Component
+	}{
+		{"nil interface", nil},
+		{"nil pointer of a component type", (*wrapper)(nil)},
+		{"nil *Core", (*axon.Core)(nil)},
+	}
+	for _, tc := range tests {
+		if got := axon.CoreOf(tc.c); got != nil {
+			t.Errorf("%s: CoreOf = %v, want nil", tc.name, got)
+		}
+	}
+}

@@ -31,11 +31,27 @@ func testCtx(t testing.TB) (context.Context, *axon.Registry) {
 // tcpPair returns two ends of a loopback TCP connection.
 func tcpPair(t testing.TB) (client, server *net.TCPConn) {
 	t.Helper()
+	ln := listenLoopback(t)
+	defer ln.Close()
+	return tcpPairOn(t, ln)
+}
+
+// listenLoopback listens on a free loopback port.
+func listenLoopback(t testing.TB) *net.TCPListener {
+	t.Helper()
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	return ln
+}
+
+// tcpPairOn returns two ends of a loopback TCP connection made through
+// ln. Tests that make many connections share one listener: a listener
+// per connection can run the machine out of ports that bind may use,
+// while connect may reuse ports waiting out TIME_WAIT on loopback.
+func tcpPairOn(t testing.TB, ln *net.TCPListener) (client, server *net.TCPConn) {
+	t.Helper()
 	type res struct {
 		c   *net.TCPConn
 		err error
