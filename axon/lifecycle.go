@@ -94,6 +94,18 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 
 	c.registry.add(c)
 	c.state.Store(stateActive)
+	if c.kind != kindBody {
+		// Registered before any child starts: a child that ends at once
+		// may run this component's step, whose end reads stopAfter.
+		stop := context.AfterFunc(c.ctx, func() {
+			if c.claim() {
+				c.runSteps(nil)
+			}
+		})
+		c.mu.Lock()
+		c.stopAfter = stop
+		c.mu.Unlock()
+	}
 	for _, ch := range children {
 		if cc := ch.core(); cc.state.Load() == stateNew {
 			_ = cc.activate(c.ctx, c)
@@ -103,11 +115,6 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 		go func() { c.finish(c.call()) }()
 		return nil
 	}
-	c.stopAfter = context.AfterFunc(c.ctx, func() {
-		if c.claim() {
-			c.runSteps(nil)
-		}
-	})
 	if c.claim() {
 		if c.inlineFirst {
 			c.runSteps(nil)
@@ -173,6 +180,7 @@ func (c *Core) finish(err error) {
 	links := c.links
 	c.links = nil
 	auxCancel := c.auxCancel
+	stopAfter := c.stopAfter
 	c.state.Store(stateFinished)
 	c.mu.Unlock()
 
@@ -186,8 +194,8 @@ func (c *Core) finish(err error) {
 	if auxCancel != nil {
 		auxCancel()
 	}
-	if c.stopAfter != nil {
-		c.stopAfter()
+	if stopAfter != nil {
+		stopAfter()
 	}
 	c.release()
 }
