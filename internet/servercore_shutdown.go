@@ -13,9 +13,12 @@ var now = time.Now
 
 // Shutdown shuts the server down gracefully, in the manner of
 // http.Server.Shutdown: it stops accepting, asks every handler to finish
-// (a shutdownMicroprocess on its "control"; Echo and the components of
-// this project then pass it on to the adapter, which writes what is
-// queued and closes), and waits for the connections to drain. If ctx
+// (an axon.ProducerFinished on its "control"; Echo and the components of
+// this project pass it on to the adapter, which writes what is queued,
+// half-closes, and closes once the client has closed its side), and
+// waits for the connections to drain. Waiting for the client matters:
+// closing a socket while the client is still sending makes the kernel
+// send a reset, which can destroy replies not yet delivered. If ctx
 // ends first, the connections still open are cut off (closed without a
 // flush, their handlers stopped), and the error matches both
 // ErrConnectionsCut, naming how many, and ctx's error. It returns once
