@@ -1,0 +1,403 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// echoOnce sends msg on a new connection to addr and checks it comes
+// back; the connection stays open for the caller.
+func echoOnce(t *testing.T, addr, msg string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(testDeadline))
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil {
+		t.Fatalf("echo of %q: %v", msg, err)
+	}
+	if string(got) != msg {
+		t.Fatalf("echoed %q, want %q", got, msg)
+	}
+	return c
+}
+
+// expectClosed checks that the server closes c (EOF or a reset) before
+// the test's deadline, without sending anything first.
+func expectClosed(t *testing.T, c net.Conn) {
+	t.Helper()
+	n, err := c.Read(make([]byte, 1))
+	if n != 0 || err == nil || isTimeout(err) {
+		t.Fatalf("read on a connection the server should close: n=%d err=%v", n, err)
+	}
+}
+
+func TestServeListensEchoesAndShutsDownOnSIGTERM(t *testing.T) {
+	s := serve(t, nil)
+	host, _ := hostPort(t, s.addr)
+	if host != "127.0.0.1" {
+		t.Errorf("serve listens on %s by default, want loopback", s.addr)
+	}
+	c := echoOnce(t, s.addr, "ping\n")
+	// A graceful shutdown asks the open connection to finish: the
+	// server finishes sending, and once the client has closed too the
+	// server exits 0.
+	s.signal(t, syscall.SIGTERM)
+	expectClosed(t, c)
+	c.Close()
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("serve exited %d after SIGTERM; stderr:\n%s", code, s.stderr)
+	}
+	if !strings.Contains(s.stderr.String(), "connection") {
+		t.Errorf("stderr does not log the connection:\n%s", s.stderr)
+	}
+}
+
+func TestServeTakesPortFromEnvironmentAndStopsOnSIGINT(t *testing.T) {
+	p := start(t, nil, []string{"PORT=0"}, "serve")
+	addr := listeningAddr(t, p)
+	if _, port := hostPort(t, addr); port == "0" || port == strconv.Itoa(defaultServePort) {
+		t.Fatalf("PORT=0 listened on %s, want a port chosen by the kernel", addr)
+	}
+	echoOnce(t, addr, "from PORT\n").Close()
+	p.signal(t, os.Interrupt)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit %d after SIGINT; stderr:\n%s", code, p.stderr)
+	}
+}
+
+func TestServeFlagPortBeatsEnvironment(t *testing.T) {
+	p := start(t, nil, []string{"PORT=not-a-port"}, "serve", "--port", "0")
+	echoOnce(t, listeningAddr(t, p), "flag wins\n").Close()
+	p.signal(t, syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, p.stderr)
+	}
+}
+
+func TestServeIdleTimeout(t *testing.T) {
+	s := serve(t, nil, "--idle-timeout", "200ms")
+	c := echoOnce(t, s.addr, "then silence\n")
+	expectClosed(t, c)
+	s.stop(t)
+}
+
+func TestServeMaxConns(t *testing.T) {
+	s := serve(t, nil, "--max-conns", "1")
+	first := echoOnce(t, s.addr, "first\n") // being served now
+	second, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	second.SetDeadline(time.Now().Add(testDeadline))
+	expectClosed(t, second)
+	first.Close()
+	s.stop(t)
+}
+
+func TestConnectEchoesThroughServe(t *testing.T) {
+	s := serve(t, nil)
+	host, port := hostPort(t, s.addr)
+	input := "hello\nworld\n"
+	r := runKamaelia(t, input, "connect", host, port)
+	if r.code != 0 || r.stdout != input {
+		t.Fatalf("connect: exit %d, stdout %q, want 0 and %q; stderr:\n%s", r.code, r.stdout, input, r.stderr)
+	}
+	s.stop(t)
+}
+
+func TestConnectTLSThroughServe(t *testing.T) {
+	pki := newTestPKI(t)
+	s := serve(t, nil, "--tls-cert", pki.certFile, "--tls-key", pki.keyFile)
+	host, port := hostPort(t, s.addr)
+	input := "over TLS\nsecond line\n"
+	r := runKamaelia(t, input, "connect", "--ssl", "--ca", pki.caFile, host, port)
+	if r.code != 0 || r.stdout != input {
+		t.Fatalf("connect --ssl: exit %d, stdout %q, want 0 and %q; stderr:\n%s", r.code, r.stdout, input, r.stderr)
+	}
+	for _, want := range []string{"TLS 1.3", "CN=localhost"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr %q does not report %q", r.stderr, want)
+		}
+	}
+
+	// Without the test CA the server is not trusted: a one-line TLS
+	// failure and a non-zero exit, and nothing was sent in the clear.
+	r = runKamaelia(t, "secret\n", "connect", "--ssl", host, port)
+	if r.code != 1 || r.stdout != "" {
+		t.Fatalf("untrusted server: exit %d, stdout %q; want 1 and nothing", r.code, r.stdout)
+	}
+	assertOneLine(t, r.stderr, "TLS failure")
+	s.stop(t)
+}
+
+func TestConnectStartTLSThroughServe(t *testing.T) {
+	pki := newTestPKI(t)
+	s := serve(t, nil, "--tls-cert", pki.certFile, "--tls-key", pki.keyFile, "--starttls")
+	_, port := hostPort(t, s.addr)
+	input := "upgraded\n"
+	r := runKamaelia(t, input, "connect", "--starttls", "--ca", pki.caFile, "localhost", port)
+	if r.code != 0 || r.stdout != input {
+		t.Fatalf("connect --starttls: exit %d, stdout %q, want 0 and %q; stderr:\n%s", r.code, r.stdout, input, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "TLS up") {
+		t.Errorf("stderr %q does not report TLS", r.stderr)
+	}
+	// A client that does not ask for STARTTLS is refused.
+	r = runKamaelia(t, "plain\n", "connect", "127.0.0.1", port)
+	if r.code != 0 || r.stdout != startTLSRefusal {
+		t.Fatalf("plain client: exit %d, stdout %q; want 0 and %q", r.code, r.stdout, startTLSRefusal)
+	}
+	s.stop(t)
+}
+
+func TestConnectStartTLSRefusedByServer(t *testing.T) {
+	s := serve(t, nil) // echo: answers STARTTLS with STARTTLS
+	host, port := hostPort(t, s.addr)
+	pki := newTestPKI(t)
+	r := runKamaelia(t, "never sent\n", "connect", "--starttls", "--ca", pki.caFile, host, port)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	assertOneLine(t, r.stderr, "refused STARTTLS")
+	s.stop(t)
+}
+
+func TestConnectKeepsPrintingAfterEndOfInput(t *testing.T) {
+	// The server reads until our half-close, then answers and closes:
+	// connect must deliver the answer that comes after its stdin ended.
+	ln := listen(t)
+	serveOne(t, ln, func(c net.Conn) {
+		data, _ := io.ReadAll(c)
+		io.WriteString(c, "read "+strconv.Itoa(len(data))+" bytes\n")
+	})
+	host, port := hostPort(t, ln.Addr().String())
+	r := runKamaelia(t, "twelve bytes", "connect", host, port)
+	if want := "read 13 bytes\n"; r.code != 0 || r.stdout != want {
+		t.Fatalf("exit %d, stdout %q, want 0 and %q; stderr:\n%s", r.code, r.stdout, want, r.stderr)
+	}
+}
+
+func TestConnectRefused(t *testing.T) {
+	ln := listen(t)
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	host, port := hostPort(t, addr)
+	r := runKamaelia(t, "", "connect", host, port)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1", r.code)
+	}
+	assertOneLine(t, r.stderr, "connection refused")
+}
+
+func TestConnectReset(t *testing.T) {
+	ln := listen(t)
+	serveOne(t, ln, func(c net.Conn) {
+		bufio.NewReader(c).ReadString('\n')
+		c.(*net.TCPConn).SetLinger(0) // close with a reset
+	})
+	host, port := hostPort(t, ln.Addr().String())
+	r := runKamaelia(t, "hello\n", "connect", host, port)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	assertOneLine(t, r.stderr, "connection reset")
+}
+
+func TestSendDeliversFileAtRate(t *testing.T) {
+	const (
+		size  = 5 << 20
+		rate  = 2 << 20
+		chunk = 64 << 10
+	)
+	file := filepath.Join(t.TempDir(), "payload")
+	content := make([]byte, size)
+	rand.Read(content)
+	if err := os.WriteFile(file, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	type received struct {
+		data        []byte
+		first, last time.Time
+		firstChunk  int
+		err         error
+	}
+	got := make(chan received, 1)
+	ln := listen(t)
+	serveOne(t, ln, func(c net.Conn) {
+		var r received
+		buf := make([]byte, 256<<10)
+		for {
+			n, err := c.Read(buf)
+			if n > 0 {
+				now := time.Now()
+				if r.first.IsZero() {
+					r.first, r.firstChunk = now, n
+				}
+				r.last = now
+				r.data = append(r.data, buf[:n]...)
+			}
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					r.err = err
+				}
+				break
+			}
+		}
+		got <- r // then the connection closes
+	})
+	host, port := hostPort(t, ln.Addr().String())
+	r := runKamaelia(t, "", "send", "--rate", strconv.Itoa(rate), "--chunk", "64KiB", file, host, port)
+	if r.code != 0 {
+		t.Fatalf("send: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	var rec received
+	select {
+	case rec = <-got:
+	case <-time.After(testDeadline):
+		t.Fatal("the receiver did not finish")
+	}
+	if rec.err != nil {
+		t.Fatalf("receiving: %v", rec.err)
+	}
+	if !bytes.Equal(rec.data, content) {
+		t.Fatalf("received %d bytes that differ from the file's %d", len(rec.data), len(content))
+	}
+	// From the first byte to the last, the bytes after the first read
+	// arrived at the rate asked for.
+	span := rec.last.Sub(rec.first).Seconds()
+	measured := float64(size-rec.firstChunk) / span
+	if measured < 0.9*rate || measured > 1.1*rate {
+		t.Fatalf("sent at %.0f B/s over %.2fs, want %d B/s ±10%%", measured, span, rate)
+	}
+	t.Logf("sent %d bytes at %.0f B/s (asked %d) over %.2fs", size, measured, rate, span)
+}
+
+func TestSendThroughServeEchoesToStdout(t *testing.T) {
+	s := serve(t, nil)
+	host, port := hostPort(t, s.addr)
+	content := strings.Repeat("kamaelia\n", 30_000) // 270 kB
+	file := filepath.Join(t.TempDir(), "lines")
+	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runKamaelia(t, "", "send", "--rate", "4MiB", file, host, port)
+	if r.code != 0 || r.stdout != content {
+		t.Fatalf("send: exit %d, %d bytes back, want 0 and %d; stderr:\n%s", r.code, len(r.stdout), len(content), r.stderr)
+	}
+	s.stop(t)
+}
+
+func TestSendMissingFile(t *testing.T) {
+	r := runKamaelia(t, "", "send", filepath.Join(t.TempDir(), "nope"), "127.0.0.1", "9")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1", r.code)
+	}
+	assertOneLine(t, r.stderr, "no such file")
+}
+
+func TestBadUsageExits2(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"serve", "--nope"},
+		{"serve", "--port", "70000"},
+		{"serve", "--tls-cert", "cert.pem"},
+		{"serve", "--starttls"},
+		{"serve", "--protocol", "gopher"},
+		{"serve", "--log-level", "loud"},
+		{"serve", "extra"},
+		{"connect"},
+		{"connect", "127.0.0.1"},
+		{"connect", "127.0.0.1", "port"},
+		{"connect", "--ca", "ca.pem", "127.0.0.1", "1601"},
+		{"connect", "--ssl", "--starttls", "127.0.0.1", "1601"},
+		{"send", "file", "127.0.0.1"},
+		{"send", "--rate", "0", "file", "127.0.0.1", "1601"},
+		{"send", "--rate", "fast", "file", "127.0.0.1", "1601"},
+	} {
+		r := runKamaelia(t, "", args...)
+		if r.code != 2 {
+			t.Errorf("kamaelia %q: exit %d, want 2", args, r.code)
+			continue
+		}
+		first, rest, _ := strings.Cut(r.stderr, "\n")
+		if first == "" || !strings.HasPrefix(rest, "Usage:") {
+			t.Errorf("kamaelia %q: stderr is not one line of error then the usage:\n%s", args, r.stderr)
+		}
+		if r.stdout != "" {
+			t.Errorf("kamaelia %q: wrote %q on stdout", args, r.stdout)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"help"}, {"help", "send"},
+		{"serve", "--help"}, {"connect", "-h"}, {"send", "--help"},
+	} {
+		r := runKamaelia(t, "", args...)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "Usage:") || !strings.Contains(r.stdout, "Examples:") {
+			t.Errorf("kamaelia %q: exit %d, stdout:\n%s", args, r.code, r.stdout)
+		}
+	}
+}
+
+// assertOneLine checks that stderr is exactly one line and mentions
+// want.
+func assertOneLine(t *testing.T, stderr, want string) {
+	t.Helper()
+	if strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") || !strings.Contains(stderr, want) {
+		t.Fatalf("stderr %q, want one line mentioning %q", stderr, want)
+	}
+}
+
+func TestServeStartTLSDiscardsPlaintextInjection(t *testing.T) {
+	pki := newTestPKI(t)
+	s := serve(t, nil, "--tls-cert", pki.certFile, "--tls-key", pki.keyFile, "--starttls")
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(testDeadline))
+	// A man in the middle appends a command to the STARTTLS request; it
+	// must not reach the protocol as if it had come over TLS.
+	if _, err := io.WriteString(c, "STARTTLS\r\nINJECTED\n"); err != nil {
+		t.Fatal(err)
+	}
+	reply := make([]byte, len(startTLSReply))
+	if _, err := io.ReadFull(c, reply); err != nil || string(reply) != startTLSReply {
+		t.Fatalf("reply %q, %v; want %q", reply, err, startTLSReply)
+	}
+	tc := tls.Client(c, &tls.Config{RootCAs: pki.pool, ServerName: "localhost"})
+	if _, err := io.WriteString(tc, "real\n"); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len("real\n"))
+	if _, err := io.ReadFull(tc, got); err != nil || string(got) != "real\n" {
+		t.Fatalf("echo over TLS %q, %v; want %q", got, err, "real\n")
+	}
+	tc.Close()
+	s.stop(t)
+}

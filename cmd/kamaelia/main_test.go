@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// The end-to-end tests build the command once, into a temporary folder,
+// with the race detector if the tests have it, and run it as a process.
+var (
+	binDir   string
+	binOnce  sync.Once
+	binPath  string
+	binError error
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "kamaelia-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	if code == 0 {
+		// In-process tests run components: none may leave a goroutine.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// binary returns the path of the built command, building it on first
+// use.
+func binary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binPath = filepath.Join(binDir, "kamaelia")
+		args := []string{"build", "-o", binPath}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+		if err != nil {
+			binError = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if binError != nil {
+		t.Fatal(binError)
+	}
+	return binPath
+}
+
+// testDeadline bounds every process a test runs, so a broken test fails
+// instead of hanging.
+const testDeadline = 60 * time.Second
+
+// proc is a running kamaelia process.
+type proc struct {
+	cmd    *exec.Cmd
+	stdout io.ReadCloser
+	stderr *syncBuffer
+	done   chan struct{} // closed once the process has exited
+	err    error         // Wait's error, set before done is closed
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// start runs kamaelia with args; env adds to the test's environment.
+// The process is killed when the test ends if it is still running.
+func start(t testing.TB, stdin io.Reader, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	// A race-enabled binary sleeps a second at exit unless told not to;
+	// a race it finds makes it exit 66, which fails the test.
+	cmd.Env = append(append(os.Environ(), "GORACE=atexit_sleep_ms=0"), env...)
+	cmd.Stdin = stdin
+	p := &proc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	// A pipe of our own rather than StdoutPipe: Wait must not close it
+	// while a test is still reading what the process wrote.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = pw
+	p.stdout = pr
+	err = cmd.Start()
+	pw.Close()
+	if err != nil {
+		pr.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pr.Close() })
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// wait waits for the process to exit and returns its exit status.
+func (p *proc) wait(t testing.TB) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(testDeadline):
+		p.cmd.Process.Kill()
+		<-p.done
+		t.Fatalf("%v did not exit; stderr:\n%s", p.cmd.Args, p.stderr)
+	}
+	var ee *exec.ExitError
+	if p.err != nil && !errors.As(p.err, &ee) {
+		t.Fatalf("%v: %v", p.cmd.Args, p.err)
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// signal sends sig to the process.
+func (p *proc) signal(t testing.TB, sig os.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// result is what a finished kamaelia process said and its exit status.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// runKamaelia runs kamaelia with args to the end, with stdin as its
+// input.
+func runKamaelia(t testing.TB, stdin string, args ...string) result {
+	t.Helper()
+	p := start(t, strings.NewReader(stdin), nil, args...)
+	out, err := io.ReadAll(p.stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := p.wait(t)
+	return result{stdout: string(out), stderr: p.stderr.String(), code: code}
+}
+
+// serveProc is a running "kamaelia serve".
+type serveProc struct {
+	*proc
+	addr string // host:port from its LISTENING line
+	port int
+}
+
+// serve starts "kamaelia serve --port 0" with args and waits for its
+// LISTENING line.
+func serve(t testing.TB, env []string, args ...string) *serveProc {
+	t.Helper()
+	p := start(t, nil, env, append([]string{"serve", "--port", "0"}, args...)...)
+	return &serveProc{proc: p, addr: listeningAddr(t, p)}
+}
+
+// listeningAddr reads the process's first line of output, which must be
+// "LISTENING host:port", and returns host:port. Later output is
+// discarded.
+func listeningAddr(t testing.TB, p *proc) string {
+	t.Helper()
+	line := make(chan string, 1)
+	go func() {
+		r := bufio.NewReader(p.stdout)
+		s, _ := r.ReadString('\n')
+		line <- s
+		io.Copy(io.Discard, r)
+	}()
+	var s string
+	select {
+	case s = <-line:
+	case <-time.After(testDeadline):
+		t.Fatalf("no LISTENING line; stderr:\n%s", p.stderr)
+	}
+	addr, ok := strings.CutPrefix(strings.TrimSuffix(s, "\n"), "LISTENING ")
+	if !ok {
+		t.Fatalf("first line %q, want LISTENING host:port; stderr:\n%s", s, p.stderr)
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		t.Fatalf("LISTENING line %q: %v", s, err)
+	}
+	return addr
+}
+
+// hostPort splits a host:port address for a command line.
+func hostPort(t testing.TB, addr string) (host, port string) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return host, port
+}
+
+// stop sends SIGTERM and checks that serve exits 0.
+func (s *serveProc) stop(t testing.TB) {
+	t.Helper()
+	s.signal(t, syscall.SIGTERM)
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("serve exited %d after SIGTERM; stderr:\n%s", code, s.stderr)
+	}
+}
+
+// testContext ends with the test or after testDeadline.
+func testContext(t testing.TB) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// contextWithCancel is testContext with a cancel function.
+func contextWithCancel(t testing.TB) (context.Context, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(testContext(t))
+	t.Cleanup(cancel)
+	return ctx, cancel
+}
+
+// listen opens a loopback listener for a test's own server end.
+func listen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// serveOne accepts one connection on ln and runs handle on it in a
+// goroutine the test waits for at its end.
+func serveOne(t testing.TB, ln net.Listener, handle func(net.Conn)) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(testDeadline))
+		handle(c)
+	}()
+	t.Cleanup(func() { ln.Close(); <-done })
+}

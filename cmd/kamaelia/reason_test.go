@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+
+	"github.com/kamaelia-go/kamaelia/internet"
+)
+
+func TestFailureKind(t *testing.T) {
+	op := func(err error) error {
+		return fmt.Errorf("tcpclient: %w", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)})
+	}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{op(syscall.ECONNREFUSED), "connection refused"},
+		{op(syscall.ECONNRESET), "connection reset"},
+		{op(syscall.EPIPE), "connection reset"},
+		{op(syscall.ENOTCONN), "connection reset"},
+		{op(os.ErrDeadlineExceeded), "timed out"},
+		{fmt.Errorf("dial: %w", context.DeadlineExceeded), "timed out"},
+		{fmt.Errorf("close: %w", internet.ErrLinger), "timed out waiting for the server to close"},
+		{fmt.Errorf("handshake: %w", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), "TLS failure"},
+		{fmt.Errorf("handshake: %w", tls.AlertError(42)), "TLS failure"},
+		{errors.New("internet: TLS client handshake: tls: first record does not look like a TLS handshake"), "TLS failure"},
+		{fmt.Errorf("dial: %w", &net.DNSError{Err: "no such host", Name: "nowhere.invalid", IsNotFound: true}), "host not found"},
+		{op(syscall.EHOSTUNREACH), "unreachable"},
+		{fmt.Errorf("%w: it answered %q", errStartTLSRefused, "NO"), "TLS failure"},
+		{errors.New("something else"), "connection failed"},
+	} {
+		if got := failureKind(tc.err); got != tc.want {
+			t.Errorf("failureKind(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestReasonIsOneLine(t *testing.T) {
+	got := reason(errors.Join(syscall.ECONNRESET, errors.New("second\nthird")))
+	if want := "connection reset: connection reset by peer; second; third"; got != want {
+		t.Fatalf("reason = %q, want %q", got, want)
+	}
+}

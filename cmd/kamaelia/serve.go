@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/components"
+	"github.com/kamaelia-go/kamaelia/internet"
+)
+
+// protocols are the protocol handlers serve can speak, by name.
+var protocols = map[string]func() axon.Component{
+	"echo": func() axon.Component { return components.NewEcho() },
+}
+
+const serveAbout = `
+Run a TCP server: a ServerCore that gives every connection its own protocol
+handler (echo: send every client its own bytes back). When it is ready it
+prints exactly one line on stdout, "LISTENING host:port", then logs on
+stderr. On SIGINT or SIGTERM it stops accepting, lets the connections
+finish (cutting off those still open after --grace) and exits 0.
+
+It listens on 127.0.0.1 unless --host says otherwise: serving every
+interface is an explicit --host 0.0.0.0 (or ::). The port is --port, else
+the PORT environment variable, else 1601; 0 picks a free port.
+
+With --tls-cert and --tls-key every connection speaks TLS from its first
+byte. With --starttls as well, connections start in plaintext and switch
+to TLS when the client sends the line STARTTLS: the server answers
+"OK STARTTLS" and the handshake follows (the connection's makessl box, as
+in Kamaelia); the protocol then runs over TLS. Plaintext that follows the
+STARTTLS line before the handshake is discarded.`
+
+const serveExamples = `  kamaelia serve                                   # echo on 127.0.0.1:1601
+  kamaelia serve --port 0                          # any free port; see the LISTENING line
+  PORT=7000 kamaelia serve --log-level warn
+  kamaelia serve --host 0.0.0.0 --max-conns 1000 --idle-timeout 5m
+  kamaelia serve --tls-cert cert.pem --tls-key key.pem
+  kamaelia serve --tls-cert cert.pem --tls-key key.pem --starttls`
+
+// defaultServePort is the port serve listens on when neither --port nor
+// PORT says otherwise.
+const defaultServePort = 1601
+
+func runServe(ctx context.Context, e *env, args []string) int {
+	c := newCLI("serve", "kamaelia serve [flags]", serveAbout, serveExamples)
+	host := c.fs.String("host", "127.0.0.1", "listen on this `address`; 0.0.0.0 or :: for every interface")
+	port := c.fs.Int("port", defaultServePort, "listen on this `port` (0: any free port); when not given, $PORT if set")
+	protocol := c.fs.String("protocol", "echo", "the `name` of the protocol spoken on each connection: "+strings.Join(slices.Sorted(maps.Keys(protocols)), ", "))
+	certFile := c.fs.String("tls-cert", "", "serve TLS with the certificate (chain) in PEM `file`; needs --tls-key")
+	keyFile := c.fs.String("tls-key", "", "the private key of --tls-cert, in PEM `file`")
+	startTLS := c.fs.Bool("starttls", false, "with --tls-cert: start in plaintext and switch to TLS when the client sends STARTTLS")
+	maxConns := c.fs.Int("max-conns", 0, "serve at most `n` connections at once; others are closed at once (0: no limit)")
+	idle := c.fs.Duration("idle-timeout", 0, "close connections idle for this `duration` (0: never)")
+	grace := c.fs.Duration("grace", 5*time.Second, "on SIGINT/SIGTERM, let connections finish for this `duration`, then cut them off")
+	var level slog.Level
+	c.fs.TextVar(&level, "log-level", slog.LevelInfo, "log on stderr from this `level` on: debug (also each connection's end), info (each connection), warn, error")
+	if _, code, ok := c.parse(e, args); !ok {
+		return code
+	}
+	if !c.set("port") {
+		if p := e.getenv("PORT"); p != "" {
+			n, err := parsePort(p, true)
+			if err != nil {
+				return c.bad(e, "PORT environment variable: %v", err)
+			}
+			*port = n
+		}
+	}
+	proto := protocols[*protocol]
+	switch {
+	case *port < 0 || *port > 65535:
+		return c.bad(e, "bad port %d: want a number from 0 to 65535", *port)
+	case proto == nil:
+		return c.bad(e, "unknown protocol %q (known: %s)", *protocol, strings.Join(slices.Sorted(maps.Keys(protocols)), ", "))
+	case (*certFile == "") != (*keyFile == ""):
+		return c.bad(e, "--tls-cert and --tls-key go together")
+	case *startTLS && *certFile == "":
+		return c.bad(e, "--starttls needs --tls-cert and --tls-key")
+	case *maxConns < 0:
+		return c.bad(e, "--max-conns must not be negative")
+	case *idle < 0:
+		return c.bad(e, "--idle-timeout must not be negative")
+	case *grace < 0:
+		return c.bad(e, "--grace must not be negative")
+	}
+
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	opts := []internet.Option{internet.Host(*host), internet.Logger(log),
+		internet.MaxConnections(*maxConns), internet.IdleTimeout(*idle)}
+	mode := "plaintext"
+	if *certFile != "" {
+		cfg, err := serverTLS(*certFile, *keyFile)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "kamaelia serve: %v\n", err)
+			return exitFailure
+		}
+		if *startTLS {
+			mode = "STARTTLS"
+			opts = append(opts, internet.TLSServer(cfg))
+			proto = withStartTLS(proto)
+		} else {
+			mode = "TLS"
+			opts = append(opts, internet.ServeTLS(cfg))
+		}
+	}
+	srv, err := newServer(log, proto, *port, opts)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "kamaelia serve: %v\n", err)
+		return exitFailure
+	}
+	// The server is not given ctx: a signal asks for a graceful
+	// Shutdown, not the abrupt stop that ctx's end would be.
+	if err := srv.Activate(context.WithoutCancel(ctx)); err != nil {
+		fmt.Fprintf(e.stderr, "kamaelia serve: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(e.stdout, "LISTENING %s\n", srv.Addr())
+	log.Info("serving", "addr", srv.Addr().String(), "protocol", *protocol, "tls", mode,
+		"max_conns", *maxConns, "idle_timeout", *idle)
+
+	select {
+	case <-srv.Done():
+		if err := srv.Err(); err != nil {
+			fmt.Fprintf(e.stderr, "kamaelia serve: %s\n", oneLine(err.Error()))
+			return exitFailure
+		}
+		return exitOK
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "connections", srv.Connections(), "grace", *grace)
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shut down, cutting off connections", "err", err)
+	} else {
+		log.Info("shut down")
+	}
+	return exitOK
+}
+
+// newServer makes the ServerCore: each connection gets a handler from
+// proto, and is logged.
+func newServer(log *slog.Logger, proto func() axon.Component, port int, opts []internet.Option) (*internet.ServerCore, error) {
+	factory := func(info internet.ConnInfo) (axon.Component, error) {
+		log.Info("connection", "peer", info.Peer(), "tls", info.TLS)
+		return proto(), nil
+	}
+	srv, err := internet.NewServerCore(factory, port, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return srv, nil
+}
+
+// withStartTLS wraps each handler proto makes in a STARTTLS gate.
+func withStartTLS(proto func() axon.Component) func() axon.Component {
+	return func() axon.Component { return newStartTLSGate(proto()) }
+}

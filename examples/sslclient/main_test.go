@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/kamaelia-go/kamaelia/examples/internal/testpki"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// lockedBuffer is a bytes.Buffer for one writer and one reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestSSLClientAgainstTLSEchoServer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pki := testpki.New(t)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", pki.ServerConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	handshaken := make(chan struct{})
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		if c.(*tls.Conn).HandshakeContext(ctx) != nil {
+			return
+		}
+		close(handshaken)
+		io.Copy(c, c) // echo until the client has finished
+	}()
+
+	// The console: lines are typed once TLS is up (a person would not be
+	// faster), then the input ends.
+	typed, typing := io.Pipe()
+	out := &lockedBuffer{}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	result := make(chan error, 1)
+	go func() { result <- run(ctx, []string{"-ca", pki.CAFile, "localhost", port}, typed, out) }()
+	select {
+	case <-handshaken:
+	case err := <-result:
+		t.Fatalf("run ended before the handshake: %v", err)
+	}
+	io.WriteString(typing, "hello over TLS\nsecond line\n")
+	typing.Close()
+	if err := <-result; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if want := "hello over TLS\nsecond line\n"; out.String() != want {
+		t.Fatalf("echoed %q, want %q", out, want)
+	}
+	<-served
+}
+
+func TestSSLClientRejectsUnknownCA(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pki := testpki.New(t)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", pki.ServerConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if c, err := ln.Accept(); err == nil {
+			c.(*tls.Conn).HandshakeContext(ctx)
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	typed, typing := io.Pipe()
+	defer typing.Close()
+	var tlsErr *tls.CertificateVerificationError
+	err = run(ctx, []string{"localhost", port}, typed, io.Discard) // no -ca: the system roots
+	if !errors.As(err, &tlsErr) {
+		t.Fatalf("run = %v, want a certificate verification error", err)
+	}
+	<-served
+}
