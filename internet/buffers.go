@@ -1,18 +1,86 @@
 package internet
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
 // readSize is how much a plain TCP adapter reads at once. Large reads
 // cost nothing extra (the buffer is taken from a pool only when the
 // socket is readable, and returned at once) and let one read carry a
 // whole burst.
-const readSize = 64 << 10
+const readSize = 32 << 10
 
 // tlsReadSize is the buffer a TLS adapter holds while it waits for data:
 // one TLS record at most.
 const tlsReadSize = 16 << 10
 
-var readPool = sync.Pool{New: func() any { b := make([]byte, readSize); return &b }}
+// Chunk buffers come in power-of-two classes from minChunk to readSize.
+// A chunk read from the socket is handed out in the smallest class that
+// holds it, so a receiver that keeps a chunk keeps at most twice its
+// length; buffers handed back to recycleChunk are reused.
+const (
+	minChunkShift = 6 // 64 B
+	maxChunkShift = 16
+	minChunk      = 1 << minChunkShift
+)
 
-func getReadBuf() *[]byte  { return readPool.Get().(*[]byte) }
-func putReadBuf(b *[]byte) { readPool.Put(b) }
+var chunkPools [maxChunkShift - minChunkShift + 1]sync.Pool
+
+// hdrPool holds spare *[]byte boxes, so that putting a buffer back into
+// a class pool does not allocate one.
+var hdrPool sync.Pool
+
+func chunkClass(n int) int {
+	if n <= minChunk {
+		return 0
+	}
+	return bits.Len(uint(n-1)) - minChunkShift
+}
+
+// getChunk returns a buffer of length size class(n) >= n.
+func getChunk(n int) []byte {
+	c := chunkClass(n)
+	if h, _ := chunkPools[c].Get().(*[]byte); h != nil {
+		b := *h
+		*h = nil
+		hdrPool.Put(h)
+		return b
+	}
+	return make([]byte, minChunk<<c)
+}
+
+// recycleChunk takes back a buffer whose owner is done with it. Only
+// buffers of an exact class size are kept; others are left to the
+// garbage collector.
+func recycleChunk(b []byte) {
+	n := cap(b)
+	if n < minChunk || n > readSize || n&(n-1) != 0 {
+		return
+	}
+	h, _ := hdrPool.Get().(*[]byte)
+	if h == nil {
+		h = new([]byte)
+	}
+	*h = b[:n]
+	chunkPools[chunkClass(n)].Put(h)
+}
+
+// getReadBuf and putReadBuf are the read buffer of a plain TCP adapter:
+// a readSize chunk buffer.
+func getReadBuf() []byte  { return getChunk(readSize) }
+func putReadBuf(b []byte) { recycleChunk(b) }
+
+// chunkOf turns the first n bytes read into buf (a readSize buffer the
+// caller owns) into a chunk to send. A read that fills more than half of
+// buf is sent in buf itself; a smaller one is copied into a buffer of
+// its class and buf goes back to the pool.
+func chunkOf(buf []byte, n int) []byte {
+	if n > readSize/2 {
+		return buf[:n]
+	}
+	c := getChunk(n)[:n]
+	copy(c, buf[:n])
+	putReadBuf(buf)
+	return c
+}

@@ -89,13 +89,16 @@ type CSA struct {
 	// Writer state, owned by whoever holds the writer role (writing): the
 	// step when it can write without blocking, else a flusher goroutine.
 	writing     atomic.Bool
-	pend        [][]byte // chunks taken from inbox, not yet written
-	op          any      // a control or makessl message waiting its turn
+	pend        [][]byte  // chunks taken from inbox, not yet written
+	pown        [][]byte  // pend's chunks as taken, to reuse once written (nil: not ours)
+	pendArr     [2][]byte // pend's storage while it is short
+	pownArr     [2][]byte
+	reuse       atomic.Bool
+	op          any // a control or makessl message waiting its turn
 	wfinished   atomic.Bool
 	lingerArmed atomic.Bool
 	lingerAt    atomic.Int64 // unix nanoseconds; 0: not armed
 	droppedOnce bool
-	iov         [64]iovec
 	wn          int
 	werr        error
 	writeFn     func(uintptr) bool
@@ -106,7 +109,7 @@ type CSA struct {
 	pauseReq   atomic.Bool
 	paused     chan struct{}
 	resume     chan struct{}
-	rbuf       *[]byte
+	rbuf       []byte
 	rn         int
 	rerr       error
 	rpaused    bool
@@ -185,6 +188,20 @@ func (s *CSA) TLS() (tls.ConnectionState, bool) {
 	}
 	return tc.ConnectionState(), true
 }
+
+// ReuseWritten hands the adapter the []byte chunks sent to its "inbox":
+// once a chunk has been written, its memory goes back to the pool that
+// adapters read into, so a connection that echoes or forwards what it
+// reads allocates nothing per chunk. Without it the adapter never reuses
+// what it is sent, and each chunk it reads is memory of its own that the
+// garbage collector frees.
+//
+// Call it only when every sender to "inbox" gives each chunk away: it
+// neither keeps the chunk nor sends the same one anywhere else (send a
+// copy to each place instead). Echoing a connection to itself, directly
+// or through a pass-through handler such as components.Echo, is such a
+// case. Strings are never reused.
+func (s *CSA) ReuseWritten() { s.reuse.Store(true) }
 
 // CSAStats are a connection's byte counters.
 type CSAStats struct {

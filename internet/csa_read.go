@@ -1,7 +1,6 @@
 package internet
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -81,21 +80,24 @@ func (s *CSA) read() ([]byte, error) {
 		}
 		buf, n, err := s.rbuf, s.rn, s.rerr
 		s.rbuf = nil
-		defer putReadBuf(buf)
 		switch {
 		case err != nil:
+			putReadBuf(buf)
 			return nil, &net.OpError{Op: "read", Net: "tcp", Source: s.base.LocalAddr(), Addr: s.base.RemoteAddr(), Err: os.NewSyscallError("read", err)}
 		case n == 0:
+			putReadBuf(buf)
 			return nil, io.EOF
 		}
-		return bytes.Clone((*buf)[:n]), nil
+		return chunkOf(buf, n), nil
 	}
 	if s.gbuf == nil {
 		s.gbuf = make([]byte, tlsReadSize)
 	}
 	n, err := conn.Read(s.gbuf)
 	if n > 0 {
-		return bytes.Clone(s.gbuf[:n]), err
+		c := getChunk(n)[:n]
+		copy(c, s.gbuf[:n])
+		return c, err
 	}
 	return nil, err
 }
@@ -108,7 +110,7 @@ func (s *CSA) rawRead(fd uintptr) bool {
 		return true
 	}
 	buf := getReadBuf()
-	n, err := readFD(fd, *buf)
+	n, err := readFD(fd, buf)
 	if isAgain(err) {
 		putReadBuf(buf)
 		return false

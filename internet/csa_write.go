@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -125,6 +126,11 @@ func (s *CSA) collect(ctx context.Context) bool {
 				continue
 			}
 			s.pend = append(s.pend, b)
+			if _, isBytes := msg.([]byte); isBytes && s.reuse.Load() {
+				s.pown = append(s.pown, b)
+			} else {
+				s.pown = append(s.pown, nil)
+			}
 			size += len(b)
 			s.pending.Add(int64(len(b)))
 		case boxControl:
@@ -203,11 +209,27 @@ func (s *CSA) tryWrite() bool {
 	return len(s.pend) == 0
 }
 
-// rawWrite is the callback for RawConn.Write: one writev, never a wait.
+// rawWrite is the callback for RawConn.Write: one write or writev,
+// never a wait.
 func (s *CSA) rawWrite(fd uintptr) bool {
-	s.wn, s.werr = writevFD(fd, s.pend, s.iov[:0])
+	if len(s.pend) == 1 {
+		s.wn, s.werr = writeFD(fd, s.pend[0])
+		return true
+	}
+	iov := iovPool.Get().(*[iovBatch]iovec)
+	s.wn, s.werr = writevFD(fd, s.pend, iov[:0])
+	clear(iov[:min(len(s.pend), iovBatch)]) // hold no chunk in the pool
+	iovPool.Put(iov)
 	return true
 }
+
+// iovBatch is how many iovecs the scratch arrays of iovPool hold; a
+// writev of more chunks grows its own.
+const iovBatch = 64
+
+// iovPool holds writev scratch arrays, so that an adapter does not keep
+// one (1 KiB) for its whole life.
+var iovPool = sync.Pool{New: func() any { return new([iovBatch]iovec) }}
 
 // consume drops n written bytes from the front of pend.
 func (s *CSA) consume(n int) {
@@ -223,9 +245,33 @@ func (s *CSA) consume(n int) {
 		s.pend[i] = s.pend[i][n:]
 	}
 	s.pend = s.pend[i:]
+	s.reuseWritten(i)
 	if len(s.pend) == 0 {
-		s.pend = s.pend[:0:0]
+		s.pend = s.pendArr[:0]
 	}
+}
+
+// reuseWritten recycles the first k chunks of pown, which have been
+// written. pown may be shorter than pend had been: chunks appended to
+// pend by others (a makessl's plaintext) are never reused.
+func (s *CSA) reuseWritten(k int) {
+	k = min(k, len(s.pown))
+	for i, b := range s.pown[:k] {
+		if b != nil {
+			s.pown[i] = nil
+			recycleChunk(b)
+		}
+	}
+	s.pown = s.pown[k:]
+	if len(s.pown) == 0 {
+		s.pown = s.pownArr[:0]
+	}
+}
+
+// forgetOwned drops pown without reusing anything.
+func (s *CSA) forgetOwned() {
+	clear(s.pown)
+	s.pown = s.pownArr[:0]
 }
 
 // writePending writes pend, blocking until done, the linger deadline, or
@@ -243,7 +289,12 @@ func (s *CSA) writePending() {
 	for i := range s.pend {
 		s.pend[i] = nil
 	}
-	s.pend = s.pend[:0:0]
+	s.pend = s.pendArr[:0]
+	if err == nil {
+		s.reuseWritten(len(s.pown))
+	} else {
+		s.forgetOwned()
+	}
 	s.bytesOut.Add(n)
 	s.pending.Add(-total)
 	if err != nil {
@@ -260,7 +311,8 @@ func (s *CSA) writeFailed(err error) {
 		s.pend[i] = nil
 	}
 	s.pending.Add(-left)
-	s.pend = s.pend[:0:0]
+	s.pend = s.pendArr[:0]
+	s.forgetOwned()
 	if s.isClosed() {
 		return // closed under us; the cause is already recorded
 	}

@@ -22,6 +22,21 @@ func readFD(fd uintptr, p []byte) (int, error) {
 	}
 }
 
+// writeFD writes b with one write call on a non-blocking descriptor and
+// returns how many bytes the kernel took.
+func writeFD(fd uintptr, b []byte) (int, error) {
+	for {
+		n, err := syscall.Write(int(fd), b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
+}
+
 type iovec = syscall.Iovec
 
 // maxIovecs bounds one writev call (IOV_MAX is 1024 on Linux and the
