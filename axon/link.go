@@ -306,7 +306,12 @@ func unlinkAll(links []*Linkage) {
 		s.next, s.link = nil, nil
 		for i, p := range d.prev {
 			if p == s {
-				d.prev = append(d.prev[:i:i], d.prev[i+1:]...)
+				// Order does not matter; swapping in the last one keeps
+				// removal from a wide fan-in free of allocation.
+				last := len(d.prev) - 1
+				d.prev[i] = d.prev[last]
+				d.prev[last] = nil
+				d.prev = d.prev[:last]
 				break
 			}
 		}

@@ -32,7 +32,8 @@ func StartEcho(ctx context.Context, kind string, port int, opts ...internet.Opti
 	opts = append([]internet.Option{internet.Host("127.0.0.1")}, opts...)
 	switch kind {
 	case Simple:
-		srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, port, opts...)
+		srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, port,
+			append(opts, internet.RecycleWrittenChunks())...)
 		if err != nil {
 			return "", nil, err
 		}

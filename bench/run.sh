@@ -3,11 +3,12 @@
 #
 #   bench/run.sh [runbench flags]
 #
-# Builds cmd/echo-kamaelia into bench/bin/ and runs the shared harness
-# (../shared/bench/run.sh, next to this repository) with the plain Go
-# baseline (raw) as the reference, gnet, and our server in its two forms:
-# "simple" (SimpleServer + components.Echo, what `kamaelia serve
-# --protocol echo` runs) and "direct" (the adapter echoing to itself).
+# Builds cmd/kamaelia and bench/cmd/echo-kamaelia into bench/bin/ and runs
+# the shared harness (../shared/bench/run.sh, next to this repository)
+# with the plain Go baseline (raw) as the reference, gnet, and our server
+# in two forms: "kamaelia" (`kamaelia serve --protocol echo`: TCPServer,
+# adapters and the Echo handler, wired by ServerCore) and "direct" (the
+# adapter echoing to itself, to show what the adapter alone costs).
 # Arguments are runbench flags (e.g. -scenarios pp64 -rounds 3); they go
 # before the servers. Harness settings also come from the environment:
 #
@@ -38,10 +39,11 @@ fi
 cd "$root"
 mkdir -p bench/bin
 go build -o bench/bin/echo-kamaelia ./bench/cmd/echo-kamaelia
+go build -o bench/bin/kamaelia ./cmd/kamaelia
 hbin=$(cd "$(dirname "$harness")" && pwd)/bin
 
 # The harness builds its own servers into $hbin before it runs.
 exec "$harness" -out "${BENCH_OUT:-bench/results/$(date -u +%Y%m%dT%H%M%SZ)}" "$@" \
 	raw="$hbin/echo-raw" gnet="$hbin/echo-gnet" \
-	simple='bench/bin/echo-kamaelia --port $PORT' \
+	kamaelia='bench/bin/kamaelia serve --protocol echo --log-level warn' \
 	direct='bench/bin/echo-kamaelia -server=direct --port $PORT'

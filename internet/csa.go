@@ -146,6 +146,7 @@ func newCSA(conn net.Conn, cfg config) *CSA {
 			s.writeFn = s.rawWrite
 		}
 	}
+	s.reuse.Store(cfg.reuseWritten)
 	limit := cfg.sendLimit
 	if limit == (axon.Limit{}) {
 		limit = DefaultSendLimit

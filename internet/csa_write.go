@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -374,6 +375,11 @@ func (s *CSA) halfClose() bool {
 	}
 	s.closeNotify()
 	if err := cw.CloseWrite(); err != nil {
+		if errors.Is(err, syscall.ENOTCONN) {
+			// The kernel forgets a connection the peer has reset; a
+			// half-close then finds it not connected. Say what happened.
+			err = fmt.Errorf("%w (%w)", err, syscall.ECONNRESET)
+		}
 		s.close(fmt.Errorf("internet: half-close: %w", err))
 	}
 	return true

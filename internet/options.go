@@ -22,6 +22,7 @@ type config struct {
 	handshakeTimeout time.Duration
 	sendLimit        axon.Limit
 	logger           *slog.Logger
+	reuseWritten     bool
 
 	// client
 	delay          time.Duration
@@ -205,3 +206,12 @@ func ShutdownTimeout(d time.Duration) Option { return func(c *config) { c.shutdo
 // DefaultShutdownTimeout bounds a graceful shutdown started from
 // "control" when no ShutdownTimeout is given.
 const DefaultShutdownTimeout = 30 * time.Second
+
+// RecycleWrittenChunks makes every adapter built with it reuse the
+// []byte chunks sent to its "inbox" once they are written (see
+// CSA.ReuseWritten): a server whose handlers pass the chunks they read
+// straight back, such as components.Echo, then allocates nothing per
+// chunk. Use it only when no sender to an adapter's "inbox" keeps a chunk
+// or sends the same one to two places; a handler that replies with a
+// shared []byte (a constant greeting, say) must not be used with it.
+func RecycleWrittenChunks() Option { return func(c *config) { c.reuseWritten = true } }

@@ -65,9 +65,25 @@ func expectClosed(t testing.TB, conn net.Conn, what string) {
 }
 
 func TestServerCoreThousandClientsGetTheirOwnBytes(t *testing.T) {
-	const clients, size = 1000, 100 << 10
+	tests := []struct {
+		name    string
+		clients int
+		opts    []internet.Option
+	}{
+		{"fresh chunks", 1000, nil},
+		// Chunks written are reused for later reads: any mix-up between
+		// connections would show as a client getting others' bytes.
+		{"recycled chunks", 300, []internet.Option{internet.RecycleWrittenChunks()}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { testClientsGetTheirOwnBytes(t, tc.clients, tc.opts...) })
+	}
+}
+
+func testClientsGetTheirOwnBytes(t *testing.T, clients int, opts ...internet.Option) {
+	const size = 100 << 10
 	ctx, _ := testCtx(t)
-	srv := startServerCore(t, ctx, echoFactory)
+	srv := startServerCore(t, ctx, echoFactory, opts...)
 	errs := make(chan error, clients)
 	var wg sync.WaitGroup
 	for i := range clients {
@@ -206,6 +222,9 @@ func TestServerCoreShutdownMidTransferDeliversWhatWasSent(t *testing.T) {
 	for range clients {
 		<-streaming
 	}
+	// Writes succeed while a connection still waits in the listen
+	// backlog; shut down only once every client has its handler.
+	eventually(t, ctx, "every client served", func() bool { return srv.Connections() == clients })
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -221,8 +240,12 @@ func TestServerCoreShutdownMidTransferDeliversWhatWasSent(t *testing.T) {
 			t.Fatalf("client: %v", r.err)
 		}
 		mu.Lock()
-		n := sent[r.port].Load()
+		counter := sent[r.port]
 		mu.Unlock()
+		if counter == nil {
+			t.Fatalf("client %d: no handler was made for it", r.port)
+		}
+		n := counter.Load()
 		if int64(len(r.got)) != n {
 			t.Errorf("client %d: received %d bytes; its handler sent %d", r.port, len(r.got), n)
 		}

@@ -19,6 +19,11 @@ var protocols = map[string]func() axon.Component{
 	"echo": func() axon.Component { return components.NewEcho() },
 }
 
+// passesChunksThrough names the protocols whose handlers send on only
+// the chunks they were given, and keep none: their connections may reuse
+// a chunk's memory once it is written (internet.RecycleWrittenChunks).
+var passesChunksThrough = map[string]bool{"echo": true}
+
 const serveAbout = `
 Run a TCP server: a ServerCore that gives every connection its own protocol
 handler (echo: send every client its own bytes back). When it is ready it
@@ -94,6 +99,9 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	opts := []internet.Option{internet.Host(*host), internet.Logger(log),
 		internet.MaxConnections(*maxConns), internet.IdleTimeout(*idle)}
+	if passesChunksThrough[*protocol] {
+		opts = append(opts, internet.RecycleWrittenChunks())
+	}
 	mode := "plaintext"
 	if *certFile != "" {
 		cfg, err := serverTLS(*certFile, *keyFile)
