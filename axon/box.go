@@ -82,8 +82,7 @@ type box struct {
 	owner *Core
 	name  string
 	doc   string
-	in    bool
-	q     *queue // inboxes only: the box's own storage
+	q     *queue // inboxes only (and always): the box's own storage
 
 	// target is the final storage that a message put into this box ends
 	// in: for an unlinked inbox its own queue, for an unlinked outbox
@@ -98,7 +97,7 @@ type box struct {
 }
 
 func newBox(owner *Core, s BoxSpec, in bool) *box {
-	b := &box{owner: owner, name: s.Name, doc: s.Doc, in: in}
+	b := &box{owner: owner, name: s.Name, doc: s.Doc}
 	if in {
 		b.q = &queue{box: b, limit: s.Limit.normalized()}
 		b.target.Store(b.q)
@@ -106,8 +105,11 @@ func newBox(owner *Core, s BoxSpec, in bool) *box {
 	return b
 }
 
+// in reports whether b is an inbox.
+func (b *box) in() bool { return b.q != nil }
+
 func (b *box) err(cause error) error {
-	return &BoxError{Component: b.owner.name, Box: b.name, Inbox: b.in, Err: cause}
+	return &BoxError{Component: b.owner.name, Box: b.name, Inbox: b.in(), Err: cause}
 }
 
 // label is "component.box" for messages and introspection.

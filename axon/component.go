@@ -3,8 +3,8 @@ package axon
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -94,7 +94,8 @@ type Core struct {
 	links     []*Linkage // the postoffice: links this component made
 	ctx       context.Context
 	cancel    context.CancelCauseFunc
-	auxCancel context.CancelFunc
+	pctx      context.Context // the context Activate was given
+	auxCancel context.CancelCauseFunc
 	auxCtx    *runCtx
 	err       error
 
@@ -118,8 +119,9 @@ type Core struct {
 	rctx        *runCtx       // context handed to the body or step
 	fr          frame         // this component's inline frame
 	stopAfter   func() bool
-	onDelivery  func() // Handle sinks: called after each delivery
-	inlineFirst bool   // Reactive: run the first step in Activate's caller
+	onDelivery  func()   // Handle sinks: called after each delivery
+	inlineFirst bool     // Reactive: run the first step in Activate's caller
+	build       *builder // box declarations, during New or NewReactive only
 }
 
 // Option configures a component built by New or NewReactive.
@@ -128,20 +130,74 @@ type Option func(*Core)
 // WithInboxes replaces the default inboxes ("inbox", "control") with
 // the given ones.
 func WithInboxes(specs ...BoxSpec) Option {
-	return func(c *Core) { c.inboxes = nil; c.addBoxes(specs, true) }
+	return func(c *Core) {
+		if b := c.build; b != nil {
+			b.ins = specs
+			return
+		}
+		c.inboxes = nil
+		c.addBoxes(specs, true)
+	}
 }
 
 // WithOutboxes replaces the default outboxes ("outbox", "signal") with
 // the given ones.
 func WithOutboxes(specs ...BoxSpec) Option {
-	return func(c *Core) { c.outboxes = nil; c.addBoxes(specs, false) }
+	return func(c *Core) {
+		if b := c.build; b != nil {
+			b.outs = specs
+			return
+		}
+		c.outboxes = nil
+		c.addBoxes(specs, false)
+	}
 }
 
-// AddInbox adds one inbox to those declared so far.
-func AddInbox(spec BoxSpec) Option { return func(c *Core) { c.addBoxes([]BoxSpec{spec}, true) } }
+// AddInbox adds one inbox to those declared so far (replacing one of
+// the same name).
+func AddInbox(spec BoxSpec) Option {
+	return func(c *Core) {
+		if b := c.build; b != nil {
+			b.ins = replaceSpec(b.ins, spec)
+			return
+		}
+		c.addBoxes([]BoxSpec{spec}, true)
+	}
+}
 
-// AddOutbox adds one outbox to those declared so far.
-func AddOutbox(spec BoxSpec) Option { return func(c *Core) { c.addBoxes([]BoxSpec{spec}, false) } }
+// AddOutbox adds one outbox to those declared so far (replacing one of
+// the same name).
+func AddOutbox(spec BoxSpec) Option {
+	return func(c *Core) {
+		if b := c.build; b != nil {
+			b.outs = replaceSpec(b.outs, spec)
+			return
+		}
+		c.addBoxes([]BoxSpec{spec}, false)
+	}
+}
+
+// builder collects the box declarations of a component while New or
+// NewReactive applies its options, so that the boxes are made once, from
+// the final lists. Options applied to a Core outside construction (there
+// is no builder then) change its boxes directly.
+type builder struct {
+	ins, outs []BoxSpec // never written in place: see replaceSpec
+}
+
+// replaceSpec replaces the spec of the same name in list, or appends s.
+// list is never written in place (it may be the defaults or a caller's
+// slice): a replacement copies it, an append past its length reallocates.
+func replaceSpec(list []BoxSpec, s BoxSpec) []BoxSpec {
+	for i, old := range list {
+		if old.Name == s.Name {
+			list = append(list[:0:0], list...)
+			list[i] = s
+			return list
+		}
+	}
+	return append(list[:len(list):len(list)], s)
+}
 
 // WithRegistry makes the component (and children that do not name their
 // own) use r for services and introspection instead of the registry
@@ -149,9 +205,11 @@ func AddOutbox(spec BoxSpec) Option { return func(c *Core) { c.addBoxes([]BoxSpe
 func WithRegistry(r *Registry) Option { return func(c *Core) { c.registry = r } }
 
 // StartInline makes a reactive component run its first step in the
-// goroutine that calls Activate, instead of a new one. Use it only for a
-// first step that never blocks; it saves a goroutine start per
-// component, which matters for components made per connection.
+// goroutine that calls Activate, instead of a new one, unless one of its
+// inboxes already holds a message then (passing that on could wait for
+// room downstream). Use it only for a first step that never blocks; it
+// saves a goroutine start per component, which matters for components
+// made per connection.
 func StartInline() Option { return func(c *Core) { c.inlineFirst = true } }
 
 func (c *Core) addBoxes(specs []BoxSpec, in bool) {
@@ -173,6 +231,39 @@ func replaceBox(list []*box, b *box) []*box {
 		}
 	}
 	return append(list, b)
+}
+
+// makeBoxes materialises the declared boxes: all of a component's boxes
+// in one allocation, and the queues of its inboxes in another. Specs
+// come in declaration order; a later spec of the same name has already
+// replaced an earlier one (replaceSpec).
+func (c *Core) makeBoxes(ins, outs []BoxSpec) {
+	n := len(ins) + len(outs)
+	if n == 0 {
+		return
+	}
+	boxes := make([]box, n)
+	ptrs := make([]*box, n)
+	var qs []queue
+	if len(ins) > 0 {
+		qs = make([]queue, len(ins))
+	}
+	for i, s := range ins {
+		b := &boxes[i]
+		*b = box{owner: c, name: s.Name, doc: s.Doc}
+		q := &qs[i]
+		q.box, q.limit = b, s.Limit.normalized()
+		b.q = q
+		b.target.Store(q)
+		ptrs[i] = b
+	}
+	for j, s := range outs {
+		b := &boxes[len(ins)+j]
+		*b = box{owner: c, name: s.Name, doc: s.Doc}
+		ptrs[len(ins)+j] = b
+	}
+	c.inboxes = ptrs[:len(ins):len(ins)]
+	c.outboxes = ptrs[len(ins):]
 }
 
 // New returns a component whose body runs in its own goroutine once it
@@ -206,11 +297,17 @@ func NewReactive(name string, step Step, opts ...Option) *Core {
 func newCore(name string, k kind, opts []Option) *Core {
 	c := &Core{id: lastID.Add(1), kind: k, done: make(chan struct{})}
 	c.live.Store(1) // the body, until it ends
-	c.name = fmt.Sprintf("%s#%d", name, c.id)
-	c.addBoxes(defaultInboxes, true)
-	c.addBoxes(defaultOutboxes, false)
-	for _, o := range opts {
-		o(c)
+	c.name = name + "#" + strconv.FormatUint(c.id, 10)
+	if len(opts) == 0 {
+		c.makeBoxes(defaultInboxes, defaultOutboxes)
+	} else {
+		b := builder{ins: defaultInboxes, outs: defaultOutboxes}
+		c.build = &b
+		for _, o := range opts {
+			o(c)
+		}
+		c.build = nil
+		c.makeBoxes(b.ins, b.outs)
 	}
 	c.fr.core = c
 	return c

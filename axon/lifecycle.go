@@ -59,12 +59,28 @@ func (c *Core) Err() error {
 // children's). A Body sees ctx done; a reactive component's step is
 // called one last time. Stop does not wait; use Done for that. It has no
 // effect before Activate or after the component has ended.
-func (c *Core) Stop() {
+func (c *Core) Stop() { c.stop(nil) }
+
+// stop cancels the component's context (and its helpers') with cause
+// and, for a reactive component, has its step called. The parent's
+// cancellation does the same through the AfterFunc set in activate.
+func (c *Core) stop(cause error) {
 	c.mu.Lock()
 	cancel := c.cancel
 	c.mu.Unlock()
-	if cancel != nil {
-		cancel(nil)
+	if cancel == nil {
+		return
+	}
+	cancel(cause)
+	c.mu.Lock()
+	auxCancel := c.auxCancel
+	c.mu.Unlock()
+	if auxCancel != nil {
+		auxCancel(context.Cause(c.ctx))
+	}
+	// Before the component is active its first step sees the stop.
+	if c.kind != kindBody && c.state.Load() == stateActive && c.claim() {
+		go c.runSteps(nil)
 	}
 }
 
@@ -78,6 +94,7 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 		c.registry = RegistryFrom(ctx)
 	}
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
+	c.pctx = ctx
 	c.rctx = &runCtx{Context: c.ctx, fr: &c.fr}
 	children := append([]Component(nil), c.children...)
 	c.mu.Unlock()
@@ -97,7 +114,11 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 	if c.kind != kindBody {
 		// Registered before any child starts: a child that ends at once
 		// may run this component's step, whose end reads stopAfter.
-		stop := context.AfterFunc(c.ctx, func() {
+		// It watches the parent's context rather than c.ctx, so that a
+		// component's own context gets no table of children for it (Stop
+		// wakes the step itself).
+		stop := context.AfterFunc(ctx, func() {
+			<-c.ctx.Done() // the parent's cancellation reaches c.ctx in a moment
 			if c.claim() {
 				c.runSteps(nil)
 			}
@@ -116,7 +137,7 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 		return nil
 	}
 	if c.claim() {
-		if c.inlineFirst {
+		if c.inlineFirst && !c.AnyReady() {
 			c.runSteps(nil)
 		} else {
 			go c.runSteps(nil)
@@ -192,7 +213,7 @@ func (c *Core) finish(err error) {
 		c.cancel(err)
 	}
 	if auxCancel != nil {
-		auxCancel()
+		auxCancel(context.Cause(c.ctx))
 	}
 	if stopAfter != nil {
 		stopAfter()
@@ -233,8 +254,11 @@ func (c *Core) childDone(child *Core) {
 // Go runs fn in a new goroutine that belongs to the component: the
 // component is not Done until fn returns. ctx is cancelled when the
 // component's body or step ends or the component is stopped. A panic in
-// fn is recovered and fails the component. Go returns an error matching
-// ErrFinished if the component has not been activated or has ended.
+// fn is recovered and fails the component. When fn returns, a reactive
+// component's step is run (in fn's goroutine, if no step is running) as
+// if Wake had been called, so it sees what fn did. Go returns an error
+// matching ErrFinished if the component has not been activated or has
+// ended.
 func (c *Core) Go(fn func(ctx context.Context)) error {
 	c.mu.Lock()
 	if c.ctx == nil || c.state.Load() >= stateFinished {
@@ -242,8 +266,14 @@ func (c *Core) Go(fn func(ctx context.Context)) error {
 		return fmt.Errorf("%s: Go: %w", c.name, ErrFinished)
 	}
 	if c.auxCtx == nil {
-		ctx, cancel := context.WithCancel(c.ctx)
+		// Derived from the parent's context, not c.ctx (that would give
+		// c.ctx a table of children): stop and finish cancel it along
+		// with c.ctx.
+		ctx, cancel := context.WithCancelCause(c.pctx)
 		c.auxCtx, c.auxCancel = &runCtx{Context: ctx}, cancel
+		if c.ctx.Err() != nil {
+			cancel(context.Cause(c.ctx))
+		}
 	}
 	rc := c.auxCtx
 	c.live.Add(1)
@@ -256,6 +286,12 @@ func (c *Core) Go(fn func(ctx context.Context)) error {
 			}
 		}()
 		fn(rc)
+		if c.kind == kindReactive {
+			// Let the step see what fn changed. This goroutine has
+			// nothing suspended beneath it, so the step may run here.
+			c.woken.Store(true)
+			c.notify(nil, true)
+		}
 	}()
 	return nil
 }
@@ -266,11 +302,8 @@ func (c *Core) fail(err error) {
 	if c.err == nil {
 		c.err = err
 	}
-	cancel := c.cancel
 	c.mu.Unlock()
-	if cancel != nil {
-		cancel(err)
-	}
+	c.stop(err)
 }
 
 // AddChildren makes the given components children of c. Children start

@@ -47,11 +47,11 @@ type Linkage struct {
 }
 
 // Source returns the source box of the link.
-func (l *Linkage) Source() BoxRef { return BoxRef{c: l.src.owner, name: l.src.name, in: l.src.in} }
+func (l *Linkage) Source() BoxRef { return BoxRef{c: l.src.owner, name: l.src.name, in: l.src.in()} }
 
 // Destination returns the destination box of the link.
 func (l *Linkage) Destination() BoxRef {
-	return BoxRef{c: l.dst.owner, name: l.dst.name, in: l.dst.in}
+	return BoxRef{c: l.dst.owner, name: l.dst.name, in: l.dst.in()}
 }
 
 // Kind returns the passthrough kind of the link.
@@ -100,10 +100,18 @@ func Link(src, dst BoxRef, opts ...LinkOption) (*Linkage, error) {
 	return link(nil, src, dst, opts)
 }
 
-func link(owner *Core, src, dst BoxRef, opts []LinkOption) (*Linkage, error) {
+func linkConfigOf(opts []LinkOption) linkConfig {
 	var cfg linkConfig
 	for _, o := range opts {
 		o(&cfg)
+	}
+	return cfg
+}
+
+func link(owner *Core, src, dst BoxRef, opts []LinkOption) (*Linkage, error) {
+	var cfg linkConfig
+	if len(opts) > 0 {
+		cfg = linkConfigOf(opts) // kept apart: the options make it escape
 	}
 	s, err := src.resolve()
 	if err != nil {
@@ -115,11 +123,11 @@ func link(owner *Core, src, dst BoxRef, opts []LinkOption) (*Linkage, error) {
 	}
 	var kind Passthrough
 	switch {
-	case !s.in && d.in:
+	case !s.in() && d.in():
 		kind = Normal
-	case s.in && d.in:
+	case s.in() && d.in():
 		kind = Inward
-	case !s.in && !d.in:
+	case !s.in() && !d.in():
 		kind = Outward
 	default:
 		return nil, fmt.Errorf("link %s → %s: %w: an inbox cannot feed an outbox", s.label(), d.label(), ErrBadLink)
@@ -146,7 +154,7 @@ func link(owner *Core, src, dst BoxRef, opts []LinkOption) (*Linkage, error) {
 		owner.links = append(owner.links, l)
 		owner.mu.Unlock()
 	}
-	if cfg.setLimit && d.in {
+	if cfg.setLimit && d.in() {
 		d.q.mu.Lock()
 		d.q.limit = cfg.limit.normalized()
 		d.q.mu.Unlock()
@@ -155,7 +163,7 @@ func link(owner *Core, src, dst BoxRef, opts []LinkOption) (*Linkage, error) {
 	d.prev = append(d.prev, s)
 	final := d.target.Load()
 	retarget(s, final)
-	if s.in {
+	if s.in() {
 		moveQueued(s.q, final)
 	}
 	return l, nil
@@ -316,11 +324,11 @@ func unlinkAll(links []*Linkage) {
 			}
 		}
 		var own *queue
-		if s.in {
+		if s.in() {
 			own = s.q
 		}
 		retarget(s, own)
-		if s.in {
+		if s.in() {
 			s.q.mu.Lock()
 			s.q.forwarded = false
 			s.q.mu.Unlock()

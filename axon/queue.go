@@ -16,8 +16,9 @@ type slot struct {
 // demand up to its limit, so an idle box costs almost nothing.
 //
 // All fields below mu are guarded by it. ready mirrors n > 0 and is
-// written only when the queue turns empty or non-empty, so AnyReady can
-// read it without the lock and the hot path stays free of atomics.
+// written only when the queue turns empty or non-empty, so AnyReady, and
+// the readers below when the queue is empty, can read it without the
+// lock, and the hot path stays free of atomic writes.
 type queue struct {
 	box   *box // the inbox this storage belongs to
 	ready atomic.Bool
@@ -178,6 +179,9 @@ func (w *waiter) decide(fate int, into *queue) {
 
 // peekSeq returns the arrival number of the head, or false if empty.
 func (q *queue) peekSeq() (uint64, bool) {
+	if !q.ready.Load() {
+		return 0, false
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.n == 0 {
@@ -188,6 +192,9 @@ func (q *queue) peekSeq() (uint64, bool) {
 
 // len returns the number of messages queued.
 func (q *queue) len() int {
+	if !q.ready.Load() {
+		return 0
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.n
@@ -195,6 +202,9 @@ func (q *queue) len() int {
 
 // peek returns the head without removing it.
 func (q *queue) peek() (any, bool) {
+	if !q.ready.Load() {
+		return nil, false
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.n == 0 {
@@ -205,6 +215,9 @@ func (q *queue) peek() (any, bool) {
 
 // pop removes the head, if any.
 func (q *queue) pop() (any, bool) {
+	if !q.ready.Load() {
+		return nil, false
+	}
 	q.mu.Lock()
 	if q.n == 0 {
 		q.mu.Unlock()

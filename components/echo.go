@@ -28,11 +28,16 @@ type Echo struct {
 	*axon.Core
 }
 
+// echoOptions are the same for every Echo, so they are made once (an
+// Echo is made per connection). Its first step only passes on what is
+// queued, so it may run in the goroutine that activates it: one
+// goroutine start less per connection in a server.
+var echoOptions = append(boxes("data to echo", "the data, unchanged"), axon.StartInline())
+
 // NewEcho returns an echo protocol handler.
 func NewEcho() *Echo {
 	e := &Echo{}
-	e.Core = axon.NewReactive("Echo", e.step,
-		boxes("data to echo", "the data, unchanged")...)
+	e.Core = axon.NewReactive("Echo", e.step, echoOptions...)
 	return e
 }
 

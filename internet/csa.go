@@ -81,7 +81,7 @@ type CSA struct {
 	conn    net.Conn   // what we read and write: base, or TLS over it
 	raw     syscall.RawConn
 	tlsConn *tls.Conn
-	closed  bool
+	closed  atomic.Bool // set once, under mu; read without it
 	cause   error
 
 	closedCh chan struct{} // closed with the socket
@@ -107,8 +107,8 @@ type CSA struct {
 	rdone      atomic.Bool
 	readerDone chan struct{}
 	pauseReq   atomic.Bool
-	paused     chan struct{}
-	resume     chan struct{}
+	paused     chan struct{} // made by the first requestPause
+	resume     chan struct{} // likewise
 	rbuf       []byte
 	rn         int
 	rerr       error
@@ -136,8 +136,6 @@ func newCSA(conn net.Conn, cfg config) *CSA {
 		conn:       conn,
 		readerDone: make(chan struct{}),
 		closedCh:   make(chan struct{}),
-		paused:     make(chan struct{}),
-		resume:     make(chan struct{}, 1),
 	}
 	if sc, ok := conn.(syscall.Conn); ok && rawIOSupported {
 		if rc, err := sc.SyscallConn(); err == nil {
@@ -151,7 +149,25 @@ func newCSA(conn net.Conn, cfg config) *CSA {
 	if limit == (axon.Limit{}) {
 		limit = DefaultSendLimit
 	}
-	s.Core = axon.NewReactive("CSA", s.step,
+	s.Core = axon.NewReactive("CSA", s.step, csaOptionsFor(limit)...)
+	return s
+}
+
+// csaOptions are the box declarations of a CSA whose "inbox" has the
+// given limit. They are made once per limit and reused (options only
+// read their specs), since an adapter is made per connection.
+type csaOptions struct {
+	limit axon.Limit
+	opts  []axon.Option
+}
+
+var lastCSAOptions atomic.Pointer[csaOptions]
+
+func csaOptionsFor(limit axon.Limit) []axon.Option {
+	if o := lastCSAOptions.Load(); o != nil && o.limit == limit {
+		return o.opts
+	}
+	o := &csaOptions{limit: limit, opts: []axon.Option{
 		axon.StartInline(),
 		axon.WithInboxes(
 			axon.Box(boxInbox, "data to write to the socket: []byte or string").WithLimit(limit),
@@ -165,8 +181,9 @@ func newCSA(conn net.Conn, cfg config) *CSA {
 			axon.Box(boxSSLReady, "SSLReady once a makessl handshake has completed"),
 			axon.Box(boxPeerFinished, "SocketShutdown once no more data will come out of outbox"),
 		),
-	)
-	return s
+	}}
+	lastCSAOptions.Store(o)
+	return o.opts
 }
 
 // Conn returns the connection as given to NewCSA (the TCP socket, even
@@ -263,20 +280,16 @@ func (s *CSA) finished() bool {
 	}
 }
 
-func (s *CSA) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
+func (s *CSA) isClosed() bool { return s.closed.Load() }
 
 // close closes the socket once, recording the first cause.
 func (s *CSA) close(cause error) {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return
 	}
-	s.closed = true
+	s.closed.Store(true)
 	s.cause = cause
 	close(s.closedCh)
 	s.mu.Unlock()
@@ -293,8 +306,8 @@ func (s *CSA) sendFinal() {
 	s.mu.Lock()
 	cause := s.cause
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
-	defer cancel()
+	ctx := &finalCtx{}
+	defer ctx.stop()
 	_ = s.Send(ctx, boxFeedback, axon.SocketShutdown{
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
 		Conn:             s.base,
@@ -308,6 +321,36 @@ func (s *CSA) sendFinal() {
 // finalSendTimeout bounds how long an ending adapter waits for room to
 // deliver its last messages.
 const finalSendTimeout = 5 * time.Second
+
+// finalCtx is the context of an adapter's last messages: it ends
+// finalSendTimeout after a Send first has to wait for room. A Send that
+// does not wait never looks at Done, so no timer is armed for it, which
+// saves a timer per connection. Call stop when done with it.
+type finalCtx struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (f *finalCtx) arm() context.Context {
+	f.once.Do(func() { f.ctx, f.cancel = context.WithTimeout(context.Background(), finalSendTimeout) })
+	if f.ctx == nil {
+		return context.Background() // stopped before it was armed
+	}
+	return f.ctx
+}
+
+func (f *finalCtx) stop() {
+	f.once.Do(func() {}) // no arming after this
+	if f.cancel != nil {
+		f.cancel()
+	}
+}
+
+func (f *finalCtx) Deadline() (time.Time, bool) { return f.arm().Deadline() }
+func (f *finalCtx) Done() <-chan struct{}       { return f.arm().Done() }
+func (f *finalCtx) Err() error                  { return f.arm().Err() }
+func (f *finalCtx) Value(key any) any           { return nil }
 
 // report sends a non-fatal problem out of "signal".
 func (s *CSA) report(ctx context.Context, err error, msg any) {

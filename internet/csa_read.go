@@ -15,7 +15,7 @@ import (
 // sending what it reads out of "outbox" and, last, one notice out of
 // "peerFinished".
 func (s *CSA) readLoop(ctx context.Context) {
-	defer s.Wake()
+	// Its end wakes the step (axon's Go does that for a reactive component).
 	defer close(s.readerDone)
 	out := s.Outbox(boxOutbox)
 	for {
@@ -136,21 +136,34 @@ func (s *CSA) readError(err error) error {
 // endRead marks the read side finished, says so on "peerFinished", and
 // closes the socket if the write side is finished too or reading failed.
 func (s *CSA) endRead(cause error) {
+	if cause != nil {
+		// Record the cause before the read side is seen to be done: a
+		// writer that then closes must not close first with none.
+		s.close(cause)
+	}
 	s.rdone.Store(true)
-	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
-	defer cancel()
+	ctx := &finalCtx{}
+	defer ctx.stop()
 	_ = s.Send(ctx, boxPeerFinished, axon.SocketShutdown{
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
 		Conn:             s.base,
 	})
-	if cause != nil || s.wfinished.Load() {
-		s.close(cause)
+	if s.wfinished.Load() {
+		s.close(nil)
 	}
 }
 
 // requestPause asks the reader to stop at its next safe point (before
 // its next read) and kicks a read that is waiting for data.
 func (s *CSA) requestPause() {
+	// The channels of the pause are made on first use: most connections
+	// never switch to TLS. The reader looks at them only after it has
+	// seen pauseReq set, which happens after this.
+	s.mu.Lock()
+	if s.paused == nil {
+		s.paused, s.resume = make(chan struct{}), make(chan struct{}, 1)
+	}
+	s.mu.Unlock()
 	if s.pauseReq.CompareAndSwap(false, true) {
 		_ = s.base.SetReadDeadline(aLongTimeAgo)
 	}

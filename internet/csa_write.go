@@ -24,9 +24,9 @@ var aLongTimeAgo = time.Unix(1, 0)
 // strictly in the order they arrived (axon's Next), by whoever holds the
 // writer role: first the step itself, in the goroutine that delivered the
 // message, which writes as long as the socket takes data without
-// blocking; when it would block, or a handshake or close must wait, the
-// role passes to a flusher goroutine that lives only until the queue is
-// empty again. An idle connection therefore has no writer goroutine.
+// blocking (a shutdown request on a plain connection included); when it
+// would block, or a handshake or a TLS close must wait, the role passes
+// to a flusher goroutine that lives only until the queue is empty again. An idle connection therefore has no writer goroutine.
 
 // pump takes the writer role if it is free and works until the queue is
 // empty or a flusher must take over. It runs in the step.
@@ -50,7 +50,8 @@ func (s *CSA) pump(ctx context.Context, c *axon.Core) {
 // flush is the flusher goroutine: it holds the writer role while there
 // is work, blocking as needed, then hands the role back.
 func (s *CSA) flush(ctx context.Context) {
-	defer s.Wake() // let the step see whether the adapter is done
+	// Its end wakes the step (axon's Go does that), which then sees
+	// whether the adapter is done.
 	for {
 		s.drive(ctx, true)
 		if !s.release() {
@@ -91,7 +92,7 @@ func (s *CSA) drive(ctx context.Context, blocking bool) (needFlusher bool) {
 			s.writePending()
 			continue
 		}
-		if !blocking {
+		if !blocking && !s.opNeverBlocks(s.op) {
 			return true
 		}
 		op := s.op
@@ -343,6 +344,12 @@ func (s *CSA) doOp(ctx context.Context, op any) {
 		return
 	}
 	// producerFinished: half-close, then wait (bounded) for the peer.
+	// If the peer has finished already, closing sends the same FIN.
+	if s.rdone.Load() {
+		s.closeNotify()
+		s.close(nil)
+		return
+	}
 	if !s.halfClose() {
 		s.close(nil)
 		return
@@ -354,6 +361,20 @@ func (s *CSA) doOp(ctx context.Context, op any) {
 	if at := s.lingerDeadline(); !at.IsZero() {
 		_ = s.base.SetReadDeadline(at)
 	}
+}
+
+// opNeverBlocks reports whether op can be carried out without waiting,
+// so the step may do it itself rather than start a flusher: a shutdown
+// request on a connection that is not TLS (there is no close_notify to
+// write; a half-close and a close do not wait).
+func (s *CSA) opNeverBlocks(op any) bool {
+	if _, ok := op.(makeSSLOp); ok {
+		return false
+	}
+	s.mu.Lock()
+	tc := s.tlsConn
+	s.mu.Unlock()
+	return tc == nil
 }
 
 // closeNotify sends TLS's close_notify, if the connection is TLS.

@@ -238,7 +238,7 @@ func (s *TCPServer) connectionEnded(ctx context.Context, msg any) {
 // acceptLoop accepts connections until the listener is closed, handing
 // each to "newconnection".
 func (s *TCPServer) acceptLoop(ctx context.Context) {
-	defer s.Wake()
+	// Its end wakes the step (axon's Go does that for a reactive component).
 	defer close(s.acceptDone)
 	in := s.Inbox(boxNewConnection)
 	var backoff time.Duration

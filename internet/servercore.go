@@ -109,6 +109,7 @@ type serverConn struct {
 	handler    axon.Component
 	info       ConnInfo
 	links      []*axon.Linkage
+	linkArr    [5]*axon.Linkage // links' storage for the usual five
 	csaDone    bool
 	handlerEnd bool
 	cause      error // why the server closed it, if it did

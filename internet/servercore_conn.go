@@ -3,6 +3,7 @@ package internet
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -16,7 +17,6 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 		return
 	}
 	info := connInfo(csa.Conn(), s.cfg.serveTLS)
-	log := s.cfg.logger
 	if s.draining {
 		s.refuse(csa)
 		return
@@ -30,7 +30,7 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 		err = s.wire(sc)
 	}
 	if err != nil {
-		log.Error("servercore: cannot serve connection; closing it", "server", s.Name(), "peer", info.Peer(), "err", err)
+		s.logOpenError("servercore: cannot serve connection; closing it", info, err)
 		s.unwire(sc)
 		s.refuse(csa)
 		return
@@ -39,7 +39,7 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 		_ = csa.Inbox(boxMakeSSL).Put(ctx, MakeSSL{})
 	}
 	if err := s.AddChildren(csa, handler); err != nil {
-		log.Error("servercore: cannot start connection; closing it", "server", s.Name(), "peer", info.Peer(), "err", err)
+		s.logOpenError("servercore: cannot start connection; closing it", info, err)
 		s.unwire(sc)
 		s.refuse(csa)
 		return
@@ -47,7 +47,24 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 	s.kids += 2
 	s.conns[csa] = sc
 	sc.lastActive = now()
-	log.Debug("servercore: connection opened", "server", s.Name(), "peer", info.Peer(), "tls", info.TLS)
+	if s.cfg.logger.Enabled(ctx, slog.LevelDebug) { // spares the arguments' cost per connection
+		s.logConn("servercore: connection opened", info, "tls", info.TLS)
+	}
+}
+
+// logOpenError logs why a connection could not be served. It is a
+// function of its own to keep open's stack frame small.
+//
+//go:noinline
+func (s *ServerCore) logOpenError(msg string, info ConnInfo, err error) {
+	s.cfg.logger.Error(msg, "server", s.Name(), "peer", info.Peer(), "err", err)
+}
+
+// logConn logs a connection's opening or end at debug level.
+//
+//go:noinline
+func (s *ServerCore) logConn(msg string, info ConnInfo, key string, val any) {
+	s.cfg.logger.Debug(msg, "server", s.Name(), "peer", info.Peer(), key, val)
 }
 
 // refuse closes a connection the server will not serve. Its adapter is
@@ -63,29 +80,50 @@ func (s *ServerCore) refuse(csa *CSA) {
 func (s *ServerCore) wire(sc *serverConn) error {
 	csa, h := sc.csa, sc.handler
 	hc := axon.CoreOf(h)
-	links := [][2]axon.BoxRef{
-		{axon.Out(csa, boxOutbox), axon.In(h, boxInbox)},
-		{axon.Out(h, boxOutbox), axon.In(csa, boxInbox)},
-		{axon.Out(h, boxSignal), axon.In(csa, boxControl)},
-		{axon.Out(csa, boxPeerFinished), axon.In(h, boxControl)},
-		{axon.Out(csa, boxSignal), axon.In(s, boxCSASignal)},
+	// One link at a time, not a table of them: this runs per connection,
+	// often on a fresh goroutine whose stack a big frame would grow.
+	if err := s.wireOne(sc, axon.Out(csa, boxOutbox), axon.In(h, boxInbox)); err != nil {
+		return err
+	}
+	if err := s.wireOne(sc, axon.Out(h, boxOutbox), axon.In(csa, boxInbox)); err != nil {
+		return err
+	}
+	if err := s.wireOne(sc, axon.Out(h, boxSignal), axon.In(csa, boxControl)); err != nil {
+		return err
+	}
+	if err := s.wireOne(sc, axon.Out(csa, boxPeerFinished), axon.In(h, boxControl)); err != nil {
+		return err
+	}
+	if err := s.wireOne(sc, axon.Out(csa, boxSignal), axon.In(s, boxCSASignal)); err != nil {
+		return err
 	}
 	if hc.Outbox(boxServerSignal) != nil {
-		links = append(links, [2]axon.BoxRef{axon.Out(h, boxServerSignal), axon.In(s, boxControl)})
+		if err := s.wireOne(sc, axon.Out(h, boxServerSignal), axon.In(s, boxControl)); err != nil {
+			return err
+		}
 	}
 	if hc.Outbox(boxMakeSSL) != nil {
-		links = append(links, [2]axon.BoxRef{axon.Out(h, boxMakeSSL), axon.In(csa, boxMakeSSL)})
+		if err := s.wireOne(sc, axon.Out(h, boxMakeSSL), axon.In(csa, boxMakeSSL)); err != nil {
+			return err
+		}
 	}
 	if hc.Inbox(boxSSLReadyIn) != nil {
-		links = append(links, [2]axon.BoxRef{axon.Out(csa, boxSSLReady), axon.In(h, boxSSLReadyIn)})
-	}
-	for _, l := range links {
-		lk, err := s.Link(l[0], l[1])
-		if err != nil {
-			return fmt.Errorf("handler %s: %w", hc.Name(), err)
+		if err := s.wireOne(sc, axon.Out(csa, boxSSLReady), axon.In(h, boxSSLReadyIn)); err != nil {
+			return err
 		}
-		sc.links = append(sc.links, lk)
 	}
+	return nil
+}
+
+func (s *ServerCore) wireOne(sc *serverConn, src, dst axon.BoxRef) error {
+	lk, err := s.Link(src, dst)
+	if err != nil {
+		return fmt.Errorf("handler %s: %w", axon.CoreOf(sc.handler).Name(), err)
+	}
+	if sc.links == nil {
+		sc.links = sc.linkArr[:0]
+	}
+	sc.links = append(sc.links, lk)
 	return nil
 }
 
@@ -95,6 +133,7 @@ func (s *ServerCore) unwire(sc *serverConn) {
 		_ = s.Unlink(l)
 	}
 	sc.links = nil
+	clear(sc.linkArr[:])
 }
 
 // closed handles the end of a connection's adapter: the handler hears of
@@ -116,7 +155,9 @@ func (s *ServerCore) closed(ctx context.Context, m axon.ShutdownCSA) {
 		cause = sc.cause
 	}
 	s.unwire(sc)
-	s.cfg.logger.Debug("servercore: connection closed", "server", s.Name(), "peer", sc.info.Peer(), "cause", cause)
+	if s.cfg.logger.Enabled(ctx, slog.LevelDebug) { // spares the arguments' cost per connection
+		s.logConn("servercore: connection closed", sc.info, "cause", cause)
+	}
 	if hc := axon.CoreOf(sc.handler); !hc.Finished() {
 		_ = hc.Inbox(boxControl).Put(ctx, axon.SocketShutdown{
 			ProducerFinished: axon.ProducerFinished{Err: cause},
@@ -138,7 +179,7 @@ func (s *ServerCore) reap(ctx context.Context) {
 		hc := axon.CoreOf(sc.handler)
 		var req any = axon.ProducerFinished{Caller: s}
 		if err := hc.Err(); err != nil {
-			s.cfg.logger.Error("servercore: protocol handler failed; closing its connection", "server", s.Name(), "peer", sc.info.Peer(), "handler", hc.Name(), "err", err)
+			s.logHandlerError(sc, hc, err)
 			if sc.cause == nil {
 				sc.cause = fmt.Errorf("%w: %w", ErrHandler, err)
 			}
@@ -149,6 +190,14 @@ func (s *ServerCore) reap(ctx context.Context) {
 		}
 		s.forgetIfDone(sc)
 	}
+}
+
+// logHandlerError logs a failed handler. It is a function of its own
+// to keep reap's stack frame small.
+//
+//go:noinline
+func (s *ServerCore) logHandlerError(sc *serverConn, hc *axon.Core, err error) {
+	s.cfg.logger.Error("servercore: protocol handler failed; closing its connection", "server", s.Name(), "peer", sc.info.Peer(), "handler", hc.Name(), "err", err)
 }
 
 func (s *ServerCore) forgetIfDone(sc *serverConn) {
