@@ -83,8 +83,6 @@ type Core struct {
 	body     Body
 	inboxes  []*box
 	outboxes []*box
-	ins      map[string]*Inbox
-	outs     map[string]*Outbox
 
 	mu        sync.Mutex // guards the fields below it
 	registry  *Registry
@@ -104,12 +102,6 @@ type Core struct {
 	done      chan struct{}
 	blockedOn atomic.Pointer[box]
 
-	// arrivals numbers messages as they arrive, for Next. Senders write
-	// it, so it sits on a cache line of its own, away from the fields
-	// the receiving goroutine writes.
-	_        [64]byte
-	arrivals atomic.Uint64
-	_        [56]byte
 
 	// wake-up machinery
 	wakeCh      chan struct{} // Body components: one token
@@ -122,6 +114,14 @@ type Core struct {
 	onDelivery  func()   // Handle sinks: called after each delivery
 	inlineFirst bool     // Reactive: run the first step in Activate's caller
 	build       *builder // box declarations, during New or NewReactive only
+
+	// arrivals numbers messages as they arrive, for Next. Senders write
+	// it, so a cache line's worth of padding keeps it away from the
+	// fields the receiving goroutine writes. It comes last, with no
+	// padding after it, so that a Core fits a smaller allocation class:
+	// memory per idle connection matters too.
+	_        [64]byte
+	arrivals atomic.Uint64
 }
 
 // Option configures a component built by New or NewReactive.

@@ -94,10 +94,10 @@ func (q *queue) appendLocked(msg any, seq uint64, sz int) {
 
 func (q *queue) grow() {
 	n := q.n
-	size := 2 * len(q.buf)
-	if size < 4 {
-		size = 4
-	}
+	// Start with one slot: most boxes of an idle connection have held
+	// one message at a time, and a busy box reaches its size in a few
+	// doublings that it keeps (see retainSlots).
+	size := max(2*len(q.buf), 1)
 	nb := make([]slot, size)
 	for i := 0; i < n; i++ {
 		j := q.head + i

@@ -199,7 +199,7 @@ func (t *TCPClient) attach(ctx context.Context, c *axon.Core, conn net.Conn) err
 	} else if cfg.tls == nil {
 		cfg.tls = &tls.Config{ServerName: t.host}
 	}
-	csa := newCSA(conn, cfg)
+	csa := newCSA(conn, &cfg)
 	links := [][2]axon.BoxRef{
 		{axon.In(c, boxInbox), axon.In(csa, boxInbox)},
 		{axon.In(c, boxMakeSSL), axon.In(csa, boxMakeSSL)},

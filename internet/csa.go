@@ -74,7 +74,7 @@ const (
 // A CSA is a reactive component. Its methods are safe for concurrent use.
 type CSA struct {
 	*axon.Core
-	cfg  config
+	cfg  *config  // shared with the server or client that made it; read only
 	base net.Conn // the connection as given (the TCP socket under any TLS)
 
 	mu      sync.Mutex // guards the fields up to cause
@@ -126,10 +126,13 @@ type CSA struct {
 // not activate it. Options that apply: Linger, CrashOnBadData, TLSClient,
 // TLSServer, HandshakeTimeout, SendLimit, Logger.
 func NewCSA(conn net.Conn, opts ...Option) *CSA {
-	return newCSA(conn, newConfig(opts))
+	cfg := newConfig(opts)
+	return newCSA(conn, &cfg)
 }
 
-func newCSA(conn net.Conn, cfg config) *CSA {
+// newCSA makes an adapter with the settings cfg points to, which may be
+// shared with other adapters and must not change afterwards.
+func newCSA(conn net.Conn, cfg *config) *CSA {
 	s := &CSA{
 		cfg:        cfg,
 		base:       conn,

@@ -197,7 +197,7 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 	if tc, ok := conn.(*net.TCPConn); ok && !s.cfg.noDelay {
 		_ = tc.SetNoDelay(false)
 	}
-	csa := newCSA(conn, s.cfg)
+	csa := newCSA(conn, &s.cfg) // shared: the server's settings do not change
 	fb, err := s.Link(axon.Out(csa, boxFeedback), axon.In(s, boxFromCSA))
 	if err != nil {
 		conn.Close()
