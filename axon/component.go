@@ -102,7 +102,6 @@ type Core struct {
 	done      chan struct{}
 	blockedOn atomic.Pointer[box]
 
-
 	// wake-up machinery
 	wakeCh      chan struct{} // Body components: one token
 	sleeping    atomic.Bool   // Body component parked in Wait
