@@ -82,6 +82,24 @@ func (c *Core) stop(cause error) {
 	if c.kind != kindBody && c.state.Load() == stateActive && c.claim() {
 		go c.runSteps(nil)
 	}
+	c.wakeTree()
+}
+
+// wakeTree has the step of every reactive component below c run, once
+// c's context has been cancelled, so that each sees its own context
+// (derived from c's) done. Cancelling a context reaches the contexts
+// below it by itself, but not the steps of idle reactive components:
+// rather than each child watching its parent's context (an AfterFunc per
+// component, which costs memory for every connection a server holds),
+// whoever cancels wakes the tree.
+func (c *Core) wakeTree() {
+	for _, ch := range c.Children() {
+		cc := ch.core()
+		if cc.kind != kindBody && cc.state.Load() == stateActive && cc.claim() {
+			go cc.runSteps(nil)
+		}
+		cc.wakeTree()
+	}
 }
 
 func (c *Core) activate(ctx context.Context, parent *Core) error {
@@ -111,17 +129,19 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 
 	c.registry.add(c)
 	c.state.Store(stateActive)
-	if c.kind != kindBody {
+	if c.kind != kindBody && parent == nil {
 		// Registered before any child starts: a child that ends at once
 		// may run this component's step, whose end reads stopAfter.
-		// It watches the parent's context rather than c.ctx, so that a
-		// component's own context gets no table of children for it (Stop
-		// wakes the step itself).
+		// It watches the context Activate was given rather than c.ctx,
+		// so that c.ctx gets no table of children for it (Stop wakes the
+		// step itself). Components started by a parent need none: the
+		// parent's cancellation wakes them (see wakeTree).
 		stop := context.AfterFunc(ctx, func() {
-			<-c.ctx.Done() // the parent's cancellation reaches c.ctx in a moment
+			<-c.ctx.Done() // the cancellation reaches c.ctx in a moment
 			if c.claim() {
 				c.runSteps(nil)
 			}
+			c.wakeTree()
 		})
 		c.mu.Lock()
 		c.stopAfter = stop
@@ -211,6 +231,7 @@ func (c *Core) finish(err error) {
 	}
 	if err != nil {
 		c.cancel(err)
+		c.wakeTree()
 	}
 	if auxCancel != nil {
 		auxCancel(context.Cause(c.ctx))
