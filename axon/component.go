@@ -98,8 +98,9 @@ type Core struct {
 	err       error
 
 	state     atomic.Int32
-	live      atomic.Int32 // body + helper goroutines + children not yet done
-	done      chan struct{}
+	live      atomic.Int32  // body + helper goroutines + children not yet done
+	done      chan struct{} // made by the first Done; guarded by mu
+	ended     bool          // complete has run; guarded by mu
 	blockedOn atomic.Pointer[box]
 
 	// wake-up machinery
@@ -294,7 +295,7 @@ func NewReactive(name string, step Step, opts ...Option) *Core {
 }
 
 func newCore(name string, k kind, opts []Option) *Core {
-	c := &Core{id: lastID.Add(1), kind: k, done: make(chan struct{})}
+	c := &Core{id: lastID.Add(1), kind: k}
 	c.live.Store(1) // the body, until it ends
 	c.name = name + "#" + strconv.FormatUint(c.id, 10)
 	if len(opts) == 0 {

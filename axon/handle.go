@@ -97,7 +97,7 @@ func (h *Handle) Get(ctx context.Context, outbox string) (any, error) {
 		}
 		select {
 		case <-bell:
-		case <-h.c.done:
+		case <-h.c.Done():
 			if m, ok := q.q.pop(); ok {
 				return m, nil
 			}
@@ -115,13 +115,13 @@ func (h *Handle) TryGet(outbox string) (any, bool) {
 }
 
 // Done returns a channel closed when the component has ended.
-func (h *Handle) Done() <-chan struct{} { return h.c.done }
+func (h *Handle) Done() <-chan struct{} { return h.c.Done() }
 
 // Wait waits for the component to end or ctx to be done, and returns the
 // component's error (or ctx's).
 func (h *Handle) Wait(ctx context.Context) error {
 	select {
-	case <-h.c.done:
+	case <-h.c.Done():
 		return h.c.Err()
 	case <-ctx.Done():
 		return ctx.Err()

@@ -22,7 +22,7 @@ func (c *Core) Run(ctx context.Context) error {
 	if err := c.Activate(ctx); err != nil {
 		return err
 	}
-	<-c.done
+	<-c.Done()
 	return c.Err()
 }
 
@@ -32,7 +32,19 @@ func Run(ctx context.Context, c Component) error { return c.core().Run(ctx) }
 // Done returns a channel that is closed when the component's body (or
 // step) has ended, every helper started with Go has returned, and every
 // child has ended.
-func (c *Core) Done() <-chan struct{} { return c.done }
+// The channel is made on first use: most components (those made per
+// connection, say) are never waited for this way.
+func (c *Core) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.ended {
+			close(c.done)
+		}
+	}
+	return c.done
+}
 
 // Activated reports whether the component has been activated (it may
 // have ended since).
@@ -256,8 +268,12 @@ func (c *Core) complete() {
 	c.mu.Lock()
 	p := c.parent
 	c.parent = nil
+	c.ended = true
+	done := c.done
 	c.mu.Unlock()
-	close(c.done)
+	if done != nil {
+		close(done)
+	}
 	if p != nil {
 		p.childDone(c)
 	}

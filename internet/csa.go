@@ -84,7 +84,7 @@ type CSA struct {
 	closed  atomic.Bool // set once, under mu; read without it
 	cause   error
 
-	closedCh chan struct{} // closed with the socket
+	closedCh chan struct{} // closed with the socket; made by the first requestPause
 
 	// Writer state, owned by whoever holds the writer role (writing): the
 	// step when it can write without blocking, else a flusher goroutine.
@@ -105,7 +105,8 @@ type CSA struct {
 
 	// Reader state, owned by the reader goroutine.
 	rdone      atomic.Bool
-	readerDone chan struct{}
+	readerDone chan struct{} // closed when the reader ends; made by the first requestPause
+	readerGone atomic.Bool   // the reader has ended; set under mu
 	pauseReq   atomic.Bool
 	paused     chan struct{} // made by the first requestPause
 	resume     chan struct{} // likewise
@@ -134,11 +135,9 @@ func NewCSA(conn net.Conn, opts ...Option) *CSA {
 // shared with other adapters and must not change afterwards.
 func newCSA(conn net.Conn, cfg *config) *CSA {
 	s := &CSA{
-		cfg:        cfg,
-		base:       conn,
-		conn:       conn,
-		readerDone: make(chan struct{}),
-		closedCh:   make(chan struct{}),
+		cfg:  cfg,
+		base: conn,
+		conn: conn,
 	}
 	if sc, ok := conn.(syscall.Conn); ok && rawIOSupported {
 		if rc, err := sc.SyscallConn(); err == nil {
@@ -272,15 +271,7 @@ func (s *CSA) step(ctx context.Context, c *axon.Core) error {
 // finished reports whether the socket is closed and both helpers are
 // done with it.
 func (s *CSA) finished() bool {
-	if !s.isClosed() || s.writing.Load() {
-		return false
-	}
-	select {
-	case <-s.readerDone:
-		return true
-	default:
-		return false
-	}
+	return s.isClosed() && !s.writing.Load() && s.readerGone.Load()
 }
 
 func (s *CSA) isClosed() bool { return s.closed.Load() }
@@ -294,7 +285,9 @@ func (s *CSA) close(cause error) {
 	}
 	s.closed.Store(true)
 	s.cause = cause
-	close(s.closedCh)
+	if s.closedCh != nil {
+		close(s.closedCh)
+	}
 	s.mu.Unlock()
 	_ = s.base.Close()
 	s.Wake()

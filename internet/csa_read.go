@@ -16,7 +16,7 @@ import (
 // "peerFinished".
 func (s *CSA) readLoop(ctx context.Context) {
 	// Its end wakes the step (axon's Go does that for a reactive component).
-	defer close(s.readerDone)
+	defer s.readerEnded()
 	out := s.Outbox(boxOutbox)
 	for {
 		if s.pauseReq.Load() && !s.awaitResume(ctx) {
@@ -153,6 +153,16 @@ func (s *CSA) endRead(cause error) {
 	}
 }
 
+// readerEnded records that the reader goroutine is done with the socket.
+func (s *CSA) readerEnded() {
+	s.mu.Lock()
+	s.readerGone.Store(true)
+	if s.readerDone != nil {
+		close(s.readerDone)
+	}
+	s.mu.Unlock()
+}
+
 // requestPause asks the reader to stop at its next safe point (before
 // its next read) and kicks a read that is waiting for data.
 func (s *CSA) requestPause() {
@@ -162,6 +172,14 @@ func (s *CSA) requestPause() {
 	s.mu.Lock()
 	if s.paused == nil {
 		s.paused, s.resume = make(chan struct{}), make(chan struct{}, 1)
+		// Made closed if what they announce has already happened.
+		s.closedCh, s.readerDone = make(chan struct{}), make(chan struct{})
+		if s.closed.Load() {
+			close(s.closedCh)
+		}
+		if s.readerGone.Load() {
+			close(s.readerDone)
+		}
 	}
 	s.mu.Unlock()
 	if s.pauseReq.CompareAndSwap(false, true) {
