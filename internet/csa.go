@@ -3,6 +3,7 @@ package internet
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -304,10 +305,17 @@ func (s *CSA) sendFinal() {
 	s.mu.Unlock()
 	ctx := &finalCtx{}
 	defer ctx.stop()
-	_ = s.Send(ctx, boxFeedback, axon.SocketShutdown{
+	fb := axon.SocketShutdown{
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
 		Conn:             s.base,
-	})
+	}
+	// The creator's bookkeeping need not run nested in this goroutine,
+	// which is often a reader deep in a chain of inline steps: a send
+	// that does not wait hands the receiver's step to a fresh goroutine
+	// with a shallow stack. If the box is full, wait for room after all.
+	if err := s.TrySend(boxFeedback, fb); errors.Is(err, axon.ErrBoxFull) {
+		_ = s.Send(ctx, boxFeedback, fb)
+	}
 	_ = s.Send(ctx, boxSignal, axon.ShutdownCSA{
 		Notify: axon.Notify{Caller: s, Object: s},
 		CSA:    s, Conn: s.base, Err: cause,

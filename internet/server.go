@@ -86,7 +86,7 @@ func NewTCPServer(port int, opts ...Option) (*TCPServer, error) {
 		axon.WithInboxes(
 			axon.Box(boxControl, "serverShutdown: stop listening; open connections carry on"),
 			axon.Box(boxNewConnection, "accepted connections (net.Conn) to serve"),
-			axon.Box(boxFromCSA, "SocketShutdown from the adapters"),
+			axon.Box(boxFromCSA, "SocketShutdown from the adapters").WithLimit(axon.Unbounded),
 		),
 		axon.WithOutboxes(
 			axon.Box(boxHandlerSignal, "NewCSA for each new connection; ShutdownCSA when one ends"),
