@@ -17,6 +17,7 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/components"
+	"github.com/kamaelia-go/kamaelia/internal/testpki"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -477,13 +478,13 @@ func TestServerCoreControlShutdownIsGraceful(t *testing.T) {
 
 func TestServeTLSSpeaksTLSFromTheFirstByte(t *testing.T) {
 	ctx, _ := testCtx(t)
-	p := newPKI(t, "localhost")
+	p := testpki.New(t)
 	infos := make(chan internet.ConnInfo, 1)
 	srv := startServerCore(t, ctx, func(info internet.ConnInfo) (axon.Component, error) {
 		infos <- info
 		return components.NewEcho(), nil
-	}, internet.ServeTLS(p.serverConfig()))
-	cfg := p.clientConfig()
+	}, internet.ServeTLS(p.ServerConfig()))
+	cfg := p.ClientConfig()
 	cfg.ServerName = "localhost"
 	c, err := tls.Dial("tcp", srv.Addr().String(), cfg)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/testpki"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -74,9 +75,9 @@ func recvUntil(t testing.TB, ctx context.Context, h *axon.Handle, want string) {
 
 func TestClientMakeSSLAgainstGoServer(t *testing.T) {
 	ctx, _ := testCtx(t)
-	p := newPKI(t, "good")
-	port := tlsEchoServer(t, p.serverConfig())
-	c := internet.NewTCPClient("localhost", port, internet.TLSConfig(p.clientConfig()))
+	p := testpki.New(t)
+	port := tlsEchoServer(t, p.ServerConfig())
+	c := internet.NewTCPClient("localhost", port, internet.TLSConfig(p.ClientConfig()))
 	h := handle(t, c)
 	// makessl first, then data at once: the data must wait for TLS (the
 	// server only speaks TLS, so plaintext would break its handshake).
@@ -105,9 +106,9 @@ func TestClientMakeSSLAgainstGoServer(t *testing.T) {
 
 func TestClientMakeSSLWrongCA(t *testing.T) {
 	ctx, _ := testCtx(t)
-	good, wrong := newPKI(t, "good"), newPKI(t, "wrong")
-	port := tlsEchoServer(t, good.serverConfig())
-	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSConfig(wrong.clientConfig()))
+	good, wrong := testpki.New(t), testpki.New(t)
+	port := tlsEchoServer(t, good.ServerConfig())
+	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSConfig(wrong.ClientConfig()))
 	h := handle(t, c)
 	h.Put(ctx, "makessl", internet.MakeSSL{})
 	activate(t, ctx, c)
@@ -125,9 +126,9 @@ func TestClientMakeSSLWrongCA(t *testing.T) {
 func TestClientMakeSSLAgainstOpenSSLServer(t *testing.T) {
 	bin := openssl(t)
 	ctx, _ := testCtx(t)
-	p := newPKI(t, "good")
+	p := testpki.New(t)
 	srv := exec.CommandContext(ctx, bin, "s_server", "-accept", "127.0.0.1:0", "-naccept", "1",
-		"-cert", p.certFile, "-key", p.keyFile, "-rev")
+		"-cert", p.CertFile, "-key", p.KeyFile, "-rev")
 	out, err := srv.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +151,7 @@ func TestClientMakeSSLAgainstOpenSSLServer(t *testing.T) {
 	}
 	go io.Copy(io.Discard, out)
 
-	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSConfig(p.clientConfig()))
+	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSConfig(p.ClientConfig()))
 	h := handle(t, c)
 	h.Put(ctx, "makessl", internet.MakeSSL{})
 	h.Put(ctx, "inbox", "kamaelia\n")
@@ -249,9 +250,9 @@ func startTLSHandlerMode(smtp, carry bool, upgraded *atomic.Int32) func() axon.C
 
 func TestServerStartTLSWithGoClient(t *testing.T) {
 	ctx, _ := testCtx(t)
-	p := newPKI(t, "good")
+	p := testpki.New(t)
 	var upgraded atomic.Int32
-	srv, _ := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSConfig(p.serverConfig()))
+	srv, _ := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSConfig(p.ServerConfig()))
 	conn := dialCore(t, srv)
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	conn.Write([]byte("HELP\r\n")) // a plaintext exchange before the switch
@@ -265,7 +266,7 @@ func TestServerStartTLSWithGoClient(t *testing.T) {
 		t.Fatalf("STARTTLS answer %q, %v", ok, err)
 	}
 	conn.SetReadDeadline(time.Time{})
-	cfg := p.clientConfig()
+	cfg := p.ClientConfig()
 	cfg.ServerName = "localhost"
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -292,11 +293,11 @@ func TestServerStartTLSWithOpenSSLClient(t *testing.T) {
 
 func testStartTLSOpenSSL(t *testing.T, bin string, carry bool) {
 	ctx, _ := testCtx(t)
-	p := newPKI(t, "good")
+	p := testpki.New(t)
 	var upgraded atomic.Int32
-	srv, _ := startServer(t, ctx, startTLSHandlerMode(true, carry, &upgraded), internet.TLSConfig(p.serverConfig()))
+	srv, _ := startServer(t, ctx, startTLSHandlerMode(true, carry, &upgraded), internet.TLSConfig(p.ServerConfig()))
 	cl := exec.CommandContext(ctx, bin, "s_client", "-connect", srv.Addr().String(), "-starttls", "smtp",
-		"-CAfile", p.caFile, "-verify_return_error", "-verify_hostname", "localhost", "-quiet", "-no_ign_eof")
+		"-CAfile", p.CAFile, "-verify_return_error", "-verify_hostname", "localhost", "-quiet", "-no_ign_eof")
 	stdin, _ := cl.StdinPipe()
 	stdout, _ := cl.StdoutPipe()
 	var stderr bytes.Buffer
@@ -324,9 +325,9 @@ func testStartTLSOpenSSL(t *testing.T, bin string, carry bool) {
 
 func TestServerHandshakeFailureClosesCleanly(t *testing.T) {
 	ctx, _ := testCtx(t)
-	p := newPKI(t, "good")
+	p := testpki.New(t)
 	var upgraded atomic.Int32
-	srv, w := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSConfig(p.serverConfig()),
+	srv, w := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSConfig(p.ServerConfig()),
 		internet.HandshakeTimeout(5*time.Second))
 	conn := dialCore(t, srv)
 	conn.Write([]byte("STARTTLS\r\n"))

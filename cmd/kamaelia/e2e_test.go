@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
+	"github.com/kamaelia-go/kamaelia/internal/testpki"
 	"io"
 	"net"
 	"os"
@@ -126,11 +127,11 @@ func TestConnectEchoesThroughServe(t *testing.T) {
 }
 
 func TestConnectTLSThroughServe(t *testing.T) {
-	pki := newTestPKI(t)
-	s := serve(t, nil, "--tls-cert", pki.certFile, "--tls-key", pki.keyFile)
+	pki := testpki.New(t)
+	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile)
 	host, port := hostPort(t, s.addr)
 	input := "over TLS\nsecond line\n"
-	r := runKamaelia(t, input, "connect", "--ssl", "--ca", pki.caFile, host, port)
+	r := runKamaelia(t, input, "connect", "--ssl", "--ca", pki.CAFile, host, port)
 	if r.code != 0 || r.stdout != input {
 		t.Fatalf("connect --ssl: exit %d, stdout %q, want 0 and %q; stderr:\n%s", r.code, r.stdout, input, r.stderr)
 	}
@@ -151,11 +152,11 @@ func TestConnectTLSThroughServe(t *testing.T) {
 }
 
 func TestConnectStartTLSThroughServe(t *testing.T) {
-	pki := newTestPKI(t)
-	s := serve(t, nil, "--tls-cert", pki.certFile, "--tls-key", pki.keyFile, "--starttls")
+	pki := testpki.New(t)
+	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile, "--starttls")
 	_, port := hostPort(t, s.addr)
 	input := "upgraded\n"
-	r := runKamaelia(t, input, "connect", "--starttls", "--ca", pki.caFile, "localhost", port)
+	r := runKamaelia(t, input, "connect", "--starttls", "--ca", pki.CAFile, "localhost", port)
 	if r.code != 0 || r.stdout != input {
 		t.Fatalf("connect --starttls: exit %d, stdout %q, want 0 and %q; stderr:\n%s", r.code, r.stdout, input, r.stderr)
 	}
@@ -173,8 +174,8 @@ func TestConnectStartTLSThroughServe(t *testing.T) {
 func TestConnectStartTLSRefusedByServer(t *testing.T) {
 	s := serve(t, nil) // echo: answers STARTTLS with STARTTLS
 	host, port := hostPort(t, s.addr)
-	pki := newTestPKI(t)
-	r := runKamaelia(t, "never sent\n", "connect", "--starttls", "--ca", pki.caFile, host, port)
+	pki := testpki.New(t)
+	r := runKamaelia(t, "never sent\n", "connect", "--starttls", "--ca", pki.CAFile, host, port)
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
 	}
@@ -373,8 +374,8 @@ func assertOneLine(t *testing.T, stderr, want string) {
 }
 
 func TestServeStartTLSDiscardsPlaintextInjection(t *testing.T) {
-	pki := newTestPKI(t)
-	s := serve(t, nil, "--tls-cert", pki.certFile, "--tls-key", pki.keyFile, "--starttls")
+	pki := testpki.New(t)
+	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile, "--starttls")
 	c, err := net.Dial("tcp", s.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -390,7 +391,7 @@ func TestServeStartTLSDiscardsPlaintextInjection(t *testing.T) {
 	if _, err := io.ReadFull(c, reply); err != nil || string(reply) != startTLSReply {
 		t.Fatalf("reply %q, %v; want %q", reply, err, startTLSReply)
 	}
-	tc := tls.Client(c, &tls.Config{RootCAs: pki.pool, ServerName: "localhost"})
+	tc := tls.Client(c, &tls.Config{RootCAs: pki.Pool, ServerName: "localhost"})
 	if _, err := io.WriteString(tc, "real\n"); err != nil {
 		t.Fatal(err)
 	}

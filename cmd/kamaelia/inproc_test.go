@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"crypto/tls"
+	"github.com/kamaelia-go/kamaelia/internal/testpki"
 	"io"
 	"net"
 	"os"
@@ -104,14 +105,14 @@ func TestConnectSSLSendsNothingBeforeTLS(t *testing.T) {
 }
 
 func TestServeStartTLSInProcess(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := testpki.New(t)
 	outR, outW := io.Pipe()
 	e, _, errs := testEnv(nil)
 	e.stdout = outW
 	ctx, cancel := contextWithCancel(t)
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, e, []string{"serve", "--port", "0", "--tls-cert", pki.certFile, "--tls-key", pki.keyFile, "--starttls", "--log-level", "debug"})
+		done <- run(ctx, e, []string{"serve", "--port", "0", "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile, "--starttls", "--log-level", "debug"})
 		outW.Close()
 	}()
 	line, err := bufio.NewReader(outR).ReadString('\n')
@@ -130,7 +131,7 @@ func TestServeStartTLSInProcess(t *testing.T) {
 	if _, err := io.ReadFull(c, reply); err != nil || string(reply) != startTLSReply {
 		t.Fatalf("reply %q, %v", reply, err)
 	}
-	tc := tls.Client(c, &tls.Config{RootCAs: pki.pool, ServerName: "localhost"})
+	tc := tls.Client(c, &tls.Config{RootCAs: pki.Pool, ServerName: "localhost"})
 	io.WriteString(tc, "over TLS\n")
 	got := make([]byte, len("over TLS\n"))
 	if _, err := io.ReadFull(tc, got); err != nil || string(got) != "over TLS\n" {

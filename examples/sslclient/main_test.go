@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/kamaelia-go/kamaelia/examples/internal/testpki"
+	"github.com/kamaelia-go/kamaelia/internal/testpki"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
