@@ -3,7 +3,6 @@ package chassis
 import (
 	"errors"
 	"fmt"
-	"reflect"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -41,7 +40,7 @@ type member struct {
 // name. A nil pointer of a component type, or a component whose Core is
 // nil, counts as nil.
 func newMember(label string, c axon.Component) member {
-	if v := reflect.ValueOf(c); v.Kind() == reflect.Pointer && v.IsNil() || c != nil && axon.CoreOf(c) == nil {
+	if axon.CoreOf(c) == nil { // also a nil pointer of a component type
 		c = nil
 	}
 	if c != nil {

@@ -213,7 +213,7 @@ func (g *Graphline) step(ctx context.Context, c *axon.Core) error {
 			return err
 		}
 	}
-	if len(c.Children()) > 0 {
+	if c.NumChildren() > 0 {
 		return nil
 	}
 	err := failures(c.Name(), g.members)

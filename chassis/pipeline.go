@@ -90,7 +90,7 @@ func (p *Pipeline) step(ctx context.Context, c *axon.Core) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if len(c.Children()) > 0 {
+	if c.NumChildren() > 0 {
 		return nil
 	}
 	return ended(failures(c.Name(), p.members))

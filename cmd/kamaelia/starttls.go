@@ -83,7 +83,7 @@ func (g *startTLSGate) step(ctx context.Context, c *axon.Core) error {
 		return err
 	}
 	if g.state == gateOpen {
-		if len(c.Children()) == 0 {
+		if c.NumChildren() == 0 {
 			return axon.ErrStop // proto has ended
 		}
 		return nil
