@@ -15,7 +15,6 @@ import (
 const (
 	boxSocketActivity = "_socketactivity"
 	boxCSASignal      = "_csasignal"
-	boxServerControl  = "_serversignal"
 	boxServerSignal   = "serversignal" // a handler's optional outbox
 	boxSSLReadyIn     = "sslready"     // a handler's optional inbox
 )
@@ -79,7 +78,6 @@ type Factory func(ConnInfo) (axon.Component, error)
 //	signal           one axon.ProducerFinished when the server has ended;
 //	                 its Err matches ErrConnectionsCut if a shutdown had to
 //	                 cut connections off
-//	_serversignal    serverShutdown to the TCPServer (internal)
 //
 // Options: those of TCPServer (Host, Backlog, ReuseAddress, Logger, the
 // connection options, ...) and MaxConnections, IdleTimeout, ServeTLS,
@@ -138,23 +136,29 @@ func NewServerCore(factory Factory, port int, opts ...Option) (*ServerCore, erro
 		),
 		axon.WithOutboxes(
 			axon.Box(boxSignal, "ProducerFinished when the server has ended"),
-			axon.Box(boxServerControl, "serverShutdown to the TCPServer"),
 		),
 	)
-	if _, err := s.Link(axon.Out(tcp, boxHandlerSignal), axon.In(s, boxSocketActivity)); err != nil {
-		tcp.Close()
-		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
-	}
-	if _, err := s.Link(axon.Out(s, boxServerControl), axon.In(tcp, boxControl)); err != nil {
-		tcp.Close()
-		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
-	}
-	if err := s.AddChildren(tcp); err != nil {
-		tcp.Close()
+	if err := adoptTCPServer(s.Core, tcp); err != nil {
 		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
 	}
 	s.kids = 1
 	return s, nil
+}
+
+// adoptTCPServer makes tcp a child of parent, announcing its connections
+// on parent's "_socketactivity". Stopping it is parent's business: it
+// closes tcp's listener directly, which takes effect at once, where a
+// serverShutdown message would wait its turn. On failure tcp's listener
+// is closed.
+func adoptTCPServer(parent *axon.Core, tcp *TCPServer) error {
+	_, err := parent.Link(axon.Out(tcp, boxHandlerSignal), axon.In(parent, boxSocketActivity))
+	if err == nil {
+		err = parent.AddChildren(tcp)
+	}
+	if err != nil {
+		tcp.Close()
+	}
+	return err
 }
 
 // NewSimpleServer is NewServerCore for handlers that need no details of

@@ -69,7 +69,6 @@ func (s *ServerCore) beginShutdown(ctx context.Context, timeout time.Duration) {
 	s.draining = true
 	s.cfg.logger.Info("servercore: shutting down", "server", s.Name(), "connections", len(s.conns))
 	_ = s.tcp.Close()
-	_ = s.TrySend(boxServerControl, axon.ServerShutdown{})
 	for _, sc := range s.conns {
 		if sc.handlerEnd || sc.csaDone {
 			continue

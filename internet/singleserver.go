@@ -2,6 +2,7 @@ package internet
 
 import (
 	"context"
+	"fmt"
 	"net"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -37,7 +38,6 @@ const boxPeerDone = "_peerFinished"
 //	signal          a SocketShutdown (a producerFinished) each time a
 //	                client leaves, with the cause; ProducerFinished when
 //	                the server ends
-//	_serversignal   to the TCPServer's control (internal)
 //
 // A SingleServer is safe for concurrent use.
 type SingleServer struct {
@@ -69,21 +69,10 @@ func NewSingleServer(port int, opts ...Option) (*SingleServer, error) {
 		axon.WithOutboxes(
 			axon.Box(boxOutbox, "data from the client"),
 			axon.Box(boxSignal, "SocketShutdown each time a client leaves; ProducerFinished when the server ends"),
-			axon.Box(boxServerControl, "to the TCPServer's control"),
 		),
 	)
-	for _, l := range [][2]axon.BoxRef{
-		{axon.Out(tcp, boxHandlerSignal), axon.In(s, boxSocketActivity)},
-		{axon.Out(s, boxServerControl), axon.In(tcp, boxControl)},
-	} {
-		if _, err := s.Link(l[0], l[1]); err != nil {
-			tcp.Close()
-			return nil, err
-		}
-	}
-	if err := s.AddChildren(tcp); err != nil {
-		tcp.Close()
-		return nil, err
+	if err := adoptTCPServer(s.Core, tcp); err != nil {
+		return nil, fmt.Errorf("internet: NewSingleServer: %w", err)
 	}
 	return s, nil
 }
@@ -117,7 +106,6 @@ func (s *SingleServer) step(ctx context.Context, c *axon.Core) error {
 			if axon.IsShutdownRequest(msg) && !s.draining {
 				s.draining = true
 				_ = s.tcp.Close()
-				_ = s.Send(ctx, boxServerControl, axon.ServerShutdown{})
 				s.tellActive(ctx, axon.ShutdownMicroprocess{Caller: s})
 			}
 		}
