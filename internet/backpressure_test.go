@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -15,7 +16,7 @@ func TestPeerThatNeverReadsHoldsMemoryBounded(t *testing.T) {
 	ctx, reg := testCtx(t)
 	_, ours := tcpPair(t) // the peer end is never read
 	csa := internet.NewCSA(ours)
-	h := handle(t, csa)
+	h := axontest.Handle(t, csa)
 	activate(t, ctx, csa)
 
 	const chunk = 64 << 10

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -57,7 +58,7 @@ func TestClientConnectRefused(t *testing.T) {
 	ln, port := listener(t)
 	ln.Close() // nothing listens there now
 	c := internet.NewTCPClient("127.0.0.1", port)
-	h := handle(t, c)
+	h := axontest.Handle(t, c)
 	err := c.Run(ctx)
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("Run = %v, want ECONNREFUSED", err)
@@ -98,7 +99,7 @@ func TestClientConnectTimeout(t *testing.T) {
 	ctx, _ := testCtx(t)
 	port := fullListener(t)
 	c := internet.NewTCPClient("127.0.0.1", port, internet.ConnectTimeout(200*time.Millisecond))
-	h := handle(t, c)
+	h := axontest.Handle(t, c)
 	start := time.Now()
 	err := c.Run(ctx)
 	var ne net.Error
@@ -118,7 +119,7 @@ func TestClientSendsDataQueuedBeforeConnect(t *testing.T) {
 	ctx, _ := testCtx(t)
 	ln, port := listener(t)
 	c := internet.NewTCPClient("127.0.0.1", port)
-	h := handle(t, c)
+	h := axontest.Handle(t, c)
 	data := randomBytes(8, 200<<10)
 	// Queue data and producerFinished before the client even runs; the
 	// producer waits when the inbox is full, so feed it from a goroutine.
@@ -159,7 +160,7 @@ func TestClientShutdownBeforeConnectGivesUp(t *testing.T) {
 	ctx, _ := testCtx(t)
 	ln, port := listener(t)
 	c := internet.NewTCPClient("127.0.0.1", port, internet.Delay(time.Hour))
-	h := handle(t, c)
+	h := axontest.Handle(t, c)
 	activate(t, ctx, c)
 	if err := h.Put(ctx, "control", axon.ShutdownMicroprocess{}); err != nil {
 		t.Fatal(err)
@@ -179,7 +180,7 @@ func TestClientDelay(t *testing.T) {
 	ln, port := listener(t)
 	const delay = 150 * time.Millisecond
 	c := internet.NewTCPClient("127.0.0.1", port, internet.Delay(delay))
-	h := handle(t, c)
+	h := axontest.Handle(t, c)
 	start := time.Now()
 	activate(t, ctx, c)
 	conn, err := ln.Accept()
@@ -215,7 +216,7 @@ func TestClientHostForms(t *testing.T) {
 			_, port, _ := net.SplitHostPort(ln.Addr().String())
 			p, _ := strconv.Atoi(port)
 			c := internet.NewTCPClient(tt.host, p)
-			h := handle(t, c)
+			h := axontest.Handle(t, c)
 			activate(t, ctx, c)
 			conn, err := ln.Accept()
 			if err != nil {
@@ -241,7 +242,7 @@ func TestClientResetIsReported(t *testing.T) {
 	ctx, _ := testCtx(t)
 	ln, port := listener(t)
 	c := internet.NewTCPClient("127.0.0.1", port)
-	h := handle(t, c)
+	h := axontest.Handle(t, c)
 	activate(t, ctx, c)
 	conn, err := ln.AcceptTCP()
 	if err != nil {
@@ -258,7 +259,7 @@ func TestClientAllowHalfCloseKeepsSending(t *testing.T) {
 	ctx, _ := testCtx(t)
 	ln, port := listener(t)
 	c := internet.NewTCPClient("127.0.0.1", port, internet.AllowHalfClose())
-	h := handle(t, c)
+	h := axontest.Handle(t, c)
 	activate(t, ctx, c)
 	conn, err := ln.AcceptTCP()
 	if err != nil {

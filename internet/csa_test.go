@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -43,7 +44,7 @@ func TestTransferBothWaysAndClose(t *testing.T) {
 	ka, kb := newSink(), newSink()
 	attach(t, a, ka)
 	attach(t, b, kb)
-	ha, hb := handle(t, a), handle(t, b)
+	ha, hb := axontest.Handle(t, a), axontest.Handle(t, b)
 	activate(t, ctx, ka, kb, a, b)
 
 	const size = 10 << 20
@@ -97,7 +98,7 @@ func TestPeerHalfCloseThenWeKeepWriting(t *testing.T) {
 	csa := internet.NewCSA(ours)
 	k := newSink()
 	attach(t, csa, k)
-	h := handle(t, csa)
+	h := axontest.Handle(t, csa)
 	activate(t, ctx, k, csa)
 
 	if _, err := peer.Write([]byte("question")); err != nil {
@@ -128,7 +129,7 @@ func TestBadMessageIsReportedAndConnectionStillEchoes(t *testing.T) {
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
 	csa := echoCSA(t, ours)
-	h := handle(t, csa)
+	h := axontest.Handle(t, csa)
 	activate(t, ctx, csa)
 
 	roundTrip := func(msg string) {
@@ -162,7 +163,7 @@ func TestCrashOnBadDataCloses(t *testing.T) {
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
 	csa := internet.NewCSA(ours, internet.CrashOnBadData())
-	h := handle(t, csa)
+	h := axontest.Handle(t, csa)
 	activate(t, ctx, csa)
 	if err := h.Put(ctx, "inbox", struct{}{}); err != nil {
 		t.Fatal(err)
@@ -182,7 +183,7 @@ func TestShutdownMicroprocessFlushesThenCloses(t *testing.T) {
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
 	csa := internet.NewCSA(ours)
-	h := handle(t, csa)
+	h := axontest.Handle(t, csa)
 	activate(t, ctx, csa)
 	data := randomBytes(7, 3<<20)
 	if err := h.Put(ctx, "inbox", data); err != nil {
@@ -203,7 +204,7 @@ func TestEmptyAndIgnoredMessagesDoNotClose(t *testing.T) {
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
 	csa := internet.NewCSA(ours)
-	h := handle(t, csa)
+	h := axontest.Handle(t, csa)
 	activate(t, ctx, csa)
 	for _, m := range []struct {
 		box string

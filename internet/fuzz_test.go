@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -58,7 +59,7 @@ func FuzzCSAPairDeliversEveryByteInOrder(f *testing.F) {
 		ka, kb := newSink(), newSink()
 		attach(t, a, ka)
 		attach(t, b, kb)
-		ha, hb := handle(t, a), handle(t, b)
+		ha, hb := axontest.Handle(t, a), axontest.Handle(t, b)
 		activate(t, ctx, ka, kb, a, b)
 
 		run := func(h *axon.Handle, p plan, peerDone <-chan struct{}, seed uint64) ([]byte, error) {

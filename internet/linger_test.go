@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -15,7 +16,7 @@ func TestLingerCutsShortAFlushAndSaysSo(t *testing.T) {
 	_, ours := tcpPair(t) // the peer never reads
 	const linger = 200 * time.Millisecond
 	csa := internet.NewCSA(ours, internet.Linger(linger))
-	h := handle(t, csa)
+	h := axontest.Handle(t, csa)
 	activate(t, ctx, csa)
 	fed := make(chan struct{})
 	go func() {

@@ -175,17 +175,6 @@ func waitDone(t testing.TB, ctx context.Context, cs ...axon.Component) {
 	}
 }
 
-// handle returns a Handle on c that the test cleans up.
-func handle(t testing.TB, c axon.Component) *axon.Handle {
-	t.Helper()
-	h, err := axon.NewHandle(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Close)
-	return h
-}
-
 // echoCSA makes an adapter that echoes what it reads and finishes when
 // its peer does (its outbox feeds its own inbox, peerFinished its own
 // control), with the given options.

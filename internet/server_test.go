@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -158,7 +159,7 @@ func TestServerPortZeroAnnouncesConnections(t *testing.T) {
 func TestServerShutdownStopsListeningButConnectionsCarryOn(t *testing.T) {
 	ctx, _ := testCtx(t)
 	srv, _ := startServer(t, ctx, nil)
-	h := handle(t, srv) // collects "signal"
+	h := axontest.Handle(t, srv) // collects "signal"
 	conn := dialCore(t, srv)
 	echoOnce(t, conn, "before")
 	if err := srv.Inbox("control").Put(ctx, axon.ServerShutdown{}); err != nil {
@@ -236,7 +237,7 @@ func TestServerWithoutHandlerClosesConnections(t *testing.T) {
 func TestServerBadMessageOnNewConnection(t *testing.T) {
 	ctx, _ := testCtx(t)
 	srv, _ := startServer(t, ctx, nil)
-	h := handle(t, srv)
+	h := axontest.Handle(t, srv)
 	if err := srv.Inbox("newconnection").Put(ctx, "not a conn"); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/components"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internal/testpki"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
@@ -437,7 +438,7 @@ func TestServerCoreServerSignalStopsTheServer(t *testing.T) {
 		}, axon.AddOutbox(axon.Box("serversignal", "stops the whole server"))), nil
 	}
 	srv := startServerCore(t, ctx, stopper)
-	sig := handle(t, srv)
+	sig := axontest.Handle(t, srv)
 	c := dialCore(t, srv)
 	echoOnce(t, c, "hi")
 	c.Write([]byte("stop"))
@@ -458,7 +459,7 @@ func TestServerCoreServerSignalStopsTheServer(t *testing.T) {
 func TestServerCoreControlShutdownIsGraceful(t *testing.T) {
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory)
-	h := handle(t, srv)
+	h := axontest.Handle(t, srv)
 	c := dialCore(t, srv)
 	echoOnce(t, c, "hello")
 	if err := h.Put(ctx, "control", axon.ServerShutdown{}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -15,7 +16,7 @@ func TestSingleServerServesOneClientAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := handle(t, srv)
+	h := axontest.Handle(t, srv)
 	activate(t, ctx, srv)
 	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
 
@@ -78,7 +79,7 @@ func TestSingleServerShutdownClosesTheClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := handle(t, srv)
+	h := axontest.Handle(t, srv)
 	activate(t, ctx, srv)
 	c := dialCore(t, srv)
 	c.Write([]byte("x"))

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internal/testpki"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
@@ -78,7 +79,7 @@ func TestClientMakeSSLAgainstGoServer(t *testing.T) {
 	p := testpki.New(t)
 	port := tlsEchoServer(t, p.ServerConfig())
 	c := internet.NewTCPClient("localhost", port, internet.TLSConfig(p.ClientConfig()))
-	h := handle(t, c)
+	h := axontest.Handle(t, c)
 	// makessl first, then data at once: the data must wait for TLS (the
 	// server only speaks TLS, so plaintext would break its handshake).
 	if err := h.Put(ctx, "makessl", internet.MakeSSL{}); err != nil {
@@ -109,7 +110,7 @@ func TestClientMakeSSLWrongCA(t *testing.T) {
 	good, wrong := testpki.New(t), testpki.New(t)
 	port := tlsEchoServer(t, good.ServerConfig())
 	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSConfig(wrong.ClientConfig()))
-	h := handle(t, c)
+	h := axontest.Handle(t, c)
 	h.Put(ctx, "makessl", internet.MakeSSL{})
 	activate(t, ctx, c)
 	pf := terminal(t, ctx, h)
@@ -152,7 +153,7 @@ func TestClientMakeSSLAgainstOpenSSLServer(t *testing.T) {
 	go io.Copy(io.Discard, out)
 
 	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSConfig(p.ClientConfig()))
-	h := handle(t, c)
+	h := axontest.Handle(t, c)
 	h.Put(ctx, "makessl", internet.MakeSSL{})
 	h.Put(ctx, "inbox", "kamaelia\n")
 	activate(t, ctx, c)
@@ -356,7 +357,7 @@ func TestMakeSSLWithoutConfigIsReported(t *testing.T) {
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
 	csa := echoCSA(t, ours)
-	h := handle(t, csa)
+	h := axontest.Handle(t, csa)
 	activate(t, ctx, csa)
 	h.Put(ctx, "makessl", internet.MakeSSL{})
 	m, err := h.Get(ctx, "signal")
