@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -36,7 +37,7 @@ func TestAcceptErrorsBackOffAndServerKeepsServing(t *testing.T) {
 
 func acceptErrorChild(t *testing.T) {
 	ctx, _ := testCtx(t)
-	var logs syncBuffer
+	var logs axontest.Buffer
 	srv, _ := startServer(t, ctx, nil, internet.Logger(slog.New(slog.NewTextHandler(&logs, nil))))
 
 	var orig syscall.Rlimit

@@ -371,7 +371,7 @@ func TestServerCoreIdleTimeout(t *testing.T) {
 
 func TestServerCoreHandlerPanicClosesOnlyItsConnection(t *testing.T) {
 	ctx, _ := testCtx(t)
-	var logBuf syncBuffer
+	var logBuf axontest.Buffer
 	log := slog.New(slog.NewTextHandler(&logBuf, nil))
 	panicky := func(internet.ConnInfo) (axon.Component, error) {
 		return axon.NewReactive("panicky", func(ctx context.Context, c *axon.Core) error {
@@ -398,24 +398,6 @@ func TestServerCoreHandlerPanicClosesOnlyItsConnection(t *testing.T) {
 		s := logBuf.String()
 		return bytes.Contains([]byte(s), []byte(peer)) && bytes.Contains([]byte(s), []byte("handler blew up"))
 	})
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestServerCoreServerSignalStopsTheServer(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"crypto/tls"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internal/testpki"
 	"io"
 	"net"
@@ -17,8 +18,8 @@ import (
 // detector and the goroutine-leak check (TestMain) see their components.
 
 // testEnv returns an env reading stdin and collecting stdout and stderr.
-func testEnv(stdin io.Reader) (e *env, stdout, stderr *syncBuffer) {
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+func testEnv(stdin io.Reader) (e *env, stdout, stderr *axontest.Buffer) {
+	stdout, stderr = &axontest.Buffer{}, &axontest.Buffer{}
 	return &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: func(string) string { return "" }}, stdout, stderr
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"go.uber.org/goleak"
 )
 
@@ -77,27 +77,9 @@ const testDeadline = 60 * time.Second
 type proc struct {
 	cmd    *exec.Cmd
 	stdout io.ReadCloser
-	stderr *syncBuffer
+	stderr *axontest.Buffer
 	done   chan struct{} // closed once the process has exited
 	err    error         // Wait's error, set before done is closed
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // start runs kamaelia with args; env adds to the test's environment.
@@ -109,7 +91,7 @@ func start(t testing.TB, stdin io.Reader, env []string, args ...string) *proc {
 	// a race it finds makes it exit 66, which fails the test.
 	cmd.Env = append(append(os.Environ(), "GORACE=atexit_sleep_ms=0"), env...)
 	cmd.Stdin = stdin
-	p := &proc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{cmd: cmd, stderr: &axontest.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	// A pipe of our own rather than StdoutPipe: Wait must not close it
 	// while a test is still reading what the process wrote.

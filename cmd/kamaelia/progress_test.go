@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -67,7 +68,7 @@ func TestHumanBytesAndClock(t *testing.T) {
 }
 
 func TestStartProgressDrawsAndEndsTheLine(t *testing.T) {
-	var out syncBuffer
+	var out axontest.Buffer
 	var sent atomic.Int64
 	sent.Store(1 << 20)
 	stop := startProgress(&out, 2<<20, time.Hour, sent.Load)

@@ -1,41 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internal/testpki"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// lockedBuffer is a bytes.Buffer for one writer and one reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestSSLClientAgainstTLSEchoServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -66,7 +47,7 @@ func TestSSLClientAgainstTLSEchoServer(t *testing.T) {
 	// The console: lines are typed once TLS is up (a person would not be
 	// faster), then the input ends.
 	typed, typing := io.Pipe()
-	out := &lockedBuffer{}
+	out := &axontest.Buffer{}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	result := make(chan error, 1)
 	go func() { result <- run(ctx, []string{"-ca", pki.CAFile, "localhost", port}, typed, out) }()
