@@ -96,15 +96,6 @@ type box struct {
 	drop atomic.Uint64
 }
 
-func newBox(owner *Core, s BoxSpec, in bool) *box {
-	b := &box{owner: owner, name: s.Name, doc: s.Doc}
-	if in {
-		b.q = &queue{box: b, limit: s.Limit.normalized()}
-		b.target.Store(b.q)
-	}
-	return b
-}
-
 // in reports whether b is an inbox.
 func (b *box) in() bool { return b.q != nil }
 

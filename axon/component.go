@@ -124,7 +124,8 @@ type Core struct {
 	arrivals atomic.Uint64
 }
 
-// Option configures a component built by New or NewReactive.
+// Option configures a component built by New or NewReactive. Options
+// take effect only there: applied to a Core afterwards they do nothing.
 type Option func(*Core)
 
 // WithInboxes replaces the default inboxes ("inbox", "control") with
@@ -133,10 +134,7 @@ func WithInboxes(specs ...BoxSpec) Option {
 	return func(c *Core) {
 		if b := c.build; b != nil {
 			b.ins = specs
-			return
 		}
-		c.inboxes = nil
-		c.addBoxes(specs, true)
 	}
 }
 
@@ -146,10 +144,7 @@ func WithOutboxes(specs ...BoxSpec) Option {
 	return func(c *Core) {
 		if b := c.build; b != nil {
 			b.outs = specs
-			return
 		}
-		c.outboxes = nil
-		c.addBoxes(specs, false)
 	}
 }
 
@@ -159,9 +154,7 @@ func AddInbox(spec BoxSpec) Option {
 	return func(c *Core) {
 		if b := c.build; b != nil {
 			b.ins = replaceSpec(b.ins, spec)
-			return
 		}
-		c.addBoxes([]BoxSpec{spec}, true)
 	}
 }
 
@@ -171,16 +164,13 @@ func AddOutbox(spec BoxSpec) Option {
 	return func(c *Core) {
 		if b := c.build; b != nil {
 			b.outs = replaceSpec(b.outs, spec)
-			return
 		}
-		c.addBoxes([]BoxSpec{spec}, false)
 	}
 }
 
 // builder collects the box declarations of a component while New or
 // NewReactive applies its options, so that the boxes are made once, from
-// the final lists. Options applied to a Core outside construction (there
-// is no builder then) change its boxes directly.
+// the final lists.
 type builder struct {
 	ins, outs []BoxSpec // never written in place: see replaceSpec
 }
@@ -211,27 +201,6 @@ func WithRegistry(r *Registry) Option { return func(c *Core) { c.registry = r } 
 // saves a goroutine start per component, which matters for components
 // made per connection.
 func StartInline() Option { return func(c *Core) { c.inlineFirst = true } }
-
-func (c *Core) addBoxes(specs []BoxSpec, in bool) {
-	for _, s := range specs {
-		b := newBox(c, s, in)
-		if in {
-			c.inboxes = replaceBox(c.inboxes, b)
-		} else {
-			c.outboxes = replaceBox(c.outboxes, b)
-		}
-	}
-}
-
-func replaceBox(list []*box, b *box) []*box {
-	for i, old := range list {
-		if old.name == b.name {
-			list[i] = b
-			return list
-		}
-	}
-	return append(list, b)
-}
 
 // makeBoxes materialises the declared boxes: all of a component's boxes
 // in one allocation, and the queues of its inboxes in another. Specs
