@@ -26,7 +26,8 @@ var aLongTimeAgo = time.Unix(1, 0)
 // message, which writes as long as the socket takes data without
 // blocking (a shutdown request on a plain connection included); when it
 // would block, or a handshake or a TLS close must wait, the role passes
-// to a flusher goroutine that lives only until the queue is empty again. An idle connection therefore has no writer goroutine.
+// to a flusher goroutine that lives only until the queue is empty again.
+// An idle connection therefore has no writer goroutine.
 
 // pump takes the writer role if it is free and works until the queue is
 // empty or a flusher must take over. It runs in the step.
