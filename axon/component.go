@@ -113,6 +113,8 @@ type Core struct {
 	stopAfter   func() bool
 	onDelivery  func()   // Handle sinks: called after each delivery
 	inlineFirst bool     // Reactive: run the first step in Activate's caller
+	trackEnds   bool     // keep ended children for EndedChildren
+	endedKids   []*Core  // children ended since EndedChildren; guarded by mu
 	build       *builder // box declarations, during New or NewReactive only
 
 	// arrivals numbers messages as they arrive, for Next. Senders write
@@ -193,6 +195,25 @@ func replaceSpec(list []BoxSpec, s BoxSpec) []BoxSpec {
 // own) use r for services and introspection instead of the registry
 // inherited from its parent, its activation context, or DefaultRegistry.
 func WithRegistry(r *Registry) Option { return func(c *Core) { c.registry = r } }
+
+// TrackChildEnds makes the component keep a list of its children that
+// have ended, which EndedChildren hands over. Use it for a component with
+// many children (one per connection, say) that must act on each one's
+// end without looking at them all.
+func TrackChildEnds() Option { return func(c *Core) { c.trackEnds = true } }
+
+// EndedChildren returns the children that have ended (are Done) since
+// the last call, in the order they ended, and forgets them. It returns
+// nil unless the component was built with TrackChildEnds. Like the
+// child's end itself, which wakes the component, it is meant for the
+// component's own body or step.
+func (c *Core) EndedChildren() []*Core {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ended := c.endedKids
+	c.endedKids = nil
+	return ended
+}
 
 // StartInline makes a reactive component run its first step in the
 // goroutine that calls Activate, instead of a new one, unless one of its

@@ -249,3 +249,61 @@ func TestCoreOfNil(t *testing.T) {
 		}
 	}
 }
+
+func TestEndedChildren(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  []axon.Option
+		track bool
+	}{
+		{"tracked", []axon.Option{axon.TrackChildEnds()}, true},
+		{"not tracked", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			ended := make(chan []*axon.Core, 8)
+			release := make(chan struct{})
+			parent := axon.NewReactive("parent", func(ctx context.Context, c *axon.Core) error {
+				if e := c.EndedChildren(); len(e) > 0 {
+					ended <- e
+				}
+				if c.NumChildren() == 0 {
+					return axon.ErrStop
+				}
+				return ctx.Err()
+			}, tc.opts...)
+			var kids []*axon.Core
+			for range 3 {
+				k := axon.New("kid", func(ctx context.Context, c *axon.Core) error {
+					<-release
+					return nil
+				})
+				kids = append(kids, k)
+			}
+			if err := parent.AddChildren(kids[0], kids[1], kids[2]); err != nil {
+				t.Fatal(err)
+			}
+			if err := parent.Activate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			close(release)
+			<-parent.Done()
+			close(ended)
+			seen := map[*axon.Core]int{}
+			for batch := range ended {
+				for _, k := range batch {
+					seen[k]++
+				}
+			}
+			for _, k := range kids {
+				if want := map[bool]int{true: 1, false: 0}[tc.track]; seen[k] != want {
+					t.Errorf("%s reported %d times, want %d", k.Name(), seen[k], want)
+				}
+			}
+			if len(seen) > len(kids) {
+				t.Errorf("reported %d components, want only the %d children", len(seen), len(kids))
+			}
+		})
+	}
+}

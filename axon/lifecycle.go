@@ -282,6 +282,9 @@ func (c *Core) complete() {
 func (c *Core) childDone(child *Core) {
 	c.mu.Lock()
 	c.dropChild(child)
+	if c.trackEnds {
+		c.endedKids = append(c.endedKids, child)
+	}
 	c.mu.Unlock()
 	c.woken.Store(true)
 	c.notify(nil, false)

@@ -122,6 +122,8 @@ type CSA struct {
 	finalSent bool // step only
 
 	bytesIn, bytesOut, pending atomic.Int64
+
+	sc *serverConn // the ServerCore connection it serves, if any; ServerCore's step only
 }
 
 // NewCSA returns an adapter for conn, which must be connected. It does

@@ -89,8 +89,7 @@ type ServerCore struct {
 	tcp     *TCPServer
 
 	// step only
-	conns    map[*CSA]*serverConn
-	kids     int // children the step knows to be running
+	conns    map[*axon.Core]*serverConn // open connections, by handler; CSA.sc leads from an adapter to its entry
 	started  bool
 	draining bool
 	stopTime *time.Timer
@@ -105,7 +104,6 @@ type ServerCore struct {
 type serverConn struct {
 	csa        *CSA
 	handler    axon.Component
-	info       ConnInfo
 	links      []*axon.Linkage
 	linkArr    [5]*axon.Linkage // links' storage for the usual five
 	csaDone    bool
@@ -127,8 +125,9 @@ func NewServerCore(factory Factory, port int, opts ...Option) (*ServerCore, erro
 	if err != nil {
 		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
 	}
-	s := &ServerCore{cfg: tcp.cfg, factory: factory, tcp: tcp, conns: map[*CSA]*serverConn{}}
+	s := &ServerCore{cfg: tcp.cfg, factory: factory, tcp: tcp, conns: map[*axon.Core]*serverConn{}}
 	s.Core = axon.NewReactive("ServerCore", s.step,
+		axon.TrackChildEnds(), // a handler's end is found without looking at every connection
 		axon.WithInboxes(
 			axon.Box(boxControl, "serverShutdown or shutdownMicroprocess: shut down gracefully"),
 			axon.Box(boxSocketActivity, "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
@@ -141,7 +140,6 @@ func NewServerCore(factory Factory, port int, opts ...Option) (*ServerCore, erro
 	if err := adoptTCPServer(s.Core, tcp); err != nil {
 		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
 	}
-	s.kids = 1
 	return s, nil
 }
 
@@ -225,11 +223,12 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 	if s.cutReq.Load() {
 		s.cutAll()
 	}
-	if n := c.NumChildren(); n != s.kids {
-		s.reap(ctx)
-		s.kids = c.NumChildren()
+	for _, child := range c.EndedChildren() {
+		if sc := s.conns[child]; sc != nil {
+			s.handlerEnded(ctx, sc)
+		}
 	}
-	if s.draining && s.kids == 0 {
+	if s.draining && c.NumChildren() == 0 {
 		return s.end()
 	}
 	return nil

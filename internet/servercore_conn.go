@@ -25,7 +25,7 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 	if err == nil && (handler == nil || axon.CoreOf(handler) == nil) {
 		err = fmt.Errorf("factory returned no component")
 	}
-	sc := &serverConn{csa: csa, handler: handler, info: info}
+	sc := &serverConn{csa: csa, handler: handler}
 	if err == nil {
 		err = s.wire(sc)
 	}
@@ -44,11 +44,11 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 		s.refuse(csa)
 		return
 	}
-	s.kids += 2
-	s.conns[csa] = sc
+	s.conns[axon.CoreOf(handler)] = sc
+	csa.sc = sc
 	sc.lastActive = now()
 	if s.cfg.logger.Enabled(ctx, slog.LevelDebug) { // spares the arguments' cost per connection
-		s.logConn("servercore: connection opened", info, "tls", info.TLS)
+		s.logConn("servercore: connection opened", info.Peer(), "tls", info.TLS)
 	}
 }
 
@@ -63,16 +63,16 @@ func (s *ServerCore) logOpenError(msg string, info ConnInfo, err error) {
 // logConn logs a connection's opening or end at debug level.
 //
 //go:noinline
-func (s *ServerCore) logConn(msg string, info ConnInfo, key string, val any) {
-	s.cfg.logger.Debug(msg, "server", s.Name(), "peer", info.Peer(), key, val)
+func (s *ServerCore) logConn(msg string, peer any, key string, val any) {
+	s.cfg.logger.Debug(msg, "server", s.Name(), "peer", peer, key, val)
 }
 
 // refuse closes a connection the server will not serve. Its adapter is
 // still started, so that it ends and the TCPServer forgets it.
 func (s *ServerCore) refuse(csa *CSA) {
 	csa.Conn().Close()
-	if csa.Parent() == nil && s.AddChildren(csa) == nil {
-		s.kids++
+	if csa.Parent() == nil {
+		_ = s.AddChildren(csa)
 	}
 }
 
@@ -145,7 +145,7 @@ func (s *ServerCore) closed(ctx context.Context, m axon.ShutdownCSA) {
 	if !ok {
 		return
 	}
-	sc := s.conns[csa]
+	sc := csa.sc
 	if sc == nil || sc.csaDone {
 		return
 	}
@@ -156,7 +156,7 @@ func (s *ServerCore) closed(ctx context.Context, m axon.ShutdownCSA) {
 	}
 	s.unwire(sc)
 	if s.cfg.logger.Enabled(ctx, slog.LevelDebug) { // spares the arguments' cost per connection
-		s.logConn("servercore: connection closed", sc.info, "cause", cause)
+		s.logConn("servercore: connection closed", csa.RemoteAddr(), "cause", cause)
 	}
 	if hc := axon.CoreOf(sc.handler); !hc.Finished() {
 		_ = hc.Inbox(boxControl).Put(ctx, axon.SocketShutdown{
@@ -167,43 +167,43 @@ func (s *ServerCore) closed(ctx context.Context, m axon.ShutdownCSA) {
 	s.forgetIfDone(sc)
 }
 
-// reap looks for handlers that have ended: a failed one is logged, and
-// the connection of any ended handler is closed after what it sent has
+// handlerEnded acts on the end of a connection's handler: a failed one is
+// logged, and the connection is closed after what the handler sent has
 // been written.
-func (s *ServerCore) reap(ctx context.Context) {
-	for _, sc := range s.conns {
-		if sc.handlerEnd || !axon.CoreOf(sc.handler).Finished() {
-			continue
-		}
-		sc.handlerEnd = true
-		hc := axon.CoreOf(sc.handler)
-		var req any = axon.ProducerFinished{Caller: s}
-		if err := hc.Err(); err != nil {
-			s.logHandlerError(sc, hc, err)
-			if sc.cause == nil {
-				sc.cause = fmt.Errorf("%w: %w", ErrHandler, err)
-			}
-			req = axon.ShutdownMicroprocess{Caller: s}
-		}
-		if !sc.csaDone {
-			_ = sc.csa.Inbox(boxControl).Put(ctx, req)
-		}
-		s.forgetIfDone(sc)
+func (s *ServerCore) handlerEnded(ctx context.Context, sc *serverConn) {
+	if sc.handlerEnd {
+		return
 	}
+	sc.handlerEnd = true
+	hc := axon.CoreOf(sc.handler)
+	var req any = axon.ProducerFinished{Caller: s}
+	if err := hc.Err(); err != nil {
+		s.logHandlerError(sc, hc, err)
+		if sc.cause == nil {
+			sc.cause = fmt.Errorf("%w: %w", ErrHandler, err)
+		}
+		req = axon.ShutdownMicroprocess{Caller: s}
+	}
+	if !sc.csaDone {
+		_ = sc.csa.Inbox(boxControl).Put(ctx, req)
+	}
+	s.forgetIfDone(sc)
 }
 
 // logHandlerError logs a failed handler. It is a function of its own
-// to keep reap's stack frame small.
+// to keep handlerEnded's stack frame small.
 //
 //go:noinline
 func (s *ServerCore) logHandlerError(sc *serverConn, hc *axon.Core, err error) {
-	s.cfg.logger.Error("servercore: protocol handler failed; closing its connection", "server", s.Name(), "peer", sc.info.Peer(), "handler", hc.Name(), "err", err)
+	s.cfg.logger.Error("servercore: protocol handler failed; closing its connection", "server", s.Name(), "peer", sc.csa.RemoteAddr(), "handler", hc.Name(), "err", err)
 }
 
+// forgetIfDone forgets a connection once both its adapter and its
+// handler have been seen to end.
 func (s *ServerCore) forgetIfDone(sc *serverConn) {
-	if sc.csaDone && (sc.handlerEnd || axon.CoreOf(sc.handler).Finished()) {
-		sc.handlerEnd = true
-		delete(s.conns, sc.csa)
+	if sc.csaDone && sc.handlerEnd {
+		delete(s.conns, axon.CoreOf(sc.handler))
+		sc.csa.sc = nil
 	}
 }
 

@@ -93,14 +93,15 @@ func (s *ServerCore) cutAll() {
 		s.draining = true
 		_ = s.tcp.Close()
 	}
-	for csa, sc := range s.conns {
+	for h, sc := range s.conns {
 		if !sc.csaDone || !sc.handlerEnd {
 			s.cut.Add(1)
 		}
-		csa.Stop()
-		axon.CoreOf(sc.handler).Stop()
+		sc.csa.Stop()
+		h.Stop()
 		s.unwire(sc)
-		delete(s.conns, csa)
+		delete(s.conns, h)
+		sc.csa.sc = nil
 	}
 	s.tcp.Stop()
 }
@@ -138,7 +139,7 @@ func (s *ServerCore) checkIdle(ctx context.Context) {
 			continue
 		}
 		sc.cause = fmt.Errorf("internet: no data for %v: %w", s.cfg.idleTimeout, ErrIdleTimeout)
-		s.cfg.logger.Info("servercore: closing idle connection", "server", s.Name(), "peer", sc.info.Peer(), "idle", s.cfg.idleTimeout)
+		s.cfg.logger.Info("servercore: closing idle connection", "server", s.Name(), "peer", sc.csa.RemoteAddr(), "idle", s.cfg.idleTimeout)
 		_ = sc.csa.Inbox(boxControl).Put(ctx, axon.ShutdownMicroprocess{Caller: s, Message: "idle timeout"})
 	}
 }
