@@ -3,6 +3,7 @@ package internet
 import (
 	"math/bits"
 	"sync"
+	"unsafe"
 )
 
 // readSize is how much a plain TCP adapter reads at once. Large reads
@@ -10,6 +11,12 @@ import (
 // socket is readable, and returned at once) and let one read carry a
 // whole burst.
 const readSize = 32 << 10
+
+// smallRead is the size of the buffer on the reader's own stack that a
+// plain TCP adapter reads into first while the reads it sees are small
+// (see CSA.rawRead): a read that finds nothing, or a short message,
+// then touches no pooled buffer but the chunk it hands out.
+const smallRead = 512
 
 // tlsReadSize is the buffer a TLS adapter holds while it waits for data:
 // one TLS record at most.
@@ -25,11 +32,10 @@ const (
 	minChunk      = 1 << minChunkShift
 )
 
+// chunkPools hold spare buffers by class, each as a pointer to its first
+// byte: a pointer goes into an interface without an allocation, where a
+// slice would need one, and the class gives the length back.
 var chunkPools [maxChunkShift - minChunkShift + 1]sync.Pool
-
-// hdrPool holds spare *[]byte boxes, so that putting a buffer back into
-// a class pool does not allocate one.
-var hdrPool sync.Pool
 
 func chunkClass(n int) int {
 	if n <= minChunk {
@@ -41,11 +47,8 @@ func chunkClass(n int) int {
 // getChunk returns a buffer of length size class(n) >= n.
 func getChunk(n int) []byte {
 	c := chunkClass(n)
-	if h, _ := chunkPools[c].Get().(*[]byte); h != nil {
-		b := *h
-		*h = nil
-		hdrPool.Put(h)
-		return b
+	if p, _ := chunkPools[c].Get().(*byte); p != nil {
+		return unsafe.Slice(p, minChunk<<c)
 	}
 	return make([]byte, minChunk<<c)
 }
@@ -58,12 +61,7 @@ func recycleChunk(b []byte) {
 	if n < minChunk || n > readSize || n&(n-1) != 0 {
 		return
 	}
-	h, _ := hdrPool.Get().(*[]byte)
-	if h == nil {
-		h = new([]byte)
-	}
-	*h = b[:n]
-	chunkPools[chunkClass(n)].Put(h)
+	chunkPools[chunkClass(n)].Put(unsafe.SliceData(b[:n]))
 }
 
 // getReadBuf and putReadBuf are the read buffer of a plain TCP adapter:
@@ -82,5 +80,12 @@ func chunkOf(buf []byte, n int) []byte {
 	c := getChunk(n)[:n]
 	copy(c, buf[:n])
 	putReadBuf(buf)
+	return c
+}
+
+// copyChunk returns a chunk of its own holding p.
+func copyChunk(p []byte) []byte {
+	c := getChunk(len(p))[:len(p)]
+	copy(c, p)
 	return c
 }

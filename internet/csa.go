@@ -90,9 +90,10 @@ type CSA struct {
 	// Writer state, owned by whoever holds the writer role (writing): the
 	// step when it can write without blocking, else a flusher goroutine.
 	writing     atomic.Bool
-	pend        [][]byte  // chunks taken from inbox, not yet written
-	pown        [][]byte  // pend's chunks as taken, to reuse once written (nil: not ours)
-	pendArr     [2][]byte // pend's storage while it is short
+	wraw        syscall.RawConn // raw while the connection is plain TCP
+	pend        [][]byte        // chunks taken from inbox, not yet written
+	pown        [][]byte        // pend's chunks as taken, to reuse once written (nil: not ours)
+	pendArr     [2][]byte       // pend's storage while it is short
 	pownArr     [2][]byte
 	reuse       atomic.Bool
 	op          any // a control or makessl message waiting its turn
@@ -111,9 +112,9 @@ type CSA struct {
 	pauseReq   atomic.Bool
 	paused     chan struct{} // made by the first requestPause
 	resume     chan struct{} // likewise
-	rbuf       []byte
-	rn         int
+	rchunk     []byte        // what rawRead read, with rerr
 	rerr       error
+	rbig       bool // the last read was not small: skip the stack buffer
 	rpaused    bool
 	readFn     func(uintptr) bool
 	gbuf       []byte
@@ -144,7 +145,7 @@ func newCSA(conn net.Conn, cfg *config) *CSA {
 	}
 	if sc, ok := conn.(syscall.Conn); ok && rawIOSupported {
 		if rc, err := sc.SyscallConn(); err == nil {
-			s.raw = rc
+			s.raw, s.wraw = rc, rc
 			s.readFn = s.rawRead
 			s.writeFn = s.rawWrite
 		}

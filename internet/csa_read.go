@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -18,12 +19,16 @@ func (s *CSA) readLoop(ctx context.Context) {
 	// Its end wakes the step (axon's Go does that for a reactive component).
 	defer s.readerEnded()
 	out := s.Outbox(boxOutbox)
+	raw, conn := s.source()
 	for {
-		if s.pauseReq.Load() && !s.awaitResume(ctx) {
-			s.endRead(nil)
-			return
+		if s.pauseReq.Load() {
+			if !s.awaitResume(ctx) {
+				s.endRead(nil)
+				return
+			}
+			raw, conn = s.source() // a makessl may have switched them
 		}
-		chunk, err := s.read()
+		chunk, err := s.read(raw, conn)
 		if len(chunk) > 0 {
 			s.bytesIn.Add(int64(len(chunk)))
 			if out.Send(ctx, chunk) != nil { // the adapter was stopped
@@ -40,6 +45,15 @@ func (s *CSA) readLoop(ctx context.Context) {
 		s.endRead(s.readError(err))
 		return
 	}
+}
+
+// source returns what the reader reads from: the raw socket while it
+// is plain TCP, else the connection. They change only while the reader
+// is parked (see upgrade).
+func (s *CSA) source() (syscall.RawConn, net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw, s.conn
 }
 
 // awaitResume parks the reader while a makessl handshake uses the
@@ -63,13 +77,11 @@ func (s *CSA) awaitResume(ctx context.Context) bool {
 }
 
 // read returns the next chunk. On a plain TCP socket it waits for
-// readability without a buffer and reads into a pooled one, so an idle
+// readability without a buffer and reads as rawRead says, so an idle
 // connection holds no buffer; otherwise (TLS, or a net.Conn without a
-// file descriptor) it reads into a buffer of its own.
-func (s *CSA) read() ([]byte, error) {
-	s.mu.Lock()
-	raw, conn := s.raw, s.conn
-	s.mu.Unlock()
+// file descriptor) it reads into a buffer of its own. A chunk may come
+// with the error that ended reading.
+func (s *CSA) read(raw syscall.RawConn, conn net.Conn) ([]byte, error) {
 	if raw != nil {
 		if err := raw.Read(s.readFn); err != nil {
 			return nil, err
@@ -78,44 +90,80 @@ func (s *CSA) read() ([]byte, error) {
 			s.rpaused = false
 			return nil, nil
 		}
-		buf, n, err := s.rbuf, s.rn, s.rerr
-		s.rbuf = nil
+		chunk, err := s.rchunk, s.rerr
+		s.rchunk, s.rerr = nil, nil
 		switch {
 		case err != nil:
-			putReadBuf(buf)
-			return nil, &net.OpError{Op: "read", Net: "tcp", Source: s.base.LocalAddr(), Addr: s.base.RemoteAddr(), Err: os.NewSyscallError("read", err)}
-		case n == 0:
-			putReadBuf(buf)
-			return nil, io.EOF
+			err = &net.OpError{Op: "read", Net: "tcp", Source: s.base.LocalAddr(), Addr: s.base.RemoteAddr(), Err: os.NewSyscallError("read", err)}
+		case len(chunk) == 0:
+			err = io.EOF
 		}
-		return chunkOf(buf, n), nil
+		return chunk, err
 	}
 	if s.gbuf == nil {
 		s.gbuf = make([]byte, tlsReadSize)
 	}
 	n, err := conn.Read(s.gbuf)
 	if n > 0 {
-		c := getChunk(n)[:n]
-		copy(c, s.gbuf[:n])
-		return c, err
+		return copyChunk(s.gbuf[:n]), err
 	}
 	return nil, err
 }
 
-// rawRead is the callback for RawConn.Read: it reads once into a pooled
-// buffer, or asks to wait for readability.
+// rawRead is the callback for RawConn.Read: it reads what is there into
+// a chunk (s.rchunk, with s.rerr), or asks to wait for readability.
+//
+// While reads are small it reads into smallRead bytes on its own stack
+// first, so that a read that finds nothing costs no buffer and a short
+// message costs only the chunk it is copied into. A read that fills
+// them goes on into a pooled readSize buffer, and reads go straight to
+// such buffers until one is small again: a stream pays one system call
+// per readSize bytes, as before.
 func (s *CSA) rawRead(fd uintptr) bool {
 	if s.pauseReq.Load() {
 		s.rpaused = true
 		return true
 	}
-	buf := getReadBuf()
-	n, err := readFD(fd, buf)
-	if isAgain(err) {
-		putReadBuf(buf)
-		return false
+	var buf []byte
+	n := 0
+	if !s.rbig {
+		var small [smallRead]byte
+		m, err := readFD(fd, small[:])
+		switch {
+		case isAgain(err):
+			return false
+		case err != nil || m == 0:
+			s.rerr = err
+			return true
+		case m < len(small):
+			s.rchunk = copyChunk(small[:m])
+			return true
+		}
+		// Filled: there may be more. Go on in a full buffer.
+		buf = getReadBuf()
+		n = copy(buf, small[:])
+	} else {
+		buf = getReadBuf()
 	}
-	s.rbuf, s.rn, s.rerr = buf, n, err
+	m, err := readFD(fd, buf[n:])
+	switch {
+	case isAgain(err):
+		if n == 0 {
+			putReadBuf(buf)
+			return false
+		}
+		m, err = 0, nil
+	case err != nil:
+		m = 0 // deliver what the first read got, with the error
+	}
+	n += m
+	s.rbig = n >= smallRead
+	s.rerr = err
+	if n == 0 {
+		putReadBuf(buf)
+		return true
+	}
+	s.rchunk = chunkOf(buf, n)
 	return true
 }
 

@@ -95,9 +95,7 @@ func TestTransferBothWaysAndClose(t *testing.T) {
 func TestPeerHalfCloseThenWeKeepWriting(t *testing.T) {
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
-	csa := internet.NewCSA(ours)
-	k := newSink()
-	attach(t, csa, k)
+	csa, k := sunkCSA(t, ours)
 	h := axontest.Handle(t, csa)
 	activate(t, ctx, k, csa)
 
@@ -221,5 +219,53 @@ func TestEmptyAndIgnoredMessagesDoNotClose(t *testing.T) {
 	}
 	h.Put(ctx, "control", axon.ProducerFinished{})
 	peer.Close()
+	waitDone(t, ctx, csa)
+}
+
+// Reads of every size come out whole and in order: short ones (read
+// into the adapter's small first buffer), one that fills it exactly, one
+// just past it, and large ones, in an order that makes the adapter
+// switch between its small and large reads.
+func TestReadSizes(t *testing.T) {
+	ctx, _ := testCtx(t)
+	client, server := tcpPair(t)
+	csa, k := sunkCSA(t, server)
+	activate(t, ctx, k, csa)
+
+	tests := []struct {
+		name string
+		size int
+	}{
+		{"one byte", 1},
+		{"just under the small buffer", 511},
+		{"exactly the small buffer", 512},
+		{"just over the small buffer", 513},
+		{"a page", 4096},
+		{"larger than one read", 100_000},
+		{"short after large", 3},
+		{"exactly the small buffer after short", 512},
+		{"large again", 40_000},
+		{"one byte after large", 1},
+	}
+	var want []byte
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := randomBytes(uint64(i), tt.size)
+			want = append(want, b...)
+			if _, err := client.Write(b); err != nil {
+				t.Fatal(err)
+			}
+			// Wait for it all, so that the next write is a separate read.
+			if got := k.waitFor(t, ctx, len(want)); !bytes.Equal(got, want) {
+				t.Fatalf("received %d bytes differing from the %d sent", len(got), len(want))
+			}
+		})
+	}
+	client.Close()
+	waitDone(t, ctx, k)
+	if got := csa.Stats().BytesRead; got != int64(len(want)) {
+		t.Errorf("BytesRead = %d, want %d", got, len(want))
+	}
+	csa.Stop()
 	waitDone(t, ctx, csa)
 }

@@ -193,9 +193,7 @@ func (s *CSA) dropAfterClose(ctx context.Context, msg any) {
 // tryWrite writes pend without blocking. It returns false if something
 // is left that needs a blocking write.
 func (s *CSA) tryWrite() bool {
-	s.mu.Lock()
-	raw := s.raw
-	s.mu.Unlock()
+	raw := s.wraw
 	if raw == nil {
 		return false
 	}

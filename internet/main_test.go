@@ -148,6 +148,15 @@ func attach(t testing.TB, conn axon.Component, k *sink) {
 	link(t, axon.Out(conn, "peerFinished"), axon.In(k, "control"))
 }
 
+// sunkCSA makes an adapter for conn whose data and peerFinished go to a
+// new sink.
+func sunkCSA(t testing.TB, conn net.Conn) (*internet.CSA, *sink) {
+	t.Helper()
+	csa, k := internet.NewCSA(conn), newSink()
+	attach(t, csa, k)
+	return csa, k
+}
+
 func link(t testing.TB, src, dst axon.BoxRef) {
 	t.Helper()
 	if _, err := axon.Link(src, dst); err != nil {
