@@ -128,7 +128,7 @@ func (b *box) deliver(ctx context.Context, msg any, block bool) error {
 		b.drop.Add(1)
 		return nil
 	}
-	got.box.owner.notify(fr, block)
+	got.owner.notify(fr, block)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package axon
 import (
 	"context"
 	"errors"
+	"math/bits"
 	"reflect"
 	"strconv"
 	"sync"
@@ -77,12 +78,31 @@ var lastID atomic.Uint64
 // are meant to be called by the component itself (its body, step or
 // helpers): messages one caller takes are not seen by another.
 type Core struct {
-	id       uint64
-	name     string
-	kind     kind
-	body     Body
+	// The fields a delivery and a step touch come first, close
+	// together: a message passed inline along a chain of components
+	// costs mostly the cache lines it brings in, so they are few.
+	kind       kind
+	state      atomic.Int32
+	run        atomic.Int32 // Reactive: runBit (the run token) | pendBit
+	sleeping   atomic.Bool  // Body component parked in Wait
+	onDelivery func()       // Handle sinks: called after each delivery
+	body       Body
+	// arrivals numbers messages as they arrive, for Next.
+	arrivals atomic.Uint64
+	// ready has bit i set while inbox i holds a message (bit 63 is
+	// shared by inboxes 63 and up; see overflowBit), written by whoever
+	// turns a queue empty or non-empty, so that finding the boxes with
+	// something in them reads one word rather than every box.
+	ready    atomic.Uint64
+	rctx     runCtx // context handed to the body or step
+	fr       frame  // this component's inline frame
 	inboxes  []*box
 	outboxes []*box
+	woken    atomic.Bool   // Wake or a child end not yet seen by Wait
+	wakeCh   chan struct{} // Body components: one token
+
+	id   uint64
+	name string
 
 	mu        sync.Mutex // guards the fields below it
 	registry  *Registry
@@ -97,33 +117,16 @@ type Core struct {
 	auxCtx    *runCtx
 	err       error
 
-	state     atomic.Int32
 	live      atomic.Int32  // body + helper goroutines + children not yet done
 	done      chan struct{} // made by the first Done; guarded by mu
 	ended     bool          // complete has run; guarded by mu
 	blockedOn atomic.Pointer[box]
 
-	// wake-up machinery
-	wakeCh      chan struct{} // Body components: one token
-	sleeping    atomic.Bool   // Body component parked in Wait
-	woken       atomic.Bool   // Wake or a child end not yet seen by Wait
-	run         atomic.Int32  // Reactive: runBit (the run token) | pendBit
-	rctx        *runCtx       // context handed to the body or step
-	fr          frame         // this component's inline frame
 	stopAfter   func() bool
-	onDelivery  func()   // Handle sinks: called after each delivery
 	inlineFirst bool     // Reactive: run the first step in Activate's caller
 	trackEnds   bool     // keep ended children for EndedChildren
 	endedKids   []*Core  // children ended since EndedChildren; guarded by mu
 	build       *builder // box declarations, during New or NewReactive only
-
-	// arrivals numbers messages as they arrive, for Next. Senders write
-	// it, so a cache line's worth of padding keeps it away from the
-	// fields the receiving goroutine writes. It comes last, with no
-	// padding after it, so that a Core fits a smaller allocation class:
-	// memory per idle connection matters too.
-	_        [64]byte
-	arrivals atomic.Uint64
 }
 
 // Option configures a component built by New or NewReactive. Options
@@ -242,7 +245,7 @@ func (c *Core) makeBoxes(ins, outs []BoxSpec) {
 		b := &boxes[i]
 		*b = box{owner: c, name: s.Name, doc: s.Doc}
 		q := &qs[i]
-		q.box, q.limit = b, s.Limit.normalized()
+		q.box, q.owner, q.limit, q.bit = b, c, s.Limit.normalized(), bitFor(i)
 		b.q = q
 		b.target.Store(q)
 		ptrs[i] = b
@@ -405,8 +408,15 @@ func (c *Core) DataReady(inbox string) int {
 
 // AnyReady reports whether any inbox holds a message.
 func (c *Core) AnyReady() bool {
-	for _, b := range c.inboxes {
-		if b.q.ready.Load() {
+	rb := c.ready.Load()
+	if rb&^(1<<overflowBit) != 0 {
+		return true
+	}
+	if rb == 0 || len(c.inboxes) <= overflowBit {
+		return false
+	}
+	for _, b := range c.inboxes[overflowBit:] {
+		if b.q.len() > 0 {
 			return true
 		}
 	}
@@ -424,7 +434,7 @@ func (c *Core) Drain(inbox string) func(yield func(any) bool) {
 			return
 		}
 		var batch [16]slot
-		for b.q.ready.Load() {
+		for b.q.maybeReady() {
 			k := b.q.popBatch(batch[:])
 			if k == 0 {
 				return
@@ -455,10 +465,24 @@ func (c *Core) Next() (inbox string, msg any, ok bool) {
 		// from the same sender may have landed in a box already passed:
 		// look again.
 		mark := c.arrivals.Load()
+		rb := c.ready.Load()
+		if rb == 0 {
+			return "", nil, false
+		}
+		if rb&(rb-1) == 0 && rb != 1<<overflowBit {
+			// The usual case, one box with anything in it: take its
+			// head in one go if it is not newer than the look.
+			only := c.inboxes[bits.TrailingZeros64(rb)]
+			if m, ok, newer := only.q.popUpTo(mark); ok {
+				return only.name, m, true
+			} else if newer {
+				continue
+			}
+		}
 		var best *box
 		var bestSeq uint64
 		for _, b := range c.inboxes {
-			if !b.q.ready.Load() {
+			if !b.q.maybeReady() {
 				continue
 			}
 			if seq, ok := b.q.peekSeq(); ok && (best == nil || seq < bestSeq) {

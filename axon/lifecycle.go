@@ -125,7 +125,7 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 	}
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
 	c.pctx = ctx
-	c.rctx = &runCtx{Context: c.ctx, fr: &c.fr}
+	c.rctx = runCtx{Context: c.ctx, fr: &c.fr}
 	children := append([]Component(nil), c.children...)
 	c.mu.Unlock()
 	if parent != nil {
@@ -185,7 +185,7 @@ func (c *Core) call() (err error) {
 			err = &PanicError{Component: c.name, Value: r, Stack: debug.Stack()}
 		}
 	}()
-	return c.body(c.rctx, c)
+	return c.body(&c.rctx, c)
 }
 
 // runSteps runs a reactive component's step while there is work, holding
@@ -199,7 +199,7 @@ func (c *Core) runSteps(parent *frame) {
 		} else {
 			c.fr.depth = 1
 		}
-		stopping := c.ctx.Err() != nil
+		stopping := c.rctx.Err() != nil
 		err := c.call()
 		c.fr.parent = nil
 		if stopping || err != nil {

@@ -198,7 +198,7 @@ func moveQueued(src, dst *queue) {
 			last = max(last, s.seq)
 			moved = true
 		}
-		advance(&dst.box.owner.arrivals, last)
+		advance(&dst.owner.arrivals, last)
 		dst.mu.Unlock()
 	}
 	// Senders waiting on src follow their messages into dst, in order.
@@ -209,7 +209,7 @@ func moveQueued(src, dst *queue) {
 			continue
 		}
 		dst.mu.Lock()
-		dst.appendLocked(w.msg, dst.box.owner.arrivals.Add(1), w.sz)
+		dst.appendLocked(w.msg, dst.owner.arrivals.Add(1), w.sz)
 		dst.mu.Unlock()
 		w.decide(waitAccepted, dst)
 		moved = true
@@ -217,7 +217,7 @@ func moveQueued(src, dst *queue) {
 	src.waiters = nil
 	src.mu.Unlock()
 	if moved {
-		dst.box.owner.notify(nil, false)
+		dst.owner.notify(nil, false)
 	}
 }
 

@@ -3,7 +3,6 @@ package axon
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 )
 
 // slot is one queued message with its arrival number (see Core.Next).
@@ -15,13 +14,14 @@ type slot struct {
 // queue is the storage of one inbox: a bounded FIFO ring that grows on
 // demand up to its limit, so an idle box costs almost nothing.
 //
-// All fields below mu are guarded by it. ready mirrors n > 0 and is
-// written only when the queue turns empty or non-empty, so AnyReady, and
-// the readers below when the queue is empty, can read it without the
-// lock, and the hot path stays free of atomic writes.
+// All fields below mu are guarded by it. The owner's ready bits mirror
+// n > 0 (see Core.ready) and are written only when the queue turns empty
+// or non-empty, so AnyReady, Next, and the readers below when the queue
+// is empty, can read them without the lock, and the hot path writes no
+// more than that.
 type queue struct {
-	box   *box // the inbox this storage belongs to
-	ready atomic.Bool
+	box   *box  // the inbox this storage belongs to
+	owner *Core // box.owner, one load nearer
 
 	mu        sync.Mutex
 	buf       []slot
@@ -31,12 +31,35 @@ type queue struct {
 	limit     Limit
 	closed    bool      // owner ended: pushes are dropped
 	forwarded bool      // box is passthrough-linked: pushes follow box.target
+	bit       uint8     // this queue's bit in the owner's ready bits; set at creation
 	waiters   []*waiter // senders waiting for room, oldest first
 	pushed    uint64    // messages ever accepted
 	popped    uint64    // messages ever taken
 	dropped   uint64    // messages discarded because the owner ended
 	overflow  uint64    // messages accepted past the limit to avoid a deadlock
 }
+
+// overflowBit is the ready bit shared by a component's 64th and later
+// inboxes. It is set when any of them turns non-empty and never cleared,
+// so for them it only says "look": their own count, under their lock,
+// decides.
+const overflowBit = 63
+
+func bitFor(index int) uint8 { return uint8(min(index, overflowBit)) }
+
+// setReady and clearReady record that the queue turned non-empty or
+// empty. mu must be held.
+func (q *queue) setReady() { q.owner.ready.Or(1 << q.bit) }
+
+func (q *queue) clearReady() {
+	if q.bit != overflowBit {
+		q.owner.ready.And(^(uint64(1) << q.bit))
+	}
+}
+
+// maybeReady reports whether the queue may hold a message: false means
+// it was empty when looked at.
+func (q *queue) maybeReady() bool { return q.owner.ready.Load()&(1<<q.bit) != 0 }
 
 // retainSlots is the ring capacity kept when a queue drains: a bounded
 // box at the default limit keeps its ring (so a busy box never
@@ -86,7 +109,7 @@ func (q *queue) appendLocked(msg any, seq uint64, sz int) {
 	q.buf[i] = slot{msg: msg, seq: seq}
 	q.n = n + 1
 	if n == 0 {
-		q.ready.Store(true)
+		q.setReady()
 	}
 	q.bytes += sz
 	q.pushed++
@@ -121,7 +144,7 @@ func (q *queue) popLocked() slot {
 	q.bytes -= sizeOf(s.msg)
 	q.popped++
 	if q.n == 0 {
-		q.ready.Store(false)
+		q.clearReady()
 		q.head = 0
 		if len(q.buf) > retainSlots {
 			q.buf = nil
@@ -161,13 +184,13 @@ func (q *queue) admit() {
 		}
 		q.waiters[0] = nil
 		q.waiters = q.waiters[1:]
-		q.appendLocked(w.msg, q.box.owner.arrivals.Add(1), w.sz)
+		q.appendLocked(w.msg, q.owner.arrivals.Add(1), w.sz)
 		w.decide(waitAccepted, q)
 	}
 	if len(q.waiters) == 0 {
 		q.waiters = nil
 	}
-	if o := q.box.owner; o.kind == kindReactive {
+	if o := q.owner; o.kind == kindReactive {
 		o.run.Or(pendBit) // the running step must look again
 	}
 }
@@ -179,7 +202,7 @@ func (w *waiter) decide(fate int, into *queue) {
 
 // peekSeq returns the arrival number of the head, or false if empty.
 func (q *queue) peekSeq() (uint64, bool) {
-	if !q.ready.Load() {
+	if !q.maybeReady() {
 		return 0, false
 	}
 	q.mu.Lock()
@@ -192,7 +215,7 @@ func (q *queue) peekSeq() (uint64, bool) {
 
 // len returns the number of messages queued.
 func (q *queue) len() int {
-	if !q.ready.Load() {
+	if !q.maybeReady() {
 		return 0
 	}
 	q.mu.Lock()
@@ -202,7 +225,7 @@ func (q *queue) len() int {
 
 // peek returns the head without removing it.
 func (q *queue) peek() (any, bool) {
-	if !q.ready.Load() {
+	if !q.maybeReady() {
 		return nil, false
 	}
 	q.mu.Lock()
@@ -215,7 +238,7 @@ func (q *queue) peek() (any, bool) {
 
 // pop removes the head, if any.
 func (q *queue) pop() (any, bool) {
-	if !q.ready.Load() {
+	if !q.maybeReady() {
 		return nil, false
 	}
 	q.mu.Lock()
@@ -226,6 +249,23 @@ func (q *queue) pop() (any, bool) {
 	s := q.popLocked()
 	q.mu.Unlock()
 	return s.msg, true
+}
+
+// popUpTo removes the head if it arrived no later than mark (see
+// Core.Next). newer reports that a head was there but arrived later.
+func (q *queue) popUpTo(mark uint64) (msg any, ok, newer bool) {
+	q.mu.Lock()
+	if q.n == 0 {
+		q.mu.Unlock()
+		return nil, false, false
+	}
+	if q.buf[q.head].seq > mark {
+		q.mu.Unlock()
+		return nil, false, true
+	}
+	s := q.popLocked()
+	q.mu.Unlock()
+	return s.msg, true, false
 }
 
 // popBatch moves up to len(dst) messages into dst and returns how many.
@@ -262,7 +302,7 @@ func (q *queue) unpop(back []slot) {
 		}
 		q.buf[q.head] = back[i]
 		q.n++
-		q.ready.Store(true)
+		q.setReady()
 		q.bytes += sizeOf(back[i].msg)
 		q.popped--
 	}
@@ -315,7 +355,7 @@ func (q *queue) push(ctx context.Context, msg any, block bool, fr *frame, src *b
 			q.mu.Unlock()
 			return nil, ErrBoxFull
 		}
-		if fr.holds(q.box.owner) {
+		if fr.holds(q.owner) {
 			// The consumer is suspended beneath us in this goroutine:
 			// waiting could never end, so accept past the limit.
 			q.overflow++
@@ -323,7 +363,7 @@ func (q *queue) push(ctx context.Context, msg any, block bool, fr *frame, src *b
 		}
 		return q.wait(ctx, msg, sz, src)
 	}
-	seq := q.box.owner.arrivals.Add(1)
+	seq := q.owner.arrivals.Add(1)
 	q.appendLocked(msg, seq, sz)
 	q.mu.Unlock()
 	return q, nil

@@ -3,6 +3,7 @@ package axon_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -135,5 +136,48 @@ func TestNextFollowsArrivalOrderAcrossBoxes(t *testing.T) {
 	}
 	if _, _, ok := c.Next(); ok {
 		t.Fatal("Next on empty boxes")
+	}
+}
+
+// A component may have more inboxes than its ready bits (64): the later
+// ones share a bit, and Next, AnyReady and Wait must still see them.
+func TestManyInboxes(t *testing.T) {
+	ctx := testCtx(t)
+	var specs []axon.BoxSpec
+	for i := range 70 {
+		specs = append(specs, axon.Box(fmt.Sprintf("in%d", i), ""))
+	}
+	c := axon.New("many", nil, axon.WithInboxes(specs...))
+	tests := []struct {
+		name string
+		puts []string // box of each message, in order
+	}{
+		{"one late box", []string{"in66"}},
+		{"two late boxes", []string{"in69", "in63", "in69"}},
+		{"early and late", []string{"in64", "in0", "in62", "in65", "in1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i, box := range tt.puts {
+				if err := c.Inbox(box).Put(ctx, i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !c.AnyReady() {
+				t.Fatal("AnyReady = false with messages queued")
+			}
+			for i, want := range tt.puts {
+				box, msg, ok := c.Next()
+				if !ok || box != want || msg != i {
+					t.Fatalf("Next = %s %v %v, want %s %d", box, msg, ok, want, i)
+				}
+			}
+			if box, msg, ok := c.Next(); ok {
+				t.Fatalf("Next on empty boxes = %s %v", box, msg)
+			}
+			if c.AnyReady() {
+				t.Fatal("AnyReady = true with every box empty")
+			}
+		})
 	}
 }
