@@ -6,16 +6,15 @@ import (
 	"unsafe"
 )
 
-// readSize is how much a plain TCP adapter reads at once. Large reads
-// cost nothing extra (the buffer is taken from a pool only when the
-// socket is readable, and returned at once) and let one read carry a
-// whole burst.
+// readSize is the most a plain TCP adapter reads at once. Its reads
+// grow to it while they fill their buffers (see CSA.rawRead), so that
+// one read carries a whole burst.
 const readSize = 32 << 10
 
 // smallRead is the size of the buffer on the reader's own stack that a
-// plain TCP adapter reads into first while the reads it sees are small
-// (see CSA.rawRead): a read that finds nothing, or a short message,
-// then touches no pooled buffer but the chunk it hands out.
+// plain TCP adapter reads into while the reads it sees are short (see
+// CSA.rawRead): a read that finds nothing, or a short message, then
+// touches no pooled buffer but the chunk it hands out.
 const smallRead = 512
 
 // tlsReadSize is the buffer a TLS adapter holds while it waits for data:
@@ -64,22 +63,16 @@ func recycleChunk(b []byte) {
 	chunkPools[chunkClass(n)].Put(unsafe.SliceData(b[:n]))
 }
 
-// getReadBuf and putReadBuf are the read buffer of a plain TCP adapter:
-// a readSize chunk buffer.
-func getReadBuf() []byte  { return getChunk(readSize) }
-func putReadBuf(b []byte) { recycleChunk(b) }
-
-// chunkOf turns the first n bytes read into buf (a readSize buffer the
-// caller owns) into a chunk to send. A read that fills more than half of
-// buf is sent in buf itself; a smaller one is copied into a buffer of
-// its class and buf goes back to the pool.
-func chunkOf(buf []byte, n int) []byte {
-	if n > readSize/2 {
+// trimChunk turns the first n bytes read into buf (a chunk buffer the
+// caller owns) into a chunk to send: buf itself if they fill at least
+// half of it, else a copy in a buffer of their class, and buf goes back
+// to the pool. Either way the receiver holds at most twice n.
+func trimChunk(buf []byte, n int) []byte {
+	if 2*n >= len(buf) {
 		return buf[:n]
 	}
-	c := getChunk(n)[:n]
-	copy(c, buf[:n])
-	putReadBuf(buf)
+	c := copyChunk(buf[:n])
+	recycleChunk(buf)
 	return c
 }
 

@@ -114,7 +114,8 @@ type CSA struct {
 	resume     chan struct{} // likewise
 	rchunk     []byte        // what rawRead read, with rerr
 	rerr       error
-	rbig       bool // the last read was not small: skip the stack buffer
+	rsize      int  // buffer size for the next read; 0: smallRead on the stack
+	rshrink    bool // the last read would have fitted a smaller buffer
 	rpaused    bool
 	readFn     func(uintptr) bool
 	gbuf       []byte

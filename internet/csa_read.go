@@ -113,58 +113,67 @@ func (s *CSA) read(raw syscall.RawConn, conn net.Conn) ([]byte, error) {
 // rawRead is the callback for RawConn.Read: it reads what is there into
 // a chunk (s.rchunk, with s.rerr), or asks to wait for readability.
 //
-// While reads are small it reads into smallRead bytes on its own stack
-// first, so that a read that finds nothing costs no buffer and a short
-// message costs only the chunk it is copied into. A read that fills
-// them goes on into a pooled readSize buffer, and reads go straight to
-// such buffers until one is small again: a stream pays one system call
-// per readSize bytes, as before.
+// It reads into a buffer sized by what the reads before it got (see
+// nextReadSize), so that a message of the usual size lands in a chunk of
+// its own with no copy. While reads are short, that buffer is
+// smallRead bytes on the reader's stack: a read that finds nothing then
+// costs no buffer at all, and a short message only the chunk it is
+// copied into.
 func (s *CSA) rawRead(fd uintptr) bool {
 	if s.pauseReq.Load() {
 		s.rpaused = true
 		return true
 	}
-	var buf []byte
-	n := 0
-	if !s.rbig {
+	if s.rsize == 0 {
 		var small [smallRead]byte
-		m, err := readFD(fd, small[:])
+		n, err := readFD(fd, small[:])
 		switch {
 		case isAgain(err):
 			return false
-		case err != nil || m == 0:
+		case err != nil || n == 0:
 			s.rerr = err
 			return true
-		case m < len(small):
-			s.rchunk = copyChunk(small[:m])
-			return true
 		}
-		// Filled: there may be more. Go on in a full buffer.
-		buf = getReadBuf()
-		n = copy(buf, small[:])
-	} else {
-		buf = getReadBuf()
-	}
-	m, err := readFD(fd, buf[n:])
-	switch {
-	case isAgain(err):
-		if n == 0 {
-			putReadBuf(buf)
-			return false
-		}
-		m, err = 0, nil
-	case err != nil:
-		m = 0 // deliver what the first read got, with the error
-	}
-	n += m
-	s.rbig = n >= smallRead
-	s.rerr = err
-	if n == 0 {
-		putReadBuf(buf)
+		s.rchunk = copyChunk(small[:n])
+		s.nextReadSize(n)
 		return true
 	}
-	s.rchunk = chunkOf(buf, n)
+	buf := getChunk(s.rsize)
+	n, err := readFD(fd, buf)
+	switch {
+	case isAgain(err):
+		recycleChunk(buf)
+		return false
+	case err != nil || n == 0:
+		recycleChunk(buf)
+		s.rerr = err
+		return true
+	}
+	s.rchunk = trimChunk(buf, n)
+	s.nextReadSize(n)
 	return true
+}
+
+// nextReadSize sets the buffer size for the next read from the n bytes
+// this one got: the smallest chunk class larger than n, so that a
+// message of the same size does not fill it (a full buffer is read
+// again), up to readSize; 0 (the stack buffer) when that is no more than
+// smallRead. It grows at once and shrinks only after two reads in a row
+// that would have fitted a smaller buffer, so a stream's occasional
+// short read does not cost it several small reads.
+func (s *CSA) nextReadSize(n int) {
+	next := min(minChunk<<chunkClass(n+1), readSize)
+	if next <= smallRead {
+		next = 0
+	}
+	switch {
+	case next >= s.rsize:
+		s.rsize, s.rshrink = next, false
+	case s.rshrink:
+		s.rsize, s.rshrink = next, false
+	default:
+		s.rshrink = true
+	}
 }
 
 // readError turns the error that ended reading into the cause to report:

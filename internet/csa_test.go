@@ -222,10 +222,11 @@ func TestEmptyAndIgnoredMessagesDoNotClose(t *testing.T) {
 	waitDone(t, ctx, csa)
 }
 
-// Reads of every size come out whole and in order: short ones (read
-// into the adapter's small first buffer), one that fills it exactly, one
-// just past it, and large ones, in an order that makes the adapter
-// switch between its small and large reads.
+// Reads of every size come out whole and in order, in an order that
+// makes the adapter's read buffer change size: short reads (into its
+// stack buffer), one that fills that exactly, reads that fill a pooled
+// buffer and make it grow, and short ones after long ones, which are
+// copied out of the larger buffer until it shrinks.
 func TestReadSizes(t *testing.T) {
 	ctx, _ := testCtx(t)
 	client, server := tcpPair(t)
@@ -241,11 +242,16 @@ func TestReadSizes(t *testing.T) {
 		{"exactly the small buffer", 512},
 		{"just over the small buffer", 513},
 		{"a page", 4096},
+		{"a page again", 4096},
+		{"short after a page", 100},
+		{"short again", 100},
 		{"larger than one read", 100_000},
 		{"short after large", 3},
 		{"exactly the small buffer after short", 512},
 		{"large again", 40_000},
 		{"one byte after large", 1},
+		{"one byte again", 1},
+		{"one byte a third time", 1},
 	}
 	var want []byte
 	for i, tt := range tests {
