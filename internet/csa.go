@@ -78,54 +78,56 @@ type CSA struct {
 	cfg  *config  // shared with the server or client that made it; read only
 	base net.Conn // the connection as given (the TCP socket under any TLS)
 
-	mu      sync.Mutex // guards the fields up to cause
+	mu      sync.Mutex // guards the fields up to cause, and closed's setting
 	conn    net.Conn   // what we read and write: base, or TLS over it
 	raw     syscall.RawConn
 	tlsConn *tls.Conn
-	closed  atomic.Bool // set once, under mu; read without it
 	cause   error
 
 	closedCh chan struct{} // closed with the socket; made by the first requestPause
 
 	// Writer state, owned by whoever holds the writer role (writing): the
 	// step when it can write without blocking, else a flusher goroutine.
-	writing     atomic.Bool
-	wraw        syscall.RawConn // raw while the connection is plain TCP
-	pend        [][]byte        // chunks taken from inbox, not yet written
-	pown        [][]byte        // pend's chunks as taken, to reuse once written (nil: not ours)
-	pendArr     [2][]byte       // pend's storage while it is short
-	pownArr     [2][]byte
-	reuse       atomic.Bool
-	op          any // a control or makessl message waiting its turn
-	wfinished   atomic.Bool
-	lingerArmed atomic.Bool
-	lingerAt    atomic.Int64 // unix nanoseconds; 0: not armed
-	droppedOnce bool
-	wn          int
-	werr        error
-	writeFn     func(uintptr) bool
+	// The role also reads raw without mu: only the role changes it (see
+	// upgrade).
+	pend     [][]byte  // chunks taken from inbox, not yet written
+	pown     [][]byte  // pend's chunks as taken, to reuse once written (nil: not ours)
+	pendArr  [2][]byte // pend's storage while it is short
+	pownArr  [2][]byte
+	op       any          // a control or makessl message waiting its turn
+	lingerAt atomic.Int64 // unix nanoseconds; 0: not armed
+	wn       int
+	werr     error
+	writeFn  func(uintptr) bool
 
 	// Reader state, owned by the reader goroutine.
-	rdone      atomic.Bool
 	readerDone chan struct{} // closed when the reader ends; made by the first requestPause
-	readerGone atomic.Bool   // the reader has ended; set under mu
-	pauseReq   atomic.Bool
 	paused     chan struct{} // made by the first requestPause
 	resume     chan struct{} // likewise
 	rchunk     []byte        // what rawRead read, with rerr
 	rerr       error
-	rsize      int  // buffer size for the next read; 0: smallRead on the stack
-	rshrink    bool // the last read would have fitted a smaller buffer
-	rpaused    bool
 	readFn     func(uintptr) bool
 	gbuf       []byte
-
-	started   bool // step only
-	finalSent bool // step only
 
 	bytesIn, bytesOut, pending atomic.Int64
 
 	sc *serverConn // the ServerCore connection it serves, if any; ServerCore's step only
+
+	// Flags, together so that they pack.
+	closed      atomic.Bool // set once, under mu; read without it
+	writing     atomic.Bool // the writer role is taken
+	reuse       atomic.Bool
+	wfinished   atomic.Bool
+	lingerArmed atomic.Bool
+	rdone       atomic.Bool
+	readerGone  atomic.Bool // the reader has ended; set under mu
+	pauseReq    atomic.Bool
+	rsize       int32 // reader: buffer size for the next read; 0: smallRead on the stack
+	rshrink     bool  // reader: the last read would have fitted a smaller buffer
+	rpaused     bool  // reader
+	droppedOnce bool  // writer
+	started     bool  // step only
+	finalSent   bool  // step only
 }
 
 // NewCSA returns an adapter for conn, which must be connected. It does
@@ -146,7 +148,7 @@ func newCSA(conn net.Conn, cfg *config) *CSA {
 	}
 	if sc, ok := conn.(syscall.Conn); ok && rawIOSupported {
 		if rc, err := sc.SyscallConn(); err == nil {
-			s.raw, s.wraw = rc, rc
+			s.raw = rc
 			s.readFn = s.rawRead
 			s.writeFn = s.rawWrite
 		}

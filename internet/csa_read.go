@@ -138,7 +138,7 @@ func (s *CSA) rawRead(fd uintptr) bool {
 		s.nextReadSize(n)
 		return true
 	}
-	buf := getChunk(s.rsize)
+	buf := getChunk(int(s.rsize))
 	n, err := readFD(fd, buf)
 	switch {
 	case isAgain(err):
@@ -162,7 +162,7 @@ func (s *CSA) rawRead(fd uintptr) bool {
 // that would have fitted a smaller buffer, so a stream's occasional
 // short read does not cost it several small reads.
 func (s *CSA) nextReadSize(n int) {
-	next := min(minChunk<<chunkClass(n+1), readSize)
+	next := int32(min(minChunk<<chunkClass(n+1), readSize))
 	if next <= smallRead {
 		next = 0
 	}

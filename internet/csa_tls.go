@@ -76,6 +76,5 @@ func (s *CSA) upgrade(ctx context.Context, plaintext []byte) {
 	s.mu.Lock()
 	s.conn, s.tlsConn, s.raw = tc, tc, nil
 	s.mu.Unlock()
-	s.wraw = nil
 	_ = s.Send(ctx, boxSSLReady, SSLReady{State: tc.ConnectionState()})
 }

@@ -193,7 +193,7 @@ func (s *CSA) dropAfterClose(ctx context.Context, msg any) {
 // tryWrite writes pend without blocking. It returns false if something
 // is left that needs a blocking write.
 func (s *CSA) tryWrite() bool {
-	raw := s.wraw
+	raw := s.raw // the writer role is the only one to change it
 	if raw == nil {
 		return false
 	}
