@@ -101,9 +101,9 @@ func (s *CSA) read(raw syscall.RawConn, conn net.Conn) ([]byte, error) {
 		return chunk, err
 	}
 	if s.gbuf == nil {
-		s.gbuf = make([]byte, tlsReadSize)
+		s.gbuf = new([tlsReadSize]byte)
 	}
-	n, err := conn.Read(s.gbuf)
+	n, err := conn.Read(s.gbuf[:])
 	if n > 0 {
 		return copyChunk(s.gbuf[:n]), err
 	}
