@@ -94,4 +94,8 @@
 //   - TCPServer's host, backlog, socket options and port 0 are options, and
 //     the bound address is reported; Kamaelia bound every interface with a
 //     backlog of 5 and a random port it did not report.
+//   - Accepting never waits for set-up: a burst of clients is taken off
+//     the kernel's listen queue as fast as accept allows (up to
+//     AcceptAhead waiting), so clients are not left to the kernel's
+//     one-second SYN retry while earlier connections are being wired.
 package internet

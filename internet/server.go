@@ -31,6 +31,7 @@ const (
 //	                 server ends once they have all ended.
 //	newconnection    accepted connections (net.Conn) to serve. The
 //	                 server's accept loop delivers here; other code may too.
+//	                 It holds up to AcceptAhead connections.
 //	_feedbackFromCSA SocketShutdown from the adapters (internal).
 //
 // Outboxes:
@@ -52,6 +53,14 @@ const (
 // to its select() loop; an accept goroutine on Go's netpoller replaces
 // them. Accept errors such as running out of file descriptors are logged
 // and retried with back-off (up to a second); the server keeps serving.
+//
+// Accepting and setting up are separate goroutines: the accept goroutine
+// only accepts and queues, and the server's own goroutine makes the
+// adapters (and, through ServerCore, the handlers). So in a burst of
+// connections the kernel's listen queue is drained at the rate accept
+// allows, not at the rate connections can be set up, and clients are not
+// left to the kernel's one-second SYN retry when it overflows; up to
+// AcceptAhead accepted connections wait in "newconnection" meanwhile.
 //
 // A TCPServer is safe for concurrent use.
 type TCPServer struct {
@@ -82,10 +91,10 @@ func NewTCPServer(port int, opts ...Option) (*TCPServer, error) {
 	}
 	cfg.tlsServer = true
 	s := &TCPServer{cfg: cfg, ln: ln, csas: map[*CSA]*axon.Linkage{}, listening: true, acceptDone: make(chan struct{})}
-	s.Core = axon.NewReactive("TCPServer", s.step,
+	s.Core = axon.New("TCPServer", s.run,
 		axon.WithInboxes(
 			axon.Box(boxControl, "serverShutdown: stop listening; open connections carry on"),
-			axon.Box(boxNewConnection, "accepted connections (net.Conn) to serve"),
+			axon.Box(boxNewConnection, "accepted connections (net.Conn) to serve").WithLimit(axon.Limit{Messages: AcceptAhead}),
 			axon.Box(boxFromCSA, "SocketShutdown from the adapters").WithLimit(axon.Unbounded),
 		),
 		axon.WithOutboxes(
@@ -120,6 +129,28 @@ func (s *TCPServer) Close() error {
 	return err
 }
 
+// AcceptAhead is how many accepted connections may wait to be set up
+// (see TCPServer). Past it, the accept goroutine waits, and the kernel's
+// listen queue (Backlog) fills instead.
+const AcceptAhead = 1024
+
+// run is the server's body: its own goroutine, so that the accept loop
+// hands connections over without running their set-up itself, and so
+// that the set-up runs on one stack that has grown once rather than on a
+// fresh one per burst.
+func (s *TCPServer) run(ctx context.Context, c *axon.Core) error {
+	for {
+		if err := s.step(ctx, c); err != nil {
+			return err
+		}
+		if c.Wait(ctx) != nil {
+			return s.step(ctx, c) // stopped: one last step ends it
+		}
+	}
+}
+
+// step handles what has arrived. It returns axon.ErrStop once the server
+// has ended.
 func (s *TCPServer) step(ctx context.Context, c *axon.Core) error {
 	if !s.started {
 		s.started = true
@@ -129,6 +160,13 @@ func (s *TCPServer) step(ctx context.Context, c *axon.Core) error {
 	}
 	if ctx.Err() != nil {
 		_ = s.Close()
+		// Connections accepted and not yet served are closed, not left
+		// to the garbage collector.
+		for msg := range c.Drain(boxNewConnection) {
+			if conn, ok := msg.(net.Conn); ok {
+				conn.Close()
+			}
+		}
 		return s.end(nil)
 	}
 	for {
@@ -238,8 +276,10 @@ func (s *TCPServer) connectionEnded(ctx context.Context, msg any) {
 // acceptLoop accepts connections until the listener is closed, handing
 // each to "newconnection".
 func (s *TCPServer) acceptLoop(ctx context.Context) {
-	// Its end wakes the step (axon's Go does that for a reactive component).
-	defer close(s.acceptDone)
+	defer func() {
+		close(s.acceptDone)
+		s.Wake() // the server may be done now
+	}()
 	in := s.Inbox(boxNewConnection)
 	var backoff time.Duration
 	for {

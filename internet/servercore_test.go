@@ -504,3 +504,54 @@ func TestNewServerCoreErrors(t *testing.T) {
 		}
 	}
 }
+
+// While one connection's set-up is stuck (here, in the factory), the
+// server goes on accepting: connections wait in TCPServer's
+// "newconnection" rather than in the kernel's listen queue, which is far
+// smaller here (Backlog 2) than the number of clients. Then every client
+// is served.
+func TestServerCoreAcceptsWhileSetUpIsSlow(t *testing.T) {
+	ctx, _ := testCtx(t)
+	blocked, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	srv := startServerCore(t, ctx, func(internet.ConnInfo) (axon.Component, error) {
+		if calls.Add(1) == 1 {
+			close(blocked)
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		return components.NewEcho(), nil
+	}, internet.Backlog(2))
+	first := dialCore(t, srv)
+	<-blocked
+
+	// One after another: a client finds room in the listen queue only if
+	// the server has accepted the ones before it.
+	const clients = 20
+	conns := make(chan *net.TCPConn, clients)
+	go func() {
+		for range clients {
+			c, err := net.DialTCP("tcp", nil, srv.Addr())
+			if err != nil {
+				t.Error(err)
+			}
+			conns <- c
+		}
+	}()
+	waiting := srv.TCPServer().Inbox("newconnection")
+	eventually(t, ctx, "all clients accepted while the first is being set up", func() bool {
+		return waiting.DataReady() == clients
+	})
+	close(release)
+	echoOnce(t, first, "first")
+	for i := range clients {
+		c := <-conns
+		if c == nil {
+			t.FailNow()
+		}
+		defer c.Close()
+		echoOnce(t, c, fmt.Sprint("client ", i))
+	}
+}
