@@ -133,38 +133,44 @@ func (b *box) deliver(ctx context.Context, msg any, block bool) error {
 }
 
 // Inbox is a handle on one inbox of a component. Handles are cheap to
-// keep and avoid looking the box up by name on every call.
+// keep and avoid looking the box up by name on every call. A handle is
+// the box itself, seen through its public methods: getting one
+// allocates nothing, and using one touches no memory but the box's.
 //
 // Recv, DataReady and Drain are meant for the component that owns the
 // box (its body or step); they are safe for concurrent use but messages
 // taken by one caller are not seen by another.
-type Inbox struct{ b *box }
+type Inbox box
+
+func (h *Inbox) box() *box { return (*box)(h) }
 
 // Name returns the box name.
-func (h *Inbox) Name() string { return h.b.name }
+func (h *Inbox) Name() string { return h.name }
 
 // Recv removes and returns the oldest message in the box.
-func (h *Inbox) Recv() (any, bool) { return h.b.q.pop() }
+func (h *Inbox) Recv() (any, bool) { return h.q.pop() }
 
 // Peek returns the oldest message in the box without removing it.
-func (h *Inbox) Peek() (any, bool) { return h.b.q.peek() }
+func (h *Inbox) Peek() (any, bool) { return h.q.peek() }
 
 // DataReady returns how many messages wait in this box's own storage.
 // A box that is passthrough-linked onward holds nothing of its own.
-func (h *Inbox) DataReady() int { return h.b.q.len() }
+func (h *Inbox) DataReady() int { return h.q.len() }
 
 // Put delivers msg into this inbox (following any passthrough link) as
 // if it came from a linked outbox, waiting for room like Send. It is how
 // code outside the component graph feeds a component; it is safe for
 // concurrent use.
-func (h *Inbox) Put(ctx context.Context, msg any) error { return h.b.deliver(ctx, msg, true) }
+func (h *Inbox) Put(ctx context.Context, msg any) error { return h.box().deliver(ctx, msg, true) }
 
-// Outbox is a handle on one outbox of a component. Send and TrySend are
-// safe for concurrent use.
-type Outbox struct{ b *box }
+// Outbox is a handle on one outbox of a component. Like an Inbox, it is
+// the box itself. Send and TrySend are safe for concurrent use.
+type Outbox box
+
+func (h *Outbox) box() *box { return (*box)(h) }
 
 // Name returns the box name.
-func (h *Outbox) Name() string { return h.b.name }
+func (h *Outbox) Name() string { return h.name }
 
 // Send delivers msg straight into the final inbox this outbox leads to,
 // in the calling goroutine. If that inbox is full it waits for room or
@@ -173,14 +179,14 @@ func (h *Outbox) Name() string { return h.b.name }
 //
 // Pass the context the component's body or step was given (or one
 // derived from it): it tells Send who is sending.
-func (h *Outbox) Send(ctx context.Context, msg any) error { return h.b.deliver(ctx, msg, true) }
+func (h *Outbox) Send(ctx context.Context, msg any) error { return h.box().deliver(ctx, msg, true) }
 
 // TrySend is Send without waiting: if the destination is full it returns
 // an error that matches ErrBoxFull, and the message is not delivered.
-func (h *Outbox) TrySend(msg any) error { return h.b.deliver(context.Background(), msg, false) }
+func (h *Outbox) TrySend(msg any) error { return h.box().deliver(context.Background(), msg, false) }
 
 // Linked reports whether the outbox currently leads to an inbox.
-func (h *Outbox) Linked() bool { return h.b.target.Load() != nil }
+func (h *Outbox) Linked() bool { return h.target.Load() != nil }
 
 // BoxRef names one box of one component, for linking. Make one with In
 // or Out.

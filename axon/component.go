@@ -338,7 +338,7 @@ func (c *Core) outbox(name string) *box {
 // Inbox returns a handle on the named inbox, or nil if there is none.
 func (c *Core) Inbox(name string) *Inbox {
 	if b := c.inbox(name); b != nil {
-		return &Inbox{b}
+		return (*Inbox)(b)
 	}
 	return nil
 }
@@ -346,7 +346,7 @@ func (c *Core) Inbox(name string) *Inbox {
 // Outbox returns a handle on the named outbox, or nil if there is none.
 func (c *Core) Outbox(name string) *Outbox {
 	if b := c.outbox(name); b != nil {
-		return &Outbox{b}
+		return (*Outbox)(b)
 	}
 	return nil
 }

@@ -38,6 +38,35 @@ func TestDefaultAndDeclaredBoxes(t *testing.T) {
 	}
 }
 
+// A handle is the box itself: looking one up allocates nothing, the same
+// name gives the same handle, and a missing box gives nil.
+func TestBoxHandles(t *testing.T) {
+	c := axon.New("x", nil)
+	if allocs := testing.AllocsPerRun(100, func() {
+		_ = c.Inbox("control")
+		_ = c.Outbox("signal")
+	}); allocs != 0 {
+		t.Errorf("looking up handles allocates %v times", allocs)
+	}
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"inbox", c.Inbox("inbox") == c.Inbox("inbox")},
+		{"outbox", c.Outbox("outbox") == c.Outbox("outbox")},
+		{"missing inbox is nil", c.Inbox("nope") == nil},
+		{"missing outbox is nil", c.Outbox("nope") == nil},
+	}
+	for _, tt := range tests {
+		if !tt.ok {
+			t.Errorf("%s: not so", tt.name)
+		}
+	}
+	if got := c.Inbox("control").Name(); got != "control" {
+		t.Errorf("Name = %q", got)
+	}
+}
+
 func TestBoxDescriptionsShowInIntrospection(t *testing.T) {
 	c := axon.New("x", nil, axon.AddInbox(axon.Box("makessl", "switch the connection to TLS")))
 	info := c.Info()
