@@ -15,11 +15,13 @@ type SSLReady struct {
 // plaintext to write before the handshake.
 type MakeSSL struct {
 	// Plaintext, if set, is written after the adapter has stopped reading
-	// and just before the handshake. A server answering STARTTLS should
-	// put its "go ahead" reply here rather than send it on "inbox" first:
-	// the client starts its handshake as soon as it reads the reply, and
-	// this way none of it can be read as plaintext. (A handler that runs
-	// in the adapter's reader, as reactive handlers do, is safe either
-	// way.)
+	// and just before the handshake. A server answering STARTTLS must put
+	// its "go ahead" reply here rather than send it on "inbox" first: the
+	// client starts its handshake as soon as it reads the reply, and this
+	// way none of it can be read as plaintext. A reply sent on "inbox"
+	// before makessl races with the client: even a reactive handler, which
+	// usually runs in the adapter's reader, runs elsewhere when another
+	// goroutine holds its turn (its first step, for one), and the reader
+	// may then read the start of the handshake as data.
 	Plaintext []byte
 }
