@@ -131,8 +131,12 @@ func (s *TCPServer) Close() error {
 
 // AcceptAhead is how many accepted connections may wait to be set up
 // (see TCPServer). Past it, the accept goroutine waits, and the kernel's
-// listen queue (Backlog) fills instead.
-const AcceptAhead = 1024
+// listen queue (Backlog) fills instead. A waiting connection costs well
+// under a KiB in the process, so the most this holds is a few MiB; it is
+// large so that a burst of some ten thousand clients arriving faster
+// than they can be set up fits here and in a typical listen queue (4,096)
+// together, rather than overflowing into the kernel's SYN retry.
+const AcceptAhead = 16384
 
 // run is the server's body: its own goroutine, so that the accept loop
 // hands connections over without running their set-up itself, and so
