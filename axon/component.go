@@ -277,6 +277,11 @@ func New(name string, body Body, opts ...Option) *Core {
 // component costs only its memory, which is what lets a server hold many
 // idle connections cheaply.
 //
+// When the step is already running in another goroutine, a delivery only
+// marks that there is more to do, and that goroutine runs the step again
+// before it lets go: steps never overlap, but a sender cannot count on
+// the receiver having run by the time its Send returns.
+//
 // Its step must not block for long: while it runs it holds up the
 // sender that triggered it. Waiting in Send for room downstream is fine
 // (that is how back-pressure travels upstream); blocking I/O belongs in
