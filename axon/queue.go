@@ -302,10 +302,10 @@ func (q *queue) unpop(back []slot) {
 		}
 		q.buf[q.head] = back[i]
 		q.n++
-		q.setReady()
 		q.bytes += sizeOf(back[i].msg)
 		q.popped--
 	}
+	q.setReady() // at least one went back
 }
 
 // close marks the queue's owner as ended: queued messages are discarded

@@ -26,7 +26,6 @@ import (
 // of axon.Core.
 type Echo struct {
 	*axon.Core
-	out *axon.Outbox
 }
 
 // echoOptions are the same for every Echo, so they are made once (an
@@ -39,29 +38,17 @@ var echoOptions = append(boxes("data to echo", "the data, unchanged"), axon.Star
 func NewEcho() *Echo {
 	e := &Echo{}
 	e.Core = axon.NewReactive("Echo", e.step, echoOptions...)
-	e.out = e.Outbox("outbox")
 	return e
 }
 
-// step is dispatch written out, with the outbox looked up once: Echo is
-// on the path of every chunk an echo server handles.
 func (e *Echo) step(ctx context.Context, c *axon.Core) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for {
-		box, msg, ok := c.Next()
-		if !ok {
-			return nil
-		}
-		var err error
+	return dispatch(c, func(box string, msg any) error {
 		if box == "control" {
-			err = passControl(ctx, c, msg)
-		} else {
-			err = e.out.Send(ctx, msg)
+			return passControl(ctx, c, msg)
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return c.Send(ctx, "outbox", msg)
+	})
 }

@@ -79,7 +79,10 @@ type CSA struct {
 	// so the fewer cache lines a chunk's way through it spans, the less
 	// it costs.
 	*axon.Core
-	raw     syscall.RawConn // the socket while it is plain TCP: set under mu; the writer role reads it without (only that role changes it, see upgrade)
+	// raw is the socket while it is plain TCP. It is set under mu; the
+	// writer role reads it without, since only that role changes it
+	// (see upgrade).
+	raw     syscall.RawConn
 	readFn  func(uintptr) bool
 	writeFn func(uintptr) bool
 	control *axon.Inbox
