@@ -64,7 +64,9 @@ const (
 // to its select() loop. Here Go's netpoller does that work, so those boxes
 // do not exist: the adapter waits for readability itself, without holding
 // a buffer, and writes without a helper goroutine until the socket would
-// block.
+// block. On Linux, once a connection's reads are short (requests and
+// replies), it asks the kernel with each read whether more is queued
+// (TCP_INQ), and so skips the read that would only have found nothing.
 //
 // Back-pressure: if the inbox that "outbox" leads to is full, the adapter
 // stops reading, so TCP's flow control slows the peer. Its own "inbox" is
@@ -88,11 +90,26 @@ type CSA struct {
 	control *axon.Inbox
 
 	// Reader state, owned by the reader goroutine.
-	rchunk  []byte // what rawRead read, with rerr
-	rerr    error
-	rsize   int32 // buffer size for the next read; 0: smallRead on the stack
-	rshrink bool  // the last read would have fitted a smaller buffer
-	rpaused bool
+	rout     *axon.Outbox    // "outbox"
+	rctx     context.Context // the reader's
+	rchunk   []byte          // what rawRead read, with rerr
+	rerr     error
+	rsize    int32 // buffer size for the next read; 0: smallRead on the stack
+	rshrink  bool  // the last read would have fitted a smaller buffer
+	rpaused  bool
+	rclose   bool // a close came while rawRead delivered; the reader closes
+	rstopped bool // a delivery in rawRead failed: the adapter was stopped
+	rinq     int8 // short reads seen, up to inqOn; or inqOff
+
+	// repoch counts the reader's deliveries from inside rawRead; wproof
+	// is the count the writer saw before its last successful write. They
+	// tell the reader that a write began after its read (deliverInRead).
+	repoch, wproof atomic.Uint64
+
+	// rstate tells a closer whether the reader is delivering from inside
+	// RawConn.Read, where a Close would wait for the reader (see
+	// closeSocket).
+	rstate atomic.Int32
 
 	started     bool // step only
 	finalSent   bool // step only
@@ -205,6 +222,11 @@ func csaOptionsFor(limit axon.Limit) []axon.Option {
 
 // Conn returns the connection as given to NewCSA (the TCP socket, even
 // after a switch to TLS).
+//
+// Do not close it from a component that the adapter's "outbox" feeds:
+// that component's step may run inside the adapter's read, and a
+// net.Conn's Close waits for reads in progress to return. Send
+// shutdownMicroprocess to "control", or stop the adapter, instead.
 func (s *CSA) Conn() net.Conn { return s.base }
 
 // RemoteAddr returns the peer's address.
@@ -303,9 +325,41 @@ func (s *CSA) close(cause error) {
 	if s.closedCh != nil {
 		close(s.closedCh)
 	}
+	raw := s.raw
 	s.mu.Unlock()
-	_ = s.base.Close()
+	s.closeSocket(raw)
 	s.Wake()
+}
+
+// States of CSA.rstate.
+const (
+	rsDelivering    = 1 << iota // the reader is in rawRead, sending a chunk on
+	rsCloseDeferred             // a close came meanwhile; the reader closes
+	rsClosing                   // the socket is closed or being closed
+)
+
+// closeSocket closes the socket, or, if the reader is delivering a chunk
+// from inside RawConn.Read, shuts it down and leaves the close to the
+// reader. Closing a net.Conn waits until no read is in progress, and
+// that delivery may be waiting in turn: for this very goroutine (a step
+// run inline by the reader) or for a writer that the shutdown unblocks.
+func (s *CSA) closeSocket(raw syscall.RawConn) {
+	for {
+		st := s.rstate.Load()
+		if st&rsDelivering == 0 {
+			if s.rstate.CompareAndSwap(st, st|rsClosing) {
+				_ = s.base.Close()
+				return
+			}
+			continue
+		}
+		if s.rstate.CompareAndSwap(st, st|rsCloseDeferred) {
+			if raw != nil {
+				_ = raw.Control(shutdownFD)
+			}
+			return
+		}
+	}
 }
 
 // sendFinal tells the creator and everyone else that the adapter is done.

@@ -19,6 +19,7 @@ func (s *CSA) readLoop(ctx context.Context) {
 	// Its end wakes the step (axon's Go does that for a reactive component).
 	defer s.readerEnded()
 	out := s.Outbox(boxOutbox)
+	s.rout, s.rctx = out, ctx
 	raw, conn := s.source()
 	for {
 		if s.pauseReq.Load() {
@@ -29,6 +30,10 @@ func (s *CSA) readLoop(ctx context.Context) {
 			raw, conn = s.source() // a makessl may have switched them
 		}
 		chunk, err := s.read(raw, conn)
+		if err == errDeliveryStopped {
+			s.endRead(nil)
+			return
+		}
 		if len(chunk) > 0 {
 			s.bytesIn.Add(int64(len(chunk)))
 			if out.Send(ctx, chunk) != nil { // the adapter was stopped
@@ -86,6 +91,14 @@ func (s *CSA) read(raw syscall.RawConn, conn net.Conn) ([]byte, error) {
 		if err := raw.Read(s.readFn); err != nil {
 			return nil, err
 		}
+		if s.rclose {
+			s.rclose = false
+			_ = s.base.Close()
+			return nil, net.ErrClosed
+		}
+		if s.rstopped {
+			return nil, errDeliveryStopped
+		}
 		if s.rpaused {
 			s.rpaused = false
 			return nil, nil
@@ -110,8 +123,8 @@ func (s *CSA) read(raw syscall.RawConn, conn net.Conn) ([]byte, error) {
 	return nil, err
 }
 
-// rawRead is the callback for RawConn.Read: it reads what is there into
-// a chunk (s.rchunk, with s.rerr), or asks to wait for readability.
+// rawRead is the callback for RawConn.Read: it reads what is there,
+// or asks to wait for readability.
 //
 // It reads into a buffer sized by what the reads before it got (see
 // nextReadSize), so that a message of the usual size lands in a chunk of
@@ -119,40 +132,137 @@ func (s *CSA) read(raw syscall.RawConn, conn net.Conn) ([]byte, error) {
 // smallRead bytes on the reader's stack: a read that finds nothing then
 // costs no buffer at all, and a short message only the chunk it is
 // copied into.
+//
+// Mostly it leaves the chunk in s.rchunk (with s.rerr) for readLoop to
+// send on, and the next call reads again, to see EAGAIN before it
+// waits. A connection of requests and replies can skip that read, which
+// would find nothing (see deliverInRead): its reads are short, and the
+// kernel says (TCP_INQ) that the socket held nothing more after each.
 func (s *CSA) rawRead(fd uintptr) bool {
-	if s.pauseReq.Load() {
-		s.rpaused = true
-		return true
-	}
-	if s.rsize == 0 {
-		var small [smallRead]byte
-		n, err := readFD(fd, small[:])
-		switch {
-		case isAgain(err):
-			return false
-		case err != nil || n == 0:
-			s.rerr = err
+	// At most one delivery per call, so that the read deadline, which
+	// only RawConn.Read checks, is looked at between chunks.
+	for first := true; ; first = false {
+		if s.pauseReq.Load() {
+			s.rpaused = true
 			return true
 		}
-		s.rchunk = copyChunk(small[:n])
-		s.nextReadSize(n)
-		return true
+		chunk, inq, again := s.readChunk(fd)
+		switch {
+		case again:
+			return false
+		case chunk == nil: // the end, with s.rerr
+			return true
+		case inq != 0 || !first || !s.rstate.CompareAndSwap(0, rsDelivering):
+			s.rchunk = chunk
+			return true
+		}
+		if wait, leave := s.deliverInRead(chunk); wait || leave {
+			return !wait
+		}
 	}
-	buf := getChunk(int(s.rsize))
-	n, err := readFD(fd, buf)
+}
+
+// readChunk reads once. It returns the chunk read, or again if there was
+// nothing to read yet, or neither at the end (s.rerr says why, nil for
+// the peer's close). inq is 0 only if the read was short and the kernel
+// said the socket held nothing more, not even the peer's close.
+func (s *CSA) readChunk(fd uintptr) (chunk []byte, inq int, again bool) {
+	var n, size int
+	var err error
+	if s.rsize == 0 {
+		var small [smallRead]byte
+		n, inq, err = s.readOnce(fd, small[:])
+		if n > 0 && err == nil {
+			chunk = copyChunk(small[:n])
+		}
+		size = smallRead
+	} else {
+		buf := getChunk(int(s.rsize))
+		n, inq, err = s.readOnce(fd, buf)
+		if n > 0 && err == nil {
+			chunk = trimChunk(buf, n)
+		} else {
+			recycleChunk(buf)
+		}
+		size = len(buf)
+	}
 	switch {
 	case isAgain(err):
-		recycleChunk(buf)
-		return false
-	case err != nil || n == 0:
-		recycleChunk(buf)
+		return nil, -1, true
+	case chunk == nil:
 		s.rerr = err
-		return true
+		return nil, -1, false
 	}
-	s.rchunk = trimChunk(buf, n)
+	if n < size {
+		s.noteShortRead(fd)
+	}
 	s.nextReadSize(n)
-	return true
+	return chunk, inq, false
 }
+
+// readOnce reads into p, with TCP_INQ's count once it is on; inq is -1
+// (unknown) otherwise, and when the read filled p.
+func (s *CSA) readOnce(fd uintptr, p []byte) (n, inq int, err error) {
+	if s.rinq != inqOn {
+		n, err = readFD(fd, p)
+		return n, -1, err
+	}
+	n, inq, err = readInq(fd, p)
+	if n == len(p) {
+		inq = -1
+	}
+	return n, inq, err
+}
+
+// States of CSA.rinq besides the count of short reads before inqOn.
+const (
+	inqOn  = 2  // TCP_INQ is on: the second short read turns it on
+	inqOff = -1 // the socket has no TCP_INQ
+)
+
+// noteShortRead counts a short read and turns TCP_INQ on at the
+// second, so a connection that only ever carries one message (or a
+// stream that fills every read) does not pay the system call.
+func (s *CSA) noteShortRead(fd uintptr) {
+	if !inqSupported || s.rinq == inqOn || s.rinq == inqOff {
+		return
+	}
+	if s.rinq++; s.rinq == inqOn && !enableInq(fd) {
+		s.rinq = inqOff
+	}
+}
+
+// deliverInRead sends a chunk on from inside RawConn.Read, after a read
+// that emptied the socket. Then, if a write that began after that read
+// succeeded, rawRead can wait for readability at once (wait): the
+// socket had no data and no FIN (TCP_INQ said so) and no reset (a reset
+// socket takes no write), and whatever comes later wakes the wait.
+// Without such a write it must read again first, since a reset that
+// came with the data would not wake it. leave says to leave the read: a
+// close, a stop or a pause came meanwhile.
+func (s *CSA) deliverInRead(chunk []byte) (wait, leave bool) {
+	s.bytesIn.Add(int64(len(chunk)))
+	epoch := s.repoch.Add(1)
+	err := s.rout.Send(s.rctx, chunk)
+	if s.rstate.Swap(0)&rsCloseDeferred != 0 {
+		s.rstate.Store(rsClosing)
+		s.rclose = true
+		return false, true
+	}
+	switch {
+	case err != nil: // the adapter was stopped
+		s.rstopped = true
+		return false, true
+	case s.pauseReq.Load():
+		s.rpaused = true
+		return false, true
+	}
+	return s.wproof.Load() == epoch, false
+}
+
+// errDeliveryStopped is what read returns when rawRead could not send a
+// chunk on because the adapter was stopped.
+var errDeliveryStopped = errors.New("internet: adapter stopped")
 
 // nextReadSize sets the buffer size for the next read from the n bytes
 // this one got: the smallest chunk class larger than n, so that a

@@ -198,9 +198,13 @@ func (s *CSA) tryWrite() bool {
 		return false
 	}
 	s.wn, s.werr = 0, nil
+	epoch := s.repoch.Load()
 	if err := raw.Write(s.writeFn); err != nil {
 		s.writeFailed(err)
 		return true
+	}
+	if s.wn > 0 {
+		s.wproof.Store(epoch) // see deliverInRead
 	}
 	if s.werr != nil && !isAgain(s.werr) {
 		s.writeFailed(&net.OpError{Op: "write", Net: "tcp", Source: s.base.LocalAddr(), Addr: s.base.RemoteAddr(), Err: os.NewSyscallError("writev", s.werr)})

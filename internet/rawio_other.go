@@ -14,6 +14,8 @@ const maxIovecs = 1024
 
 type iovec struct{}
 
+func shutdownFD(fd uintptr) {}
+
 func writeFD(fd uintptr, b []byte) (int, error) { return 0, errNoRawIO }
 
 func writevFD(fd uintptr, bufs [][]byte, iov []iovec) (int, error) { return 0, errNoRawIO }

@@ -22,6 +22,10 @@ func readFD(fd uintptr, p []byte) (int, error) {
 	}
 }
 
+// shutdownFD shuts both directions of a socket down, so that the peer
+// sees the end and a write waiting on the socket fails at once.
+func shutdownFD(fd uintptr) { _ = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) }
+
 // writeFD writes b with one write call on a non-blocking descriptor and
 // returns how many bytes the kernel took.
 func writeFD(fd uintptr, b []byte) (int, error) {
