@@ -210,6 +210,11 @@ func TrackChildEnds() Option { return func(c *Core) { c.trackEnds = true } }
 // nil unless the component was built with TrackChildEnds. Like the
 // child's end itself, which wakes the component, it is meant for the
 // component's own body or step.
+//
+// To stop once every child has ended, call NumChildren before
+// EndedChildren, not after: a child that ends between the two calls is
+// then in the list, where otherwise the count could reach zero with its
+// end never handed over.
 func (c *Core) EndedChildren() []*Core {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -294,10 +294,11 @@ func TestEndedChildren(t *testing.T) {
 			ended := make(chan []*axon.Core, 8)
 			release := make(chan struct{})
 			parent := axon.NewReactive("parent", func(ctx context.Context, c *axon.Core) error {
+				left := c.NumChildren() // before EndedChildren: see its doc
 				if e := c.EndedChildren(); len(e) > 0 {
 					ended <- e
 				}
-				if c.NumChildren() == 0 {
+				if left == 0 {
 					return axon.ErrStop
 				}
 				return ctx.Err()

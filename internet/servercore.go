@@ -223,12 +223,15 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 	if s.cutReq.Load() {
 		s.cutAll()
 	}
+	// Count before collecting: a child that ends in between is then in
+	// the list, not missed (see axon's EndedChildren).
+	left := c.NumChildren()
 	for _, child := range c.EndedChildren() {
 		if sc := s.conns[child]; sc != nil {
 			s.handlerEnded(ctx, sc)
 		}
 	}
-	if s.draining && c.NumChildren() == 0 {
+	if s.draining && left == 0 {
 		return s.end()
 	}
 	return nil
