@@ -162,9 +162,10 @@ func link(owner *Core, src, dst BoxRef, opts []LinkOption) (*Linkage, error) {
 	s.next, s.link = d, l
 	d.prev = append(d.prev, s)
 	final := d.target.Load()
-	retarget(s, final)
 	if s.in() {
-		moveQueued(s.q, final)
+		moveQueued(s, final) // retargets s with its queue locked
+	} else {
+		retarget(s, final)
 	}
 	return l, nil
 }
@@ -177,20 +178,28 @@ func retarget(b *box, final *queue) {
 	}
 }
 
-// moveQueued marks src as forwarded and moves its messages into dst, in
+// moveQueued points b (an inbox) and the boxes that feed it at dst,
+// marks b's queue as forwarded and moves its messages into dst, in
 // order, past dst's limit if need be (they were already accepted once).
 // Senders racing with the move see forwarded and follow the new target.
+// The retarget happens with both queues locked: a sender that already
+// sees the new target then waits for the move, so nothing it sends can
+// overtake the messages that were queued before it.
 //
 // Moved messages keep their arrival numbers, and dst's counter is moved
 // past them, so when a parent passes several boxes through to a child
 // (inbox, control, makessl...) the child's Next still sees the messages
 // in the order they first arrived, whatever order the links were made in.
-func moveQueued(src, dst *queue) {
+func moveQueued(b *box, dst *queue) {
+	src := b.q
 	src.mu.Lock()
 	src.forwarded = true
 	var moved bool
-	if dst != nil && dst != src {
+	if dst == nil || dst == src {
+		retarget(b, dst)
+	} else {
 		dst.mu.Lock()
+		retarget(b, dst)
 		var last uint64
 		for src.n > 0 {
 			s := src.popLocked()

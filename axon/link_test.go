@@ -2,6 +2,7 @@ package axon_test
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -203,6 +204,45 @@ func TestPassthroughKeepsArrivalOrderAcrossBoxes(t *testing.T) {
 		box, msg, ok := child.Next()
 		if !ok || box != want.box || msg != want.msg {
 			t.Fatalf("Next = %s %v, want %s %s", box, msg, want.box, want.msg)
+		}
+	}
+}
+
+// Linking an inbox onward while a sender keeps sending into it loses
+// nothing and reorders nothing: what was queued moves on ahead of what
+// the sender sends next, however the two goroutines interleave.
+func TestInwardLinkWhileSendingKeepsOrder(t *testing.T) {
+	ctx := testCtx(t)
+	const rounds, msgs = 300, 200
+	for r := range rounds {
+		unbounded := axon.WithInboxes(axon.Box("inbox", "").WithLimit(axon.Unbounded))
+		producer := axon.New("producer", nil)
+		parent := axon.New("parent", nil, unbounded)
+		child := axon.New("child", nil, unbounded)
+		mustLink(t, axon.Out(producer, "outbox"), axon.In(parent, "inbox"))
+		sent := make(chan error, 1)
+		go func() {
+			for i := range msgs {
+				if err := producer.Send(ctx, "outbox", i); err != nil {
+					sent <- err
+					return
+				}
+			}
+			sent <- nil
+		}()
+		for parent.DataReady("inbox") == 0 {
+			runtime.Gosched()
+		}
+		mustLink(t, axon.In(parent, "inbox"), axon.In(child, "inbox"))
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
+		in := child.Inbox("inbox")
+		for want := range msgs {
+			got, ok := in.Recv()
+			if !ok || got != want {
+				t.Fatalf("round %d: message %d is %v (%v), want %d", r, want, got, ok, want)
+			}
 		}
 	}
 }
