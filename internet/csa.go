@@ -104,7 +104,9 @@ type CSA struct {
 	// repoch counts the reader's deliveries from inside rawRead; wproof
 	// is the count the writer saw before its last successful write. They
 	// tell the reader that a write began after its read (deliverInRead).
-	repoch, wproof atomic.Uint64
+	// 32 bits keep a CSA at 512 bytes; the count would have to wrap
+	// during one non-blocking write for a stale one to match.
+	repoch, wproof atomic.Uint32
 
 	// rstate tells a closer whether the reader is delivering from inside
 	// RawConn.Read, where a Close would wait for the reader (see
