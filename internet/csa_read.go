@@ -18,8 +18,7 @@ import (
 func (s *CSA) readLoop(ctx context.Context) {
 	// Its end wakes the step (axon's Go does that for a reactive component).
 	defer s.readerEnded()
-	out := s.Outbox(boxOutbox)
-	s.rout, s.rctx = out, ctx
+	s.rout, s.rctx = s.Outbox(boxOutbox), ctx
 	raw, conn := s.source()
 	for {
 		if s.pauseReq.Load() {
@@ -35,8 +34,7 @@ func (s *CSA) readLoop(ctx context.Context) {
 			return
 		}
 		if len(chunk) > 0 {
-			s.bytesIn.Add(int64(len(chunk)))
-			if out.Send(ctx, chunk) != nil { // the adapter was stopped
+			if s.sendOn(chunk) != nil { // the adapter was stopped
 				s.endRead(nil)
 				return
 			}
@@ -195,23 +193,21 @@ func (s *CSA) readChunk(fd uintptr) (chunk []byte, inq int, again bool) {
 	}
 	if n < size {
 		s.noteShortRead(fd)
+	} else {
+		inq = -1 // only a short read is sent on from inside the read
 	}
 	s.nextReadSize(n)
 	return chunk, inq, false
 }
 
 // readOnce reads into p, with TCP_INQ's count once it is on; inq is -1
-// (unknown) otherwise, and when the read filled p.
+// (unknown) otherwise.
 func (s *CSA) readOnce(fd uintptr, p []byte) (n, inq int, err error) {
-	if s.rinq != inqOn {
-		n, err = readFD(fd, p)
-		return n, -1, err
+	if s.rinq == inqOn {
+		return readInq(fd, p)
 	}
-	n, inq, err = readInq(fd, p)
-	if n == len(p) {
-		inq = -1
-	}
-	return n, inq, err
+	n, err = readFD(fd, p)
+	return n, -1, err
 }
 
 // States of CSA.rinq besides the count of short reads before inqOn.
@@ -241,9 +237,8 @@ func (s *CSA) noteShortRead(fd uintptr) {
 // came with the data would not wake it. leave says to leave the read: a
 // close, a stop or a pause came meanwhile.
 func (s *CSA) deliverInRead(chunk []byte) (wait, leave bool) {
-	s.bytesIn.Add(int64(len(chunk)))
 	epoch := s.repoch.Add(1)
-	err := s.rout.Send(s.rctx, chunk)
+	err := s.sendOn(chunk)
 	if s.rstate.Swap(0)&rsCloseDeferred != 0 {
 		s.rstate.Store(rsClosing)
 		s.rclose = true
@@ -258,6 +253,13 @@ func (s *CSA) deliverInRead(chunk []byte) (wait, leave bool) {
 		return false, true
 	}
 	return s.wproof.Load() == epoch, false
+}
+
+// sendOn counts a chunk read and sends it out of "outbox", in the
+// reader's goroutine. It fails only if the adapter was stopped.
+func (s *CSA) sendOn(chunk []byte) error {
+	s.bytesIn.Add(int64(len(chunk)))
+	return s.rout.Send(s.rctx, chunk)
 }
 
 // errDeliveryStopped is what read returns when rawRead could not send a

@@ -3,6 +3,7 @@ package internet_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"testing"
 
@@ -25,25 +26,13 @@ func pingPong(t *testing.T, conn net.Conn, n, size int) {
 		if _, err := conn.Write(msg); err != nil {
 			t.Fatalf("round %d: write: %v", i, err)
 		}
-		if _, err := readFull(conn, got); err != nil {
+		if _, err := io.ReadFull(conn, got); err != nil {
 			t.Fatalf("round %d: read: %v", i, err)
 		}
 		if !bytes.Equal(got, msg) {
 			t.Fatalf("round %d: reply differs from the request", i)
 		}
 	}
-}
-
-func readFull(conn net.Conn, p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		m, err := conn.Read(p[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // A peer that ends right after its last request, so that the request and
