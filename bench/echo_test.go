@@ -16,13 +16,16 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/bench"
+	"github.com/kamaelia-go/kamaelia/internet"
 )
 
 var kinds = []string{bench.Simple, bench.Direct, "plain"}
@@ -36,7 +39,10 @@ func startKind(tb testing.TB, kind string) string {
 		tb.Cleanup(func() { cancel(); <-done })
 		return addr
 	}
-	addr, done, err := bench.StartEcho(ctx, kind, 0)
+	// Warnings only: the server's shutdown notice would land in the
+	// middle of the benchmark's result line.
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	addr, done, err := bench.StartEcho(ctx, kind, 0, internet.Logger(quiet))
 	if err != nil {
 		cancel()
 		tb.Fatal(err)
