@@ -77,7 +77,7 @@ func (s *CSA) watchState(now int64) (cause error, reset bool, next time.Duration
 	if d := s.cfg.idleTimeout; d > 0 {
 		at := last + int64(d)
 		if now >= at {
-			return fmt.Errorf("internet: no progress for %v: %w (%w)", d, ErrIdleTimeout, os.ErrDeadlineExceeded), true, 0
+			return fmt.Errorf("%w for %v (%w)", ErrIdleTimeout, d, os.ErrDeadlineExceeded), true, 0
 		}
 		due = at
 	}
@@ -110,9 +110,9 @@ func (s *CSA) watchState(now int64) (cause error, reset bool, next time.Duration
 // did not.
 func (s *CSA) lingerError(why string) (error, bool) {
 	if !s.wfinished.Load() {
-		return fmt.Errorf("internet: flush cut short: %s: %w (%w)", why, ErrLinger, os.ErrDeadlineExceeded), true
+		return fmt.Errorf("%w: flush cut short: %s (%w)", ErrLinger, why, os.ErrDeadlineExceeded), true
 	}
-	return fmt.Errorf("internet: waiting for the peer to finish after a half-close: %s: %w (%w)", why, ErrLinger, os.ErrDeadlineExceeded), false
+	return fmt.Errorf("%w: waiting for the peer to finish after a half-close: %s (%w)", ErrLinger, why, os.ErrDeadlineExceeded), false
 }
 
 // asReset reports whether msg is a Reset, by value or pointer.

@@ -68,6 +68,14 @@ func graceFor(cfg *config, msg any) (timeout time.Duration, deadline time.Time) 
 	return timeout, deadline
 }
 
+// graceText describes the grace a drain has until deadline, for logs.
+func graceText(deadline time.Time) string {
+	if deadline.IsZero() {
+		return "no limit"
+	}
+	return time.Until(deadline).Round(time.Millisecond).String()
+}
+
 // begin starts the drain of the server whose core is c: the grace timer
 // (none for a negative timeout) and the clock that looks for quiet
 // connections. It returns false if the drain had begun already.
@@ -126,7 +134,7 @@ func (d *drain) cutOff(csa *CSA) {
 }
 
 // errCutOff is the cause a connection cut off at shutdown ends with.
-var errCutOff = fmt.Errorf("internet: reset at the end of the shutdown grace: %w", ErrConnectionsCut)
+var errCutOff = fmt.Errorf("%w: reset at the end of the grace", ErrConnectionsCut)
 
 // cancelled is a context that has ended, for offer.
 var cancelled = func() context.Context {
@@ -171,12 +179,31 @@ func shutdown(ctx context.Context, c *axon.Core, d *drain, what string, closeLis
 
 // err is the error of a drain that cut connections off, if it did.
 func (d *drain) err(what string, ctxErr error) error {
-	n := d.cut.Load()
-	switch {
-	case n == 0:
-		return nil
-	case ctxErr == nil:
-		return fmt.Errorf("internet: %s shutdown: %d connection(s): %w", what, n, ErrConnectionsCut)
+	if n := d.cut.Load(); n > 0 {
+		return &cutError{what: what, n: n, ctxErr: ctxErr}
 	}
-	return fmt.Errorf("internet: %s shutdown: %d connection(s): %w: %w", what, n, ErrConnectionsCut, ctxErr)
+	return nil
+}
+
+// cutError says how many connections a shutdown cut off. It matches
+// ErrConnectionsCut, and the context's error if that ended the grace.
+type cutError struct {
+	what   string // "ServerCore name"
+	n      int64
+	ctxErr error
+}
+
+func (e *cutError) Error() string {
+	msg := fmt.Sprintf("internet: %s shutdown: %d connection(s) cut off with a reset", e.what, e.n)
+	if e.ctxErr != nil {
+		msg += ": " + e.ctxErr.Error()
+	}
+	return msg
+}
+
+func (e *cutError) Unwrap() []error {
+	if e.ctxErr == nil {
+		return []error{ErrConnectionsCut}
+	}
+	return []error{ErrConnectionsCut, e.ctxErr}
 }

@@ -17,115 +17,19 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/streamtest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
-// streamed is what a streaming client saw.
-type streamed struct {
-	id         int
-	sent, got  int
-	corrupt    bool      // what came back is not what was sent
-	err        error     // the first error it met: nil for an orderly end (EOF after all its echo)
-	finishedAt time.Time // when it had sent everything (zero if it never did)
-}
-
-// pattern is the byte a streaming client sends at offset i.
-func pattern(id, i int) byte { return byte(i*7 + id) }
-
-// streamEcho is a client of an echo server: it sends total bytes in
-// chunks of chunk bytes, one chunk per tick of every, and reads each
-// chunk's echo before the next; once it has sent everything it
-// half-closes and reads until the server closes. It announces its first
-// echo on started.
-//
-// One goroutine does both, so the first error it meets is the first the
-// kernel reports: a reset shows as ECONNRESET (which a concurrent writer
-// could otherwise take, leaving the reader a plain EOF), an orderly
-// close as EOF.
-func streamEcho(ctx context.Context, addr string, id, total, chunk int, every time.Duration, started chan<- int) (r streamed) {
-	r.id = id
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		r.err = err
-		return r
-	}
-	conn := c.(*net.TCPConn)
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	out, in := make([]byte, chunk), make([]byte, chunk)
-	for r.sent < total {
-		n := min(chunk, total-r.sent)
-		for i := range n {
-			out[i] = pattern(id, r.sent+i)
-		}
-		m, err := conn.Write(out[:n])
-		r.sent += m
-		if err != nil {
-			r.err = err
-			return r
-		}
-		m, err = io.ReadFull(conn, in[:n])
-		if !bytes.Equal(in[:m], out[:m]) {
-			r.corrupt = true
-		}
-		r.got += m
-		if err != nil {
-			r.err = err
-			return r
-		}
-		if r.got == n && started != nil {
-			started <- id
-		}
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			r.err = ctx.Err()
-			return r
-		}
-	}
-	r.finishedAt = time.Now()
-	conn.CloseWrite()
-	m, err := conn.Read(in)
-	r.got += m
-	if m > 0 {
-		r.corrupt = true // nothing more was sent
-	}
-	if !errors.Is(err, io.EOF) {
-		r.err = err
-	}
-	return r
-}
-
-// streamAll runs clients streaming clients against addr and returns
-// what each saw once all have ended. Once every client has had an echo,
-// midway, it calls during (in the test's goroutine).
-func streamAll(t *testing.T, ctx context.Context, addr string, clients, total, chunk int, every time.Duration, during func()) []streamed {
+// streamAll runs clients streaming clients against addr (see
+// streamtest.Many) and returns what each saw.
+func streamAll(t *testing.T, ctx context.Context, addr string, clients int, st streamtest.Stream, during func()) []streamtest.Result {
 	t.Helper()
-	started := make(chan int, clients)
-	results := make(chan streamed, clients)
-	for id := range clients {
-		go func() { results <- streamEcho(ctx, addr, id, total, chunk, every, started) }()
+	results, ok := streamtest.Many(ctx, addr, clients, st, during)
+	if !ok {
+		t.Fatalf("the clients did not all get an echo: %+v", results[0])
 	}
-	for range clients {
-		select {
-		case <-started:
-		case r := <-results:
-			t.Fatalf("client %d ended before its first echo: %+v", r.id, r)
-		case <-ctx.Done():
-			t.Fatal("clients did not all get an echo")
-		}
-	}
-	during()
-	out := make([]streamed, 0, clients)
-	for range clients {
-		out = append(out, <-results)
-	}
-	return out
+	return results
 }
 
 // shutdownAsync starts srv.Shutdown with a context that ends after
@@ -145,11 +49,12 @@ func shutdownAsync(ctx context.Context, srv interface{ Shutdown(context.Context)
 // every byte sent comes back, then an orderly end, and Shutdown reports
 // nothing cut.
 func TestServerCoreShutdownLetsTransfersFinish(t *testing.T) {
-	const clients, total, chunk = 120, 48 << 10, 1 << 10 // 48 chunks, one every 10 ms
+	const clients, total = 120, 48 << 10
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory)
 	var shut <-chan error
-	results := streamAll(t, ctx, srv.Addr().String(), clients, total, chunk, 10*time.Millisecond, func() {
+	st := streamtest.Stream{Total: total, Chunk: 1 << 10, Every: 10 * time.Millisecond} // about 0.5 s
+	results := streamAll(t, ctx, srv.Addr().String(), clients, st, func() {
 		shut = shutdownAsync(ctx, srv, 30*time.Second)
 	})
 	if err := <-shut; err != nil {
@@ -157,9 +62,9 @@ func TestServerCoreShutdownLetsTransfersFinish(t *testing.T) {
 	}
 	failed := 0
 	for _, r := range results {
-		if r.err != nil || r.corrupt || r.sent != total || r.got != total {
+		if r.Err != nil || r.Corrupt || r.Sent != total || r.Got != total {
 			if failed++; failed <= 5 {
-				t.Errorf("client %d: sent %d, got %d back (corrupt %v): %v", r.id, r.sent, r.got, r.corrupt, r.err)
+				t.Errorf("client %d: sent %d, got %d back (corrupt %v): %v", r.ID, r.Sent, r.Got, r.Corrupt, r.Err)
 			}
 		}
 	}
@@ -173,11 +78,12 @@ func TestServerCoreShutdownLetsTransfersFinish(t *testing.T) {
 // streaming sees ECONNRESET, never an orderly end, and gets back only
 // bytes it sent, in order; Shutdown says how many it cut.
 func TestServerCoreShutdownResetsWhatIsStillOpen(t *testing.T) {
-	const clients, total, chunk = 110, 1 << 30, 1 << 10 // far more than the grace allows
+	const clients = 110
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory)
 	var shutdownErr error
-	results := streamAll(t, ctx, srv.Addr().String(), clients, total, chunk, 10*time.Millisecond, func() {
+	st := streamtest.Stream{Total: 1 << 30, Chunk: 1 << 10, Every: 10 * time.Millisecond} // far longer than the grace
+	results := streamAll(t, ctx, srv.Addr().String(), clients, st, func() {
 		sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
 		shutdownErr = srv.Shutdown(sctx)
@@ -189,8 +95,8 @@ func TestServerCoreShutdownResetsWhatIsStillOpen(t *testing.T) {
 		t.Errorf("Shutdown = %v; want it to say %q", shutdownErr, want)
 	}
 	for _, r := range results {
-		if !errors.Is(r.err, syscall.ECONNRESET) || r.corrupt {
-			t.Errorf("client %d: ended with %v (corrupt %v) after %d of %d bytes; want a reset", r.id, r.err, r.corrupt, r.got, r.sent)
+		if !errors.Is(r.Err, syscall.ECONNRESET) || r.Corrupt {
+			t.Errorf("client %d: ended with %v (corrupt %v) after %d of %d bytes; want a reset", r.ID, r.Err, r.Corrupt, r.Got, r.Sent)
 		}
 	}
 }
@@ -204,10 +110,10 @@ func TestServerCoreShutdownClosesQuietConnections(t *testing.T) {
 	srv := startServerCore(t, ctx, echoFactory)
 	quiet := dialCore(t, srv)
 	echoOnce(t, quiet, "then nothing")
-	busy := make(chan streamed, 1)
+	busy := make(chan streamtest.Result, 1)
 	started := make(chan int, 1)
 	go func() { // 2 s of steady traffic, longer than a quiet close takes
-		busy <- streamEcho(ctx, srv.Addr().String(), 1, 200<<10, 1<<10, 10*time.Millisecond, started)
+		busy <- streamtest.Echo(ctx, srv.Addr().String(), 1, streamtest.Stream{Total: 200 << 10, Chunk: 1 << 10, Every: 10 * time.Millisecond}, started)
 	}()
 	<-started
 	shut := shutdownAsync(ctx, srv, 30*time.Second)
@@ -217,11 +123,11 @@ func TestServerCoreShutdownClosesQuietConnections(t *testing.T) {
 	}
 	closedAt := time.Now()
 	r := <-busy
-	if r.err != nil || r.got != r.sent || r.sent != 200<<10 {
-		t.Fatalf("busy client: sent %d, got %d: %v", r.sent, r.got, r.err)
+	if r.Err != nil || r.Got != r.Sent || r.Sent != 200<<10 {
+		t.Fatalf("busy client: sent %d, got %d: %v", r.Sent, r.Got, r.Err)
 	}
-	if !closedAt.Before(r.finishedAt) {
-		t.Errorf("the quiet connection was closed at %v, after the busy one had finished sending at %v", closedAt, r.finishedAt)
+	if !closedAt.Before(r.Finished) {
+		t.Errorf("the quiet connection was closed at %v, after the busy one had finished sending at %v", closedAt, r.Finished)
 	}
 	if err := <-shut; err != nil {
 		t.Fatalf("Shutdown: %v", err)
@@ -390,11 +296,11 @@ func TestServerShutdownDrainsThenResets(t *testing.T) {
 	t.Parallel()
 	ctx, _ := testCtx(t)
 	srv, w := startServer(t, ctx, nil)
-	finishing, streaming := dialCore(t, srv), make(chan streamed, 1)
+	finishing, streaming := dialCore(t, srv), make(chan streamtest.Result, 1)
 	echoOnce(t, finishing, "one")
 	started := make(chan int, 1)
 	go func() {
-		streaming <- streamEcho(ctx, srv.Addr().String(), 2, 1<<30, 1<<10, 10*time.Millisecond, started)
+		streaming <- streamtest.Echo(ctx, srv.Addr().String(), 2, streamtest.Stream{Total: 1 << 30, Chunk: 1 << 10, Every: 10 * time.Millisecond}, started)
 	}()
 	<-started
 	shut := shutdownAsync(ctx, srv, time.Second)
@@ -408,8 +314,8 @@ func TestServerShutdownDrainsThenResets(t *testing.T) {
 	if got := readAll(t, ctx, finishing); len(got) != 0 {
 		t.Fatalf("unexpected %q", got)
 	}
-	if r := <-streaming; !errors.Is(r.err, syscall.ECONNRESET) {
-		t.Errorf("the streaming client ended with %v; want a reset", r.err)
+	if r := <-streaming; !errors.Is(r.Err, syscall.ECONNRESET) {
+		t.Errorf("the streaming client ended with %v; want a reset", r.Err)
 	}
 	if err := <-shut; !errors.Is(err, internet.ErrConnectionsCut) || !strings.Contains(err.Error(), "1 connection(s)") {
 		t.Fatalf("Shutdown = %v; want 1 connection cut", err)

@@ -33,7 +33,7 @@ var (
 
 	// ErrIdleTimeout means a connection made no progress for its
 	// IdleTimeout and was reset. It is joined with os.ErrDeadlineExceeded.
-	ErrIdleTimeout = errors.New("internet: no progress for the idle timeout")
+	ErrIdleTimeout = errors.New("internet: no progress")
 
 	// ErrConnectionsCut means a graceful shutdown ran out of time and
 	// reset connections that had not finished; it is also the cause each

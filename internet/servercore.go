@@ -236,10 +236,7 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 // end sends the final ProducerFinished and ends the step.
 func (s *ServerCore) end() error {
 	s.drain.end()
-	var err error
-	if n := s.drain.cut.Load(); n > 0 {
-		err = fmt.Errorf("internet: ServerCore %s: %d connection(s): %w", s.Name(), n, ErrConnectionsCut)
-	}
+	err := s.drain.err("ServerCore "+s.Name(), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})

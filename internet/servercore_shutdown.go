@@ -42,7 +42,7 @@ func (s *ServerCore) beginShutdown(msg any) {
 	if !s.drain.begin(s.Core, timeout, deadline) {
 		return
 	}
-	s.cfg.logger.Info("servercore: shutting down", "server", s.Name(), "connections", len(s.conns), "deadline", deadline)
+	s.cfg.logger.Info("servercore: shutting down", "server", s.Name(), "connections", len(s.conns), "grace", graceText(deadline))
 	_ = s.tcp.Close()
 	notice := ShutdownBegun{Deadline: deadline}
 	for _, sc := range s.conns {

@@ -173,10 +173,7 @@ func (s *SingleServer) cut() {
 
 func (s *SingleServer) end() error {
 	s.drain.end()
-	var err error
-	if s.drain.cut.Load() > 0 {
-		err = fmt.Errorf("internet: SingleServer %s: %w", s.Name(), ErrConnectionsCut)
-	}
+	err := s.drain.err("SingleServer "+s.Name(), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
