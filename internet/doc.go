@@ -59,6 +59,8 @@
 //	SingleServer(port)               NewSingleServer(port): inbox, outbox, signal as Kamaelia's
 //	socketShutdown, serverShutdown, newCSA, shutdownCSA
 //	                                 axon.SocketShutdown, axon.ServerShutdown, axon.NewCSA, axon.ShutdownCSA
+//	(none)                           Reset: abort a connection with a TCP reset (also CSA.Reset)
+//	(none)                           ShutdownBegun: a handler's server has begun a graceful shutdown
 //
 // # What is different from Kamaelia, and why
 //

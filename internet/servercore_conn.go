@@ -19,10 +19,6 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 		return
 	}
 	info := connInfo(csa.Conn(), s.cfg.serveTLS)
-	if s.drain.active {
-		s.refuse(csa)
-		return
-	}
 	handler, err := s.callFactory(info)
 	if err == nil && (handler == nil || axon.CoreOf(handler) == nil) {
 		err = fmt.Errorf("factory returned no component")
@@ -48,6 +44,11 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 	}
 	s.conns[axon.CoreOf(handler)] = sc
 	csa.sc = sc
+	if s.drain.active {
+		// Accepted before the listener closed: served like the others,
+		// and told at once.
+		offer(axon.CoreOf(handler).Inbox(boxControl), ShutdownBegun{Deadline: s.drain.deadline})
+	}
 	if s.cfg.logger.Enabled(ctx, slog.LevelDebug) { // spares the arguments' cost per connection
 		s.logConn(slog.LevelDebug, "servercore: connection opened", info.Peer(), "tls", info.TLS)
 	}
