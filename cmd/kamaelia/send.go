@@ -111,7 +111,14 @@ func newFileSender(e *env, file, host string, port int, rate float64, chunk int,
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", file, err)
 	}
-	client := internet.NewTCPClient(host, port, internet.ConnectTimeout(timeout), internet.IdleTimeout(stall))
+	// The wait for the server to close after the end of the file is
+	// bounded the same way: no progress for the stall timeout.
+	linger := stall
+	if stall == 0 {
+		linger = -1
+	}
+	client := internet.NewTCPClient(host, port, internet.ConnectTimeout(timeout),
+		internet.IdleTimeout(stall), internet.Linger(linger))
 	echo := components.NewConsoleEchoer(components.WithOutput(e.stdout))
 	p, err := chassis.NewPipeline(reader, client, echo)
 	if err != nil {

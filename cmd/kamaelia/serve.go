@@ -38,7 +38,7 @@ when it has sent everything, and gets its whole echo); a connection with
 nothing queued that has made no progress for a second is closed cleanly.
 Connections still open when --grace runs out, or at a second signal, are
 reset: their clients see ECONNRESET, never a clean end of a truncated
-stream. It logs how many it reset, and exits 3 if it reset any, 0 if not.
+stream. It logs how many it reset.
 
 Progress is a byte read from a client or written to it. --idle-timeout
 resets a connection that makes none for that long, even with output
@@ -46,6 +46,10 @@ waiting for a client that has stopped reading, so stalled clients free
 their --max-conns slots. Connections past --max-conns are closed at once;
 refusals are logged at most once a second, with a count. A TLS handshake
 must be over within --handshake-timeout (or --idle-timeout, if shorter).
+
+Exit status: 0 after a shutdown in which every connection finished; 3
+after one that had to reset connections; 1 when it cannot listen or
+fails; 2 for a bad flag or argument.
 
 It listens on 127.0.0.1 unless --host says otherwise: serving every
 interface is an explicit --host 0.0.0.0 (or ::). The port is --port, else
