@@ -188,6 +188,7 @@ func newCSA(conn net.Conn, cfg *config) *CSA {
 		cfg:  cfg,
 		base: conn,
 	}
+	s.markProgress() // a connection not yet started is not quiet
 	if sc, ok := conn.(syscall.Conn); ok && rawIOSupported {
 		if rc, err := sc.SyscallConn(); err == nil {
 			s.raw = rc

@@ -80,7 +80,7 @@
 //     most ReceiveLimit, 32 KiB by default), so TCP slows the peer; its
 //     own "inbox" is bounded (SendLimit, 32 KiB) and it writes 32 KiB at
 //     a time, so a peer that never reads makes senders wait instead of
-//     growing the process, and costs about 100 KiB.
+//     growing the process, and costs it about 120 KiB.
 //   - Errors carry their cause. A TCPClient sends one terminal message,
 //     not two or three, and its Err matches syscall.ECONNREFUSED,
 //     syscall.ECONNRESET, a timeout, or the TLS failure with errors.Is and

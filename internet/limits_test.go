@@ -454,3 +454,73 @@ func TestServerCoreBoundsTheHandlersInbox(t *testing.T) {
 		t.Errorf("the handler's inbox holds %d bytes with %d senders waiting; want at most %d and the reader waiting", in.Bytes, in.Waiting, most)
 	}
 }
+
+// TestResetRacesWithTraffic: Reset called from several goroutines at
+// once, while data flows both ways through an echoing adapter, ends the
+// connection once, with a reset the peer sees, and the first cause.
+func TestResetRacesWithTraffic(t *testing.T) {
+	for round := range 20 {
+		ctx, _ := testCtx(t)
+		peer, ours := tcpPair(t)
+		csa := echoCSA(t, ours)
+		fb := newSink()
+		link(t, axon.Out(csa, "CreatorFeedback"), axon.In(fb, "control"))
+		activate(t, ctx, csa, fb)
+		traffic := make(chan error, 1)
+		go func() { // writes and reads until the reset
+			buf := make([]byte, 4<<10)
+			for {
+				if _, err := peer.Write(buf); err != nil {
+					traffic <- err
+					return
+				}
+				if _, err := io.ReadFull(peer, buf); err != nil {
+					traffic <- err
+					return
+				}
+			}
+		}()
+		var wg sync.WaitGroup
+		for i := range 4 {
+			wg.Go(func() { csa.Reset(fmt.Errorf("reset %d", i)) })
+		}
+		wg.Wait()
+		waitDone(t, ctx, csa, fb)
+		if err := <-traffic; !isReset(err) {
+			t.Fatalf("round %d: the peer met %v; want a reset", round, err)
+		}
+		if n := fb.notice; n == nil || !strings.HasPrefix(fmt.Sprint(n.Err), "reset ") {
+			t.Fatalf("round %d: CreatorFeedback = %+v; want one of the resets' causes", round, n)
+		}
+	}
+}
+
+// TestShutdownCalledConcurrently: Shutdown called from several
+// goroutines at once, with a Stop among them, returns in every one of
+// them once the server has ended.
+func TestShutdownCalledConcurrently(t *testing.T) {
+	ctx, _ := testCtx(t)
+	srv := startServerCore(t, ctx, stubborn)
+	for range 3 {
+		dialCore(t, srv).Write([]byte("x"))
+	}
+	eventually(t, ctx, "3 connections", func() bool { return srv.Connections() == 3 })
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			sctx, cancel := context.WithTimeout(ctx, time.Duration(i)*50*time.Millisecond)
+			defer cancel()
+			errs <- srv.Shutdown(sctx)
+		})
+	}
+	wg.Go(srv.Stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil && !errors.Is(err, internet.ErrConnectionsCut) {
+			t.Errorf("Shutdown = %v; want nil or ErrConnectionsCut", err)
+		}
+	}
+	waitDone(t, ctx, srv)
+}
