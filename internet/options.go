@@ -240,7 +240,9 @@ func MaxConnections(n int) Option { return func(c *config) { c.maxConns = n } }
 // peer sees ECONNRESET; what was queued is dropped, with no linger
 // flush) within d plus a little, and ends with an error matching
 // ErrIdleTimeout and os.ErrDeadlineExceeded (a timeout, for net.Error
-// too).
+// too). Only the socket counts: time a protocol handler spends working
+// out a reply, with nothing moving, is time without progress, so d must
+// be longer than the slowest reply.
 //
 // For a ServerCore (or TCPServer, SingleServer) it is Kamaelia's
 // TimeOutCSA, applied to every connection: a client that stops reading
