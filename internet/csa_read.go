@@ -22,7 +22,7 @@ func (s *CSA) readLoop(ctx context.Context) {
 	for {
 		if s.pauseReq.Load() {
 			if !s.awaitResume(ctx) {
-				s.endRead(nil)
+				s.endRead(s.closeCause()) // a failed handshake, say
 				return
 			}
 			raw, conn = s.source() // a makessl may have switched them
@@ -298,11 +298,20 @@ func (s *CSA) readError(err error) error {
 	case errors.Is(err, io.EOF):
 		return nil
 	case s.isClosed():
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.cause
+		return s.closeCause()
 	}
 	return err
+}
+
+// closeCause is the cause the socket was closed with, if the adapter
+// closed it; nil otherwise.
+func (s *CSA) closeCause() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed.Load() {
+		return nil
+	}
+	return s.cause
 }
 
 // endRead marks the read side finished, says so on "peerFinished", and

@@ -524,3 +524,51 @@ func TestShutdownCalledConcurrently(t *testing.T) {
 	}
 	waitDone(t, ctx, srv)
 }
+
+// TestHandlerHearsWhyTheAdapterClosed: when the adapter closes the
+// connection itself, the first notice its handler gets carries the
+// cause: a failed TLS handshake, an idle timeout.
+func TestHandlerHearsWhyTheAdapterClosed(t *testing.T) {
+	p := testpki.New(t)
+	tests := []struct {
+		name   string
+		opts   []internet.Option
+		client func(net.Conn)
+		check  func(error) bool
+	}{
+		{"a failed TLS handshake", []internet.Option{internet.ServeTLS(p.ServerConfig())},
+			func(c net.Conn) { c.Write([]byte("this is not a TLS client hello\r\n")) },
+			func(err error) bool { return err != nil && strings.Contains(err.Error(), "TLS server handshake") }},
+		{"an idle timeout", []internet.Option{internet.IdleTimeout(200 * time.Millisecond)},
+			func(c net.Conn) { c.Write([]byte("then nothing")) },
+			func(err error) bool { return errors.Is(err, internet.ErrIdleTimeout) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, _ := testCtx(t)
+			first := make(chan error, 1)
+			srv := startServerCore(t, ctx, func(internet.ConnInfo) (axon.Component, error) {
+				return axon.NewReactive("recorder", func(ctx context.Context, c *axon.Core) error {
+					for box, msg, ok := c.Next(); ok; box, msg, ok = c.Next() {
+						if box == "control" && axon.IsShutdownRequest(msg) {
+							first <- axon.Cause(msg)
+							return axon.ErrStop
+						}
+					}
+					return ctx.Err()
+				}), nil
+			}, tt.opts...)
+			c := dialCore(t, srv)
+			tt.client(c)
+			select {
+			case err := <-first:
+				if !tt.check(err) {
+					t.Fatalf("the handler's first notice carries %v", err)
+				}
+			case <-ctx.Done():
+				t.Fatal("the handler heard nothing")
+			}
+		})
+	}
+}
