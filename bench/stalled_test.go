@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -29,11 +30,12 @@ const (
 	stalledClients = 100
 	// stalledRSSBound is the most the server process may hold (VmRSS)
 	// with stalledClients stalled connections. Each connection may hold
-	// its "inbox" limit (internet.DefaultSendLimit, 256 KiB) plus the
-	// batch being written (up to 256 KiB), so 100 stalled connections
-	// could in the worst case pin 50 MiB of chunks; the bound leaves room
-	// for that and the runtime.
-	stalledRSSBound = 64 << 20
+	// its "inbox" limit (internet.DefaultSendLimit, 32 KiB), the batch
+	// being written (32 KiB) and the chunk on its way to the inbox (up to
+	// 32 KiB), each overshot by at most one chunk, so 100 stalled
+	// connections could in the worst case pin 19 MiB of chunks; the bound
+	// leaves room for that, the goroutines waiting and the runtime.
+	stalledRSSBound = 40 << 20
 	// stalledWriteMax is how much one stalled client tries to send
 	// before the test decides the server is not pushing back.
 	stalledWriteMax = 64 << 20
@@ -43,13 +45,20 @@ const (
 // process, measures a client's round trips, stalls stalledClients
 // clients (they send until TCP pushes back, never reading), checks the
 // server's resident memory against stalledRSSBound, and measures the
-// client again. It takes about 10 s and is skipped with -short.
+// client again. It does the same with a plain goroutine-per-connection
+// echo server (raw) and logs, side by side, what each server's memory
+// grew by per stalled connection. It takes about 12 s and is skipped
+// with -short.
 //
 // The speed check is deliberately loose (the second measurement may
 // take at most 4 times as long as the first, plus 2 s): it catches a
 // server that stalls everyone because some peers stall, not a few
 // percent. The measured figures are logged.
 func TestStalledPeers(t *testing.T) {
+	if os.Getenv(rawEchoChild) == "1" {
+		runRawEcho(t)
+		return
+	}
 	if testing.Short() {
 		t.Skip("starts a server process and 100 connections; skipped with -short")
 	}
@@ -57,15 +66,49 @@ func TestStalledPeers(t *testing.T) {
 		t.Skip("reads the server's memory from /proc")
 	}
 	bin := buildServer(t)
-	for _, kind := range []string{bench.Simple, bench.Direct} {
-		t.Run(kind, func(t *testing.T) { testStalled(t, bin, kind) })
+	servers := []struct {
+		kind string
+		cmd  func() *exec.Cmd
+	}{
+		{bench.Simple, func() *exec.Cmd { return exec.Command(bin, "-server", bench.Simple, "-port", "0") }},
+		{bench.Direct, func() *exec.Cmd { return exec.Command(bin, "-server", bench.Direct, "-port", "0") }},
+		// The baseline: this test binary as a plain goroutine-per-
+		// connection echo server (see runRawEcho), in a process of its
+		// own so that its memory is measured the same way.
+		{"raw", func() *exec.Cmd {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestStalledPeers$")
+			cmd.Env = append(os.Environ(), rawEchoChild+"=1")
+			return cmd
+		}},
+	}
+	perConn := make(map[string]float64)
+	for _, s := range servers {
+		t.Run(s.kind, func(t *testing.T) {
+			if s.kind == "raw" && raceEnabled {
+				t.Skip("the baseline runs in this test binary, which the race detector makes several times larger; compare without -race")
+			}
+			perConn[s.kind] = testStalled(t, s.cmd(), s.kind)
+		})
+	}
+	// Side by side, per stalled connection: what the server process
+	// grew by (VmRSS) over its idle size, divided by the connections.
+	for _, s := range servers {
+		if kib, ok := perConn[s.kind]; ok {
+			ratio := ""
+			if raw := perConn["raw"]; raw > 0 {
+				ratio = fmt.Sprintf(" (%.2fx raw)", kib/raw)
+			}
+			t.Logf("per stalled connection: %-6s %6.1f KiB%s", s.kind, kib, ratio)
+		}
 	}
 }
 
-func testStalled(t *testing.T, bin, kind string) {
+// testStalled runs the scenario against the server cmd starts and
+// returns the server's resident memory per stalled connection, in KiB.
+func testStalled(t *testing.T, cmd *exec.Cmd, kind string) float64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	addr, pid := runServer(t, bin, kind)
+	addr, pid := runServer(t, cmd)
 
 	probe := dial(t, addr)
 	const trips = 2000
@@ -107,6 +150,24 @@ func testStalled(t *testing.T, bin, kind string) {
 	if after > 4*before+2*time.Second {
 		t.Errorf("round trips took %v with stalled peers, %v without", after, before)
 	}
+	return float64(rss-rssIdle) / stalledClients
+}
+
+// rawEchoChild is set in the environment of the test binary run as the
+// raw echo server.
+const rawEchoChild = "KAMAELIA_RAW_ECHO_CHILD"
+
+// runRawEcho is the plain-Go baseline, the benchmarks' plain server
+// (startPlain, ../shared/bench's echo-raw): a goroutine per connection
+// reading into a 16 KiB buffer and writing back what it read. It prints
+// "LISTENING host:port" and serves until SIGTERM.
+func runRawEcho(t *testing.T) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	addr, done := startPlain(t, ctx)
+	fmt.Println("LISTENING", addr)
+	<-ctx.Done()
+	<-done
 }
 
 // buildServer builds cmd/echo-kamaelia into a temporary folder.
@@ -124,11 +185,10 @@ func buildServer(t *testing.T) string {
 	return bin
 }
 
-// runServer starts the server and returns its address and process id;
-// the test stops it with SIGTERM and checks it exits cleanly.
-func runServer(t *testing.T, bin, kind string) (string, int) {
+// runServer starts the server cmd runs and returns its address and
+// process id; the test stops it with SIGTERM and checks it exits cleanly.
+func runServer(t *testing.T, cmd *exec.Cmd) (string, int) {
 	t.Helper()
-	cmd := exec.Command(bin, "-server", kind, "-port", "0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

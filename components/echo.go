@@ -12,7 +12,9 @@ import (
 // a copy: whoever receives them from Echo owns them.
 //
 //	inbox    in   data ([]byte, string or anything else: passed on as is)
-//	control  in   shutdown requests: passed on out of signal, then Echo ends
+//	control  in   shutdown requests: passed on out of signal, then Echo ends;
+//	              anything else (a server's internet.ShutdownBegun, say) is
+//	              passed on too, and Echo carries on
 //	outbox   out  the data, in the order it arrived
 //	signal   out  the shutdown request received
 //

@@ -47,7 +47,9 @@ func TestPeerThatNeverReadsHoldsMemoryBounded(t *testing.T) {
 
 	in := inboxOf()
 	held := int64(in.Bytes) + csa.Stats().BytesPending
-	const bound = 2*256<<10 + 2*chunk // send limit + write batch, each overshot by at most one chunk
+	// The send limit and the write batch (32 KiB each), each overshot by
+	// at most one chunk.
+	const bound = 2*32<<10 + 2*chunk
 	if held > bound {
 		t.Errorf("process holds %d bytes for the connection, want at most %d", held, bound)
 	}

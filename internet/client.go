@@ -24,11 +24,12 @@ import (
 //	                connected.
 //	control         producerFinished: send everything queued, half-close,
 //	                keep delivering what the server sends until it closes
-//	                (or the linger deadline passes), then end.
-//	                shutdownMicroprocess: send everything queued, close, end.
-//	                Before the connection exists, shutdownMicroprocess
-//	                gives up at once; producerFinished is kept and acted on
-//	                after the queued data has been sent.
+//	                (see Linger), then end. shutdownMicroprocess: send
+//	                everything queued, close, end. Reset: abort with a
+//	                TCP reset, dropping what is queued (see CSA.Reset).
+//	                Before the connection exists, shutdownMicroprocess and
+//	                Reset give up at once; producerFinished is kept and
+//	                acted on after the queued data has been sent.
 //	makessl         any message: switch the connection to TLS (see
 //	                TLSConfig). It may be sent before the connection exists.
 //	_socketFeedback notices from the adapter (internal).
@@ -41,8 +42,10 @@ import (
 //	             errors.Is matches syscall.ECONNREFUSED for a refused
 //	             connection, syscall.ECONNRESET for a reset, ErrShutdown
 //	             for a shutdown before connecting; a connect timeout is a
-//	             net.Error whose Timeout() is true; a TLS failure wraps the
-//	             crypto/tls error (for instance *tls.CertificateVerificationError).
+//	             net.Error whose Timeout() is true, and so is a stall (see
+//	             IdleTimeout: no progress for that long), which matches
+//	             ErrIdleTimeout too; a TLS failure wraps the crypto/tls
+//	             error (for instance *tls.CertificateVerificationError).
 //	             Problems that do not end the connection (a message of the
 //	             wrong type) come before it as axon.ErrorInformation.
 //	sslready     SSLReady once TLS is up.
@@ -70,7 +73,8 @@ type TCPClient struct {
 // NewTCPClient returns a client for host and port; it connects when
 // activated. host may be a name, an IPv4 address or an IPv6 address
 // (with or without brackets). Options that apply: Delay, ConnectTimeout,
-// TLSConfig, and the connection options (Linger, CrashOnBadData,
+// TLSConfig, AllowHalfClose, and the connection options (IdleTimeout,
+// the stall timeout of a client; Linger, LingerCap, CrashOnBadData,
 // HandshakeTimeout, SendLimit).
 func NewTCPClient(host string, port int, opts ...Option) *TCPClient {
 	t := &TCPClient{host: trimBrackets(host), port: port, cfg: newConfig(opts)}
@@ -140,8 +144,9 @@ func (t *TCPClient) connectPhase(ctx context.Context, c *axon.Core) (finish any,
 			return nil, err
 		}
 		for m := range c.Drain(boxControl) {
+			_, reset := asReset(m)
 			switch {
-			case axon.IsShutdownMicroprocess(m):
+			case axon.IsShutdownMicroprocess(m), reset:
 				cancel()
 				if r := <-res; r.conn != nil {
 					r.conn.Close()

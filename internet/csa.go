@@ -36,9 +36,11 @@ const (
 //	         closes the connection).
 //	control  producerFinished: write everything queued, half-close
 //	         (FIN; close_notify first under TLS), keep delivering what the
-//	         peer sends until it closes or the linger deadline passes,
-//	         then close. shutdownMicroprocess: write everything queued,
-//	         then close. Other messages are ignored.
+//	         peer sends until it closes, then close. shutdownMicroprocess:
+//	         write everything queued, then close. Either is bounded by
+//	         Linger (no progress for that long ends it) and LingerCap.
+//	         Reset: abort at once with a TCP reset (see Reset). Other
+//	         messages are ignored.
 //	makessl  any message: switch the live connection to TLS (client or
 //	         server side as configured). Data queued before it is written
 //	         in plaintext first; data after it is held until the handshake
@@ -72,7 +74,16 @@ const (
 // stops reading, so TCP's flow control slows the peer. Its own "inbox" is
 // bounded (DefaultSendLimit), so a peer that stops reading makes senders
 // wait; the most a connection holds in the process is that limit plus the
-// one batch being written.
+// one batch being written (32 KiB, overshot by at most one chunk).
+//
+// Progress is a byte read from the socket or a write that moved at least
+// one byte into it. With IdleTimeout, a connection that makes no progress
+// for that long is reset, whether or not data is waiting to be sent; Linger
+// bounds a close the same way.
+//
+// Stopping the adapter (Stop, or the end of its context) closes the
+// socket at once, without a flush: with a reset if its sending side had
+// not finished, since what was queued is lost.
 //
 // A CSA is a reactive component. Its methods are safe for concurrent use.
 type CSA struct {
@@ -125,8 +136,13 @@ type CSA struct {
 	readerGone  atomic.Bool // the reader has ended; set under mu
 	rdone       atomic.Bool
 	lingerArmed atomic.Bool
+	aborted     atomic.Bool // closed by a reset: what is left is dropped quietly
 
 	bytesIn, bytesOut, pending atomic.Int64
+
+	// lastProgress is when the socket last made progress (monoNow); the
+	// no-progress clock (see watch) reads it.
+	lastProgress atomic.Int64
 
 	// Writer state, owned by whoever holds the writer role (writing): the
 	// step when it can write without blocking, else a flusher goroutine.
@@ -141,12 +157,12 @@ type CSA struct {
 	cfg  *config  // shared with the server or client that made it; read only
 	base net.Conn // the connection as given (the TCP socket under any TLS)
 
-	mu       sync.Mutex // guards conn, tlsConn and cause, and the setting of raw and closed
-	conn     net.Conn   // what we read and write: base, or TLS over it
-	tlsConn  *tls.Conn
-	cause    error
-	closedCh chan struct{} // closed with the socket; made by the first requestPause
-	lingerAt atomic.Int64  // unix nanoseconds; 0: not armed
+	mu         sync.Mutex // guards tlsConn, cause and watchT, and the setting of raw and closed
+	tlsConn    *tls.Conn  // the connection over base once it is TLS; what we read and write then
+	cause      error
+	closedCh   chan struct{} // closed with the socket; made by the first requestPause
+	watchT     *time.Timer   // the no-progress clock, while one is in force (see watch)
+	lingerFrom atomic.Int64  // when the linger began (monoNow); 0: not yet
 
 	readerDone chan struct{}      // closed when the reader ends; made by the first requestPause
 	paused     chan struct{}      // made by the first requestPause
@@ -157,8 +173,9 @@ type CSA struct {
 }
 
 // NewCSA returns an adapter for conn, which must be connected. It does
-// not activate it. Options that apply: Linger, CrashOnBadData, TLSClient,
-// TLSServer, HandshakeTimeout, SendLimit, Logger.
+// not activate it. Options that apply: Linger, LingerCap, IdleTimeout,
+// CrashOnBadData, TLSClient, TLSServer, HandshakeTimeout, SendLimit,
+// Logger.
 func NewCSA(conn net.Conn, opts ...Option) *CSA {
 	cfg := newConfig(opts)
 	return newCSA(conn, &cfg)
@@ -170,8 +187,8 @@ func newCSA(conn net.Conn, cfg *config) *CSA {
 	s := &CSA{
 		cfg:  cfg,
 		base: conn,
-		conn: conn,
 	}
+	s.markProgress() // a connection not yet started is not quiet
 	if sc, ok := conn.(syscall.Conn); ok && rawIOSupported {
 		if rc, err := sc.SyscallConn(); err == nil {
 			s.raw = rc
@@ -276,11 +293,41 @@ func (s *CSA) Stats() CSAStats {
 	return CSAStats{BytesRead: s.bytesIn.Load(), BytesWritten: s.bytesOut.Load(), BytesPending: s.pending.Load()}
 }
 
+// Reset aborts the connection at once: what is queued to send is
+// dropped, and the socket is closed with SO_LINGER 0, so the peer sees a
+// reset (ECONNRESET), never an orderly end, and can tell that the stream
+// was cut short. The adapter then ends as for any close, with cause (nil
+// means ErrReset) on "CreatorFeedback" and "signal". Resetting a closed
+// connection does nothing. A handler that cannot call it sends a Reset
+// message to "control" instead.
+//
+// It may be called from any goroutine, a step that the adapter's own
+// reader runs included.
+func (s *CSA) Reset(cause error) {
+	if cause == nil {
+		cause = ErrReset
+	}
+	s.abort(cause)
+}
+
+// quietFor reports how long the socket has made no progress, and
+// whether nothing is queued to send (inbox and the batch being written
+// both empty).
+func (s *CSA) quietFor(now int64) (quiet time.Duration, empty bool) {
+	quiet = time.Duration(now - s.lastProgress.Load())
+	empty = s.pending.Load() == 0 && s.Inbox(boxInbox).DataReady() == 0
+	return quiet, empty
+}
+
 // step runs whenever something arrives, a helper reports, or the
 // adapter is stopped.
 func (s *CSA) step(ctx context.Context, c *axon.Core) error {
 	if !s.started {
 		s.started = true
+		s.markProgress() // the no-progress clocks start with the adapter
+		if s.cfg.idleTimeout > 0 {
+			s.startWatch()
+		}
 		if _, ok := c.Inbox(boxMakeSSL).Peek(); ok {
 			// makessl was queued before the adapter started (a server
 			// that speaks TLS from the first byte): the reader must not
@@ -292,12 +339,20 @@ func (s *CSA) step(ctx context.Context, c *axon.Core) error {
 		}
 	}
 	if ctx.Err() != nil { // stopped: close at once, no flush
-		s.close(context.Cause(ctx))
+		if s.wfinished.Load() {
+			s.close(context.Cause(ctx))
+		} else {
+			s.abort(context.Cause(ctx)) // what was queued is lost: say so with a reset
+		}
 		s.sendFinal()
 		return axon.ErrStop
 	}
-	if m, ok := s.control.Peek(); ok && axon.IsShutdownRequest(m) {
-		s.armLinger() // bounds a flush already blocked on a slow peer too
+	if m, ok := s.control.Peek(); ok {
+		if r, ok := asReset(m); ok {
+			s.Reset(r.Err) // at once, ahead of the data queued before it
+		} else if axon.IsShutdownRequest(m) {
+			s.armLinger() // bounds a flush already blocked on a slow peer too
+		}
 	}
 	s.pump(ctx, c)
 	if s.finished() {
@@ -315,21 +370,46 @@ func (s *CSA) finished() bool {
 
 func (s *CSA) isClosed() bool { return s.closed.Load() }
 
+// connLocked returns what the adapter reads and writes: the socket, or
+// TLS over it. mu must be held.
+func (s *CSA) connLocked() net.Conn {
+	if s.tlsConn != nil {
+		return s.tlsConn
+	}
+	return s.base
+}
+
 // close closes the socket once, recording the first cause.
-func (s *CSA) close(cause error) {
+func (s *CSA) close(cause error) { s.closeWith(cause, false) }
+
+// abort closes the socket once with a reset, recording the first cause.
+func (s *CSA) abort(cause error) { s.closeWith(cause, true) }
+
+func (s *CSA) closeWith(cause error, reset bool) {
 	s.mu.Lock()
 	if s.closed.Load() {
 		s.mu.Unlock()
 		return
+	}
+	if reset {
+		s.aborted.Store(true)
 	}
 	s.closed.Store(true)
 	s.cause = cause
 	if s.closedCh != nil {
 		close(s.closedCh)
 	}
+	if s.watchT != nil {
+		s.watchT.Stop()
+	}
 	raw := s.raw
 	s.mu.Unlock()
-	s.closeSocket(raw)
+	if reset {
+		if l, ok := s.base.(interface{ SetLinger(int) error }); ok {
+			_ = l.SetLinger(0) // the close sends a reset, not a FIN
+		}
+	}
+	s.closeSocket(raw, reset)
 	s.Wake()
 }
 
@@ -345,7 +425,9 @@ const (
 // reader. Closing a net.Conn waits until no read is in progress, and
 // that delivery may be waiting in turn: for this very goroutine (a step
 // run inline by the reader) or for a writer that the shutdown unblocks.
-func (s *CSA) closeSocket(raw syscall.RawConn) {
+// A reset must not send the FIN a shutdown would: it unblocks a writer
+// with a deadline in the past instead.
+func (s *CSA) closeSocket(raw syscall.RawConn, reset bool) {
 	for {
 		st := s.rstate.Load()
 		if st&rsDelivering == 0 {
@@ -356,7 +438,10 @@ func (s *CSA) closeSocket(raw syscall.RawConn) {
 			continue
 		}
 		if s.rstate.CompareAndSwap(st, st|rsCloseDeferred) {
-			if raw != nil {
+			switch {
+			case reset:
+				_ = s.base.SetWriteDeadline(aLongTimeAgo)
+			case raw != nil:
 				_ = raw.Control(shutdownFD)
 			}
 			return
@@ -431,23 +516,16 @@ func (s *CSA) report(ctx context.Context, err error, msg any) {
 	_ = s.Send(ctx, boxSignal, axon.ErrorInformation{Caller: s, Err: err, Message: msg})
 }
 
-// armLinger starts the linger clock (once): queued writes and the drain
-// after a half-close must finish by then.
+// armLinger starts the linger clocks (once): from now on, the flush of
+// queued writes and the drain after a half-close must make progress
+// every Linger, and be over within LingerCap.
 func (s *CSA) armLinger() {
 	if !s.lingerArmed.CompareAndSwap(false, true) {
 		return
 	}
-	at := s.cfg.lingerDeadline(time.Now())
-	if at.IsZero() {
+	if s.cfg.lingerFor() == 0 && s.cfg.lingerCap <= 0 {
 		return
 	}
-	s.lingerAt.Store(at.UnixNano())
-	_ = s.base.SetWriteDeadline(at)
-}
-
-func (s *CSA) lingerDeadline() time.Time {
-	if n := s.lingerAt.Load(); n != 0 {
-		return time.Unix(0, n)
-	}
-	return time.Time{}
+	s.lingerFrom.Store(max(monoNow(), 1))
+	s.startWatch()
 }

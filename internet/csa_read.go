@@ -3,7 +3,6 @@ package internet
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -23,7 +22,7 @@ func (s *CSA) readLoop(ctx context.Context) {
 	for {
 		if s.pauseReq.Load() {
 			if !s.awaitResume(ctx) {
-				s.endRead(nil)
+				s.endRead(s.closeCause()) // a failed handshake, say
 				return
 			}
 			raw, conn = s.source() // a makessl may have switched them
@@ -56,7 +55,7 @@ func (s *CSA) readLoop(ctx context.Context) {
 func (s *CSA) source() (syscall.RawConn, net.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.raw, s.conn
+	return s.raw, s.connLocked()
 }
 
 // awaitResume parks the reader while a makessl handshake uses the
@@ -116,6 +115,7 @@ func (s *CSA) read(raw syscall.RawConn, conn net.Conn) ([]byte, error) {
 	}
 	n, err := conn.Read(s.gbuf[:])
 	if n > 0 {
+		s.markProgress() // a plain net.Conn; under TLS, progressConn saw the bytes already
 		return copyChunk(s.gbuf[:n]), err
 	}
 	return nil, err
@@ -191,6 +191,7 @@ func (s *CSA) readChunk(fd uintptr) (chunk []byte, inq int, again bool) {
 		s.rerr = err
 		return nil, -1, false
 	}
+	s.markProgress()
 	if n < size {
 		s.noteShortRead(fd)
 	} else {
@@ -289,17 +290,28 @@ func (s *CSA) nextReadSize(n int) {
 }
 
 // readError turns the error that ended reading into the cause to report:
-// nil for the peer's orderly close and for our own close.
+// nil for the peer's orderly close; for our own close, its cause (nil
+// for a clean one), since the socket's error says only that it was
+// closed.
 func (s *CSA) readError(err error) error {
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil
 	case s.isClosed():
-		return nil // we closed the socket; that is not the peer's doing
-	case errors.Is(err, os.ErrDeadlineExceeded) && s.wfinished.Load():
-		return fmt.Errorf("internet: waiting for the peer to finish after a half-close: %w: %w", ErrLinger, err)
+		return s.closeCause()
 	}
 	return err
+}
+
+// closeCause is the cause the socket was closed with, if the adapter
+// closed it; nil otherwise.
+func (s *CSA) closeCause() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed.Load() {
+		return nil
+	}
+	return s.cause
 }
 
 // endRead marks the read side finished, says so on "peerFinished", and

@@ -50,17 +50,19 @@ func (s *CSA) upgrade(ctx context.Context, plaintext []byte) {
 		}
 	}
 
+	// TLS reads and writes the socket through progressConn, so that the
+	// bytes of the handshake and of every record count as progress.
+	pc := &progressConn{Conn: s.base, s: s}
+	if s.raw != nil {
+		pc.rc = s.raw
+	}
 	var tc *tls.Conn
 	if s.cfg.tlsServer {
-		tc = tls.Server(s.base, s.cfg.tls)
+		tc = tls.Server(pc, s.cfg.tls)
 	} else {
-		tc = tls.Client(s.base, s.cfg.tls)
+		tc = tls.Client(pc, s.cfg.tls)
 	}
-	timeout := s.cfg.handshakeTimeout
-	if timeout <= 0 {
-		timeout = DefaultHandshakeTimeout
-	}
-	hctx, cancel := context.WithTimeout(ctx, timeout)
+	hctx, cancel := context.WithTimeout(ctx, s.cfg.handshakeFor())
 	err := tc.HandshakeContext(hctx)
 	cancel()
 	if err != nil {
@@ -74,7 +76,7 @@ func (s *CSA) upgrade(ctx context.Context, plaintext []byte) {
 		return
 	}
 	s.mu.Lock()
-	s.conn, s.tlsConn, s.raw = tc, tc, nil
+	s.tlsConn, s.raw = tc, nil
 	s.mu.Unlock()
 	_ = s.Send(ctx, boxSSLReady, SSLReady{State: tc.ConnectionState()})
 }

@@ -14,8 +14,12 @@ import (
 )
 
 // writeBatch is how many bytes the writer takes from "inbox" before it
-// writes them; chunks taken together go out in one writev.
-const writeBatch = 256 << 10
+// writes them; chunks taken together go out in one writev. It is the
+// size of the largest read (readSize), so a stream's chunks go out one
+// read's worth per writev, and small ones many at a time, while a peer
+// that stops reading holds at most this much (plus one chunk) besides
+// the inbox's limit.
+const writeBatch = readSize
 
 // aLongTimeAgo is a deadline in the past, to interrupt a waiting read.
 var aLongTimeAgo = time.Unix(1, 0)
@@ -125,7 +129,9 @@ func (s *CSA) collect(ctx context.Context) bool {
 				continue
 			}
 			if s.wfinished.Load() || s.isClosed() {
-				s.dropAfterClose(ctx, msg)
+				if !s.aborted.Load() { // a reset drops what is queued: its cause says so
+					s.dropAfterClose(ctx, msg)
+				}
 				continue
 			}
 			s.pend = append(s.pend, b)
@@ -137,6 +143,10 @@ func (s *CSA) collect(ctx context.Context) bool {
 			size += len(b)
 			s.pending.Add(int64(len(b)))
 		case boxControl:
+			if r, ok := asReset(msg); ok {
+				s.Reset(r.Err)
+				continue
+			}
 			if axon.IsShutdownRequest(msg) {
 				s.op = msg
 				return true
@@ -205,6 +215,7 @@ func (s *CSA) tryWrite() bool {
 	}
 	if s.wn > 0 {
 		s.wproof.Store(epoch) // see deliverInRead
+		s.markProgress()
 	}
 	if s.werr != nil && !isAgain(s.werr) {
 		s.writeFailed(&net.OpError{Op: "write", Net: "tcp", Source: s.base.LocalAddr(), Addr: s.base.RemoteAddr(), Err: os.NewSyscallError("writev", s.werr)})
@@ -279,36 +290,57 @@ func (s *CSA) forgetOwned() {
 	s.pown = s.pownArr[:0]
 }
 
-// writePending writes pend, blocking until done, the linger deadline, or
-// an error.
+// writePending writes pend, blocking until done or an error (the
+// socket closed under it included). Every write call that moves bytes
+// counts as progress, so a slow reader's connection is seen to move.
 func (s *CSA) writePending() {
+	if raw := s.raw; raw != nil { // the writer role is the only one to change it
+		s.werr = nil
+		if err := raw.Write(s.rawWriteAll); err != nil {
+			s.writeFailed(err)
+		} else if s.werr != nil {
+			s.writeFailed(&net.OpError{Op: "write", Net: "tcp", Source: s.base.LocalAddr(), Addr: s.base.RemoteAddr(), Err: os.NewSyscallError("writev", s.werr)})
+		}
+		return
+	}
 	s.mu.Lock()
-	conn := s.conn
+	conn := s.connLocked()
 	s.mu.Unlock()
-	bufs := net.Buffers(s.pend)
-	total := int64(0)
-	for _, b := range s.pend {
-		total += int64(len(b))
-	}
-	n, err := bufs.WriteTo(conn)
-	for i := range s.pend {
-		s.pend[i] = nil
-	}
-	s.pend = s.pendArr[:0]
-	if err == nil {
-		s.reuseWritten(len(s.pown))
-	} else {
-		s.forgetOwned()
-	}
-	s.bytesOut.Add(n)
-	s.pending.Add(-total)
-	if err != nil {
-		s.writeFailed(err)
+	for len(s.pend) > 0 {
+		n, err := conn.Write(s.pend[0])
+		if n > 0 {
+			s.markProgress()
+			s.consume(n)
+		}
+		if err != nil {
+			s.writeFailed(err)
+			return
+		}
 	}
 }
 
-// writeFailed ends the connection after a write error. A write cut short
-// by the linger deadline says so.
+// rawWriteAll is the callback for RawConn.Write that writes all of pend:
+// it writes while the socket takes data and asks to wait for
+// writability when it would block.
+func (s *CSA) rawWriteAll(fd uintptr) bool {
+	for len(s.pend) > 0 {
+		s.rawWrite(fd)
+		if s.wn > 0 {
+			s.markProgress()
+			s.consume(s.wn)
+		}
+		if s.werr != nil {
+			if isAgain(s.werr) {
+				s.werr = nil
+				return false
+			}
+			return true
+		}
+	}
+	return true
+}
+
+// writeFailed ends the connection after a write error.
 func (s *CSA) writeFailed(err error) {
 	var left int64
 	for i, b := range s.pend {
@@ -320,9 +352,6 @@ func (s *CSA) writeFailed(err error) {
 	s.forgetOwned()
 	if s.isClosed() {
 		return // closed under us; the cause is already recorded
-	}
-	if errors.Is(err, os.ErrDeadlineExceeded) && s.lingerArmed.Load() {
-		err = fmt.Errorf("internet: flush cut short by the linger deadline: %w: %w", ErrLinger, err)
 	}
 	s.close(err)
 }
@@ -359,10 +388,6 @@ func (s *CSA) doOp(ctx context.Context, op any) {
 	}
 	if s.rdone.Load() {
 		s.close(nil)
-		return
-	}
-	if at := s.lingerDeadline(); !at.IsZero() {
-		_ = s.base.SetReadDeadline(at)
 	}
 }
 

@@ -12,7 +12,7 @@
 //	if err != nil { ... }
 //	go srv.Run(ctx)
 //	...
-//	srv.Shutdown(ctx) // graceful: stop accepting, let connections finish
+//	srv.Shutdown(ctx) // graceful: stop listening, serve the clients until they finish, reset what is left when ctx ends
 //
 // # Kamaelia's boxes and messages, and ours
 //
@@ -37,8 +37,8 @@
 //	  signal ("NOT USED")            ProducerFinished when the server ends
 //	  _selectorSignal, _selectorShutdownSignal  none: netpoller
 //	ConnectedSocketAdapter(sock, selectorService, crashOnBadDataToSend)
-//	                                 NewCSA(conn, CrashOnBadData(), Linger(d), TLSClient/TLSServer(cfg))
-//	  inbox, control, makessl        same (control: see CSA for the close semantics)
+//	                                 NewCSA(conn, CrashOnBadData(), Linger(d), IdleTimeout(d), TLSClient/TLSServer(cfg))
+//	  inbox, control, makessl        same (control: see CSA for the close semantics, and Reset)
 //	  outbox, sslready               same
 //	  CreatorFeedback                same: SocketShutdown, Err = cause
 //	  signal                         same: ShutdownCSA at the end; ErrorInformation before
@@ -47,7 +47,8 @@
 //	  (none)                         peerFinished: the peer finished sending
 //	ServerCore(protocol, port, socketOptions)
 //	                                 NewServerCore(factory, port, MaxConnections(n), IdleTimeout(d), ServeTLS(cfg), ...)
-//	  control                        serverShutdown/shutdownMicroprocess: graceful shutdown (also Shutdown(ctx))
+//	  control                        serverShutdown/shutdownMicroprocess: graceful shutdown (also Shutdown(ctx));
+//	                                 handlers hear of it with a ShutdownBegun
 //	  _socketactivity                same (internal)
 //	  signal                         ProducerFinished when the server ends
 //	  factory(peer, peerport, localip, localport)
@@ -58,20 +59,28 @@
 //	SingleServer(port)               NewSingleServer(port): inbox, outbox, signal as Kamaelia's
 //	socketShutdown, serverShutdown, newCSA, shutdownCSA
 //	                                 axon.SocketShutdown, axon.ServerShutdown, axon.NewCSA, axon.ShutdownCSA
+//	(none)                           Reset: abort a connection with a TCP reset (also CSA.Reset)
+//	(none)                           ShutdownBegun: a handler's server has begun a graceful shutdown
 //
 // # What is different from Kamaelia, and why
 //
 //   - Nothing is lost on close. producerFinished writes everything queued
-//     before it (bounded by a linger deadline, reported if cut short),
-//     half-closes, and keeps reading until the peer closes; Kamaelia made
-//     one non-blocking write attempt and dropped the rest.
+//     before it, half-closes, and keeps reading until the peer closes;
+//     Kamaelia made one non-blocking write attempt and dropped the rest.
+//     The close is bounded by Linger, which counts time without progress
+//     (a byte read, or a write that moved a byte), so a slow but steady
+//     peer gets everything and a stalled one is cut off; LingerCap bounds
+//     it in absolute time. A flush cut short is a reset, so the peer can
+//     tell.
 //   - A half-close is not a close. When the peer finishes sending, every
 //     byte it sent has come out of "outbox" before the notice on
 //     "peerFinished"; the connection may go on writing.
-//   - Memory is bounded. A CSA stops reading when the box its "outbox"
-//     feeds is full, so TCP slows the peer; its own "inbox" is bounded, so
-//     a peer that never reads makes senders wait instead of growing the
-//     process.
+//   - Memory is bounded, in bytes. A CSA stops reading when the box its
+//     "outbox" feeds is full (a ServerCore handler's "inbox" holds at
+//     most ReceiveLimit, 32 KiB by default), so TCP slows the peer; its
+//     own "inbox" is bounded (SendLimit, 32 KiB) and it writes 32 KiB at
+//     a time, so a peer that never reads makes senders wait instead of
+//     growing the process, and costs it about 120 KiB.
 //   - Errors carry their cause. A TCPClient sends one terminal message,
 //     not two or three, and its Err matches syscall.ECONNREFUSED,
 //     syscall.ECONNRESET, a timeout, or the TLS failure with errors.Is and
@@ -82,15 +91,27 @@
 //     blocking anything else, and sslready is sent only when it is done.
 //   - A wrong message type on "inbox" is reported on "signal" and skipped;
 //     Kamaelia retried it for ever and wedged the connection.
-//   - A server shuts down gracefully: Shutdown(ctx) stops accepting, asks
-//     every handler to finish, waits for connections to drain and cuts
-//     off only what is left when ctx ends, saying how many. Kamaelia's
-//     ServerCore dropped every connection at once.
+//   - A server shuts down gracefully, the way http.Server does:
+//     Shutdown(ctx) (or a shutdown request on "control", bounded by
+//     ShutdownTimeout) closes the listener first, so a new process can
+//     bind the port at once; tells every handler with a ShutdownBegun;
+//     serves every connection, both ways, until its client finishes;
+//     closes connections with nothing queued and no progress for a
+//     second; and when ctx ends resets what is still open (the client
+//     sees ECONNRESET, never a clean end of a truncated stream), logging
+//     and returning how many. Kamaelia's ServerCore dropped every
+//     connection at once. SingleServer and a bare TCPServer drain the
+//     same way.
 //   - A handler that ends closes its connection (after writing what it
 //     sent); one that panics closes only its own. Kamaelia left the
 //     connection of a handler that returned open for ever.
-//   - Limits: MaxConnections refuses connections past a count, and
-//     IdleTimeout closes quiet ones (Kamaelia's TimeOutCSA).
+//   - Limits: MaxConnections refuses connections past a count (logged at
+//     most once a second, with how many); IdleTimeout resets connections
+//     that make no progress for that long, pending output or not, so
+//     clients that stop reading free their slots (Kamaelia's TimeOutCSA);
+//     on a TCPClient it is a stall timeout. HandshakeTimeout (10 s)
+//     bounds a TLS handshake. A panic in a ServerCore Factory closes
+//     that connection only.
 //   - TCPServer's host, backlog, socket options and port 0 are options, and
 //     the bound address is reported; Kamaelia bound every interface with a
 //     backlog of 5 and a random port it did not report.

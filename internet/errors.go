@@ -11,9 +11,9 @@ var (
 	// arrived on it, such as an int on a CSA's "inbox".
 	ErrBadMessage = errors.New("internet: unsupported message type")
 
-	// ErrLinger means a flush or drain did not finish before the linger
-	// deadline. It is joined with os.ErrDeadlineExceeded.
-	ErrLinger = errors.New("internet: linger deadline passed")
+	// ErrLinger means a flush or drain made no progress for the linger
+	// (or went past LingerCap). It is joined with os.ErrDeadlineExceeded.
+	ErrLinger = errors.New("internet: linger ran out")
 
 	// ErrNoTLSConfig means makessl arrived at an adapter that was given
 	// no TLS configuration.
@@ -27,17 +27,22 @@ var (
 	// side was already finished; it was not sent.
 	ErrWriteClosed = errors.New("internet: data after the sending side finished")
 
-	// ErrShutdown means a component was told to shut down before it had
-	// a connection (a TCPClient still connecting).
+	// ErrShutdown means a component was told to shut down (or reset)
+	// before it had a connection (a TCPClient still connecting).
 	ErrShutdown = errors.New("internet: shut down before connecting")
 
-	// ErrIdleTimeout is the cause given to a ServerCore handler when its
-	// connection was closed for being idle too long (see IdleTimeout).
-	ErrIdleTimeout = errors.New("internet: connection idle too long")
+	// ErrIdleTimeout means a connection made no progress for its
+	// IdleTimeout and was reset. It is joined with os.ErrDeadlineExceeded.
+	ErrIdleTimeout = errors.New("internet: no progress")
 
 	// ErrConnectionsCut means a graceful shutdown ran out of time and
-	// closed connections that had not finished.
+	// reset connections that had not finished; it is also the cause each
+	// of them ends with.
 	ErrConnectionsCut = errors.New("internet: connections cut off at shutdown")
+
+	// ErrReset is the cause of a connection reset on request (CSA.Reset,
+	// or a Reset message without an Err of its own).
+	ErrReset = errors.New("internet: connection reset")
 
 	// ErrHandler wraps the error of a protocol handler that failed or
 	// panicked, as reported for its connection.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/components"
@@ -58,4 +59,57 @@ func ExampleNewServerCore() {
 	conn.Close()
 	fmt.Print(string(reply))
 	// Output: hello world, from 127.0.0.1
+}
+
+// A graceful shutdown: the server stops listening, tells every handler
+// with a ShutdownBegun, and serves each connection until its client
+// finishes. This handler echoes, and says goodbye and finishes when it
+// hears of the shutdown; one that ignored the notice would go on echoing
+// until its client finished or the grace ran out.
+func ExampleServerCore_Shutdown() {
+	ctx := context.Background()
+	polite := func(internet.ConnInfo) (axon.Component, error) {
+		return axon.NewReactive("polite", func(ctx context.Context, c *axon.Core) error {
+			for box, msg, ok := c.Next(); ok; box, msg, ok = c.Next() {
+				if _, ok := msg.(internet.ShutdownBegun); ok {
+					_ = c.Send(ctx, "outbox", []byte("server going away, bye\n"))
+					_ = c.Send(ctx, "signal", axon.ProducerFinished{})
+					return axon.ErrStop
+				}
+				if box == "inbox" {
+					_ = c.Send(ctx, "outbox", msg)
+				} else if axon.IsShutdownRequest(msg) { // the client has finished
+					_ = c.Send(ctx, "signal", msg)
+					return axon.ErrStop
+				}
+			}
+			return ctx.Err()
+		}), nil
+	}
+	srv, err := internet.NewServerCore(polite, 0, internet.Host("127.0.0.1"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = srv.Activate(ctx)
+
+	conn, _ := net.DialTCP("tcp", nil, srv.Addr())
+	conn.Write([]byte("hello\n"))
+	echo := make([]byte, 6)
+	io.ReadFull(conn, echo)
+
+	shut := make(chan error, 1)
+	go func() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		shut <- srv.Shutdown(sctx)
+	}()
+	rest, _ := io.ReadAll(conn) // the goodbye, then the server's end
+	conn.Close()
+	fmt.Printf("%s%s", echo, rest)
+	fmt.Println("connections cut off:", <-shut != nil)
+	// Output:
+	// hello
+	// server going away, bye
+	// connections cut off: false
 }

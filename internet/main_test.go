@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -208,19 +209,10 @@ func readAll(t testing.TB, ctx context.Context, conn net.Conn) []byte {
 	return buf.Bytes()
 }
 
-// eventually polls cond until it holds or the context ends. It waits on
-// an observable condition, never on the passing of time.
+// eventually is axontest.Eventually.
 func eventually(t testing.TB, ctx context.Context, what string, cond func() bool) {
 	t.Helper()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatalf("never happened: %s", what)
-		}
-	}
+	axontest.Eventually(t, ctx, what, cond)
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -1,6 +1,9 @@
 package internet
 
-import "crypto/tls"
+import (
+	"crypto/tls"
+	"time"
+)
 
 // SSLReady is sent on "sslready" once a makessl upgrade has completed its
 // handshake. Data sent after makessl is encrypted from then on (it was
@@ -24,4 +27,35 @@ type MakeSSL struct {
 	// goroutine holds its turn (its first step, for one), and the reader
 	// may then read the start of the handshake as data.
 	Plaintext []byte
+}
+
+// Reset, on a CSA's "control" (and so on a ServerCore handler's
+// "signal", or a TCPClient's "control"), aborts the connection at once:
+// what is queued to send is dropped, and the socket is closed with
+// SO_LINGER 0, so the peer sees a reset (ECONNRESET) rather than an
+// orderly end and can tell that the stream was cut short. It is what
+// CSA.Reset does, as a message.
+//
+// It acts ahead of data queued on "inbox", but after control messages
+// that arrived before it. Err is the cause the connection ends with;
+// nil means ErrReset.
+type Reset struct {
+	Err error
+}
+
+// ShutdownBegun tells a protocol handler that its server has begun a
+// graceful shutdown: the server no longer accepts connections, and this
+// one may go on until its client finishes or the grace runs out at
+// Deadline (zero if there is no limit), when it is reset. A handler may
+// use it to say goodbye in its protocol and finish early; one that does
+// nothing goes on serving.
+//
+// It arrives on a handler's "control". It is deliberately not in the
+// ProducerFinished or ShutdownMicroprocess family, so handlers that end
+// on a shutdown request (components.Echo, for one) carry on; a handler
+// that passes its control messages on out of "signal" hands it to its
+// adapter, which ignores it. A TCPServer sends it out of
+// "protocolHandlerSignal", and a SingleServer out of "signal".
+type ShutdownBegun struct {
+	Deadline time.Time
 }

@@ -16,6 +16,8 @@ type Option func(*config)
 type config struct {
 	// connection (CSA)
 	linger           time.Duration
+	lingerCap        time.Duration
+	idleTimeout      time.Duration
 	crashOnBadData   bool
 	tls              *tls.Config
 	tlsServer        bool
@@ -38,30 +40,40 @@ type config struct {
 	keepAlive time.Duration
 	maxConns  int
 
-	// ServerCore
-	idleTimeout     time.Duration
-	serveTLS        bool
+	// servers
 	shutdownTimeout time.Duration
+
+	// ServerCore
+	serveTLS     bool
+	receiveLimit axon.Limit
 }
 
 // Defaults.
 const (
-	// DefaultLinger bounds how long closing a connection may take: the
-	// flush of queued data and, after a half-close, the wait for the peer
-	// to finish.
+	// DefaultLinger is how long closing a connection may go without
+	// progress (see Linger): the flush of queued data and, after a
+	// half-close, the wait for the peer to finish.
 	DefaultLinger = 30 * time.Second
-	// DefaultHandshakeTimeout bounds a makessl handshake.
-	DefaultHandshakeTimeout = 30 * time.Second
+	// DefaultHandshakeTimeout bounds a makessl handshake, and so the
+	// handshake of every connection a ServeTLS server accepts.
+	DefaultHandshakeTimeout = 10 * time.Second
 	// DefaultConnectTimeout bounds a TCPClient's connect, as Kamaelia's
 	// connect_timeout did.
 	DefaultConnectTimeout = 60 * time.Second
 )
 
 // DefaultSendLimit is the limit of a CSA's "inbox": at most 64 chunks and
-// 256 KiB queued to send. With the chunk a CSA holds while writing, this
-// bounds what a connection whose peer stops reading can hold in the
-// process (see CSA).
-var DefaultSendLimit = axon.Limit{Messages: 64, Bytes: 256 << 10}
+// 32 KiB queued to send (an empty inbox takes one chunk of any size).
+// With the batch a CSA holds while writing (32 KiB, overshot by at most
+// one chunk), this bounds what a connection whose peer stops reading
+// holds in the process (see CSA).
+var DefaultSendLimit = axon.Limit{Messages: 64, Bytes: 32 << 10}
+
+// DefaultReceiveLimit is the limit of the "inbox" of each protocol
+// handler a ServerCore makes: at most 64 chunks and 32 KiB that the
+// client sent and the handler has not taken yet. When it is full, the
+// connection's adapter stops reading, and TCP slows the client.
+var DefaultReceiveLimit = axon.Limit{Messages: 64, Bytes: 32 << 10}
 
 func newConfig(opts []Option) config {
 	c := config{
@@ -79,13 +91,29 @@ func newConfig(opts []Option) config {
 	return c
 }
 
-// Linger bounds closing a connection (CSA, TCPClient, TCPServer): from
-// the moment a producerFinished or shutdownMicroprocess arrives, queued
-// data must be written, and after a half-close the peer must finish,
-// within d. A flush cut short ends the connection with an error matching
-// ErrLinger and os.ErrDeadlineExceeded. Zero means DefaultLinger;
-// negative means no limit.
+// Linger bounds how long closing a connection (CSA, TCPClient,
+// TCPServer and the servers built on it) may go without progress: from
+// the moment a producerFinished or shutdownMicroprocess arrives, while
+// queued data is written and, after a half-close, while the peer is
+// expected to finish, some progress must be made every d. Progress is a
+// byte read from the socket or a write that moved at least one byte
+// into it, so a slow but steady peer is never cut off, however long the
+// flush takes; one that stops reading (or, after the half-close, stops
+// both reading and closing) is.
+//
+// A flush cut short resets the connection (the peer sees ECONNRESET,
+// not an orderly end); a wait after the half-close that runs out closes
+// it. Either way the connection ends with an error matching ErrLinger
+// and os.ErrDeadlineExceeded. Zero means DefaultLinger; negative means
+// no limit. LingerCap bounds the whole close instead.
 func Linger(d time.Duration) Option { return func(c *config) { c.linger = d } }
+
+// LingerCap bounds closing a connection in absolute time, progress or
+// not: everything Linger covers must be over within d of the
+// producerFinished or shutdownMicroprocess, or the connection ends as
+// it does when the linger runs out. Zero, the default, means no cap.
+// Applies to CSA, TCPClient, TCPServer and the servers built on it.
+func LingerCap(d time.Duration) Option { return func(c *config) { c.lingerCap = d } }
 
 // CrashOnBadData makes a CSA close its connection when a message of the
 // wrong type arrives on "inbox", instead of reporting it on "signal" and
@@ -111,8 +139,10 @@ func TLSServer(cfg *tls.Config) Option {
 	return func(c *config) { c.tls, c.tlsServer = cfg, true }
 }
 
-// HandshakeTimeout bounds a makessl handshake. Zero means
-// DefaultHandshakeTimeout.
+// HandshakeTimeout bounds a makessl handshake (for a ServeTLS server,
+// the handshake every connection starts with). A handshake that has not
+// completed in d fails, and the connection is closed. Zero means
+// DefaultHandshakeTimeout. A shorter IdleTimeout caps it.
 func HandshakeTimeout(d time.Duration) Option {
 	return func(c *config) { c.handshakeTimeout = d }
 }
@@ -120,6 +150,12 @@ func HandshakeTimeout(d time.Duration) Option {
 // SendLimit sets the limit of a CSA's "inbox" (the data waiting to be
 // written). The zero Limit means DefaultSendLimit.
 func SendLimit(l axon.Limit) Option { return func(c *config) { c.sendLimit = l } }
+
+// ReceiveLimit sets the limit of the "inbox" of every protocol handler a
+// ServerCore makes (the data read from the client that the handler has
+// not taken yet), whatever limit the handler declares. The zero Limit
+// means DefaultReceiveLimit.
+func ReceiveLimit(l axon.Limit) Option { return func(c *config) { c.receiveLimit = l } }
 
 // Logger sets where TCPServer (accept errors) and the adapters log. The
 // default is slog.Default().
@@ -167,26 +203,54 @@ func NoDelay(on bool) Option { return func(c *config) { c.noDelay = on } }
 // means Go's default (15 s); negative turns keep-alives off.
 func KeepAlive(d time.Duration) Option { return func(c *config) { c.keepAlive = d } }
 
-func (c *config) lingerDeadline(from time.Time) time.Time {
+// lingerFor is the linger in force: 0 for none.
+func (c *config) lingerFor() time.Duration {
 	switch {
 	case c.linger < 0:
-		return time.Time{}
+		return 0
 	case c.linger == 0:
-		return from.Add(DefaultLinger)
+		return DefaultLinger
 	}
-	return from.Add(c.linger)
+	return c.linger
+}
+
+// handshakeFor is the handshake timeout in force: HandshakeTimeout,
+// capped by a shorter IdleTimeout.
+func (c *config) handshakeFor() time.Duration {
+	d := c.handshakeTimeout
+	if d <= 0 {
+		d = DefaultHandshakeTimeout
+	}
+	if c.idleTimeout > 0 {
+		d = min(d, c.idleTimeout)
+	}
+	return d
 }
 
 // MaxConnections limits how many connections a TCPServer (and so a
 // ServerCore) serves at once. A connection accepted past the limit is
-// closed at once, before any data is read, and the refusal is logged: the
-// client sees the connection closed. Zero, the default, means no limit.
+// closed at once, before any data is read: the client sees the
+// connection closed. Refusals are logged at most once a second, with
+// how many there were. Zero, the default, means no limit.
 func MaxConnections(n int) Option { return func(c *config) { c.maxConns = n } }
 
-// IdleTimeout makes a ServerCore close a connection on which nothing has
-// been read or written for d, Kamaelia's TimeOutCSA. The handler's
-// "control" then gets a SocketShutdown whose Err matches ErrIdleTimeout.
-// Zero, the default, means connections may stay idle for ever.
+// IdleTimeout ends a connection that makes no progress for d: no byte
+// read from the socket and no write that moved a byte into it, whether
+// or not data is waiting to be sent. Such a connection is reset (the
+// peer sees ECONNRESET; what was queued is dropped, with no linger
+// flush) within d plus a little, and ends with an error matching
+// ErrIdleTimeout and os.ErrDeadlineExceeded (a timeout, for net.Error
+// too). Only the socket counts: time a protocol handler spends working
+// out a reply, with nothing moving, is time without progress, so d must
+// be longer than the slowest reply.
+//
+// For a ServerCore (or TCPServer, SingleServer) it is Kamaelia's
+// TimeOutCSA, applied to every connection: a client that stops reading
+// and sending frees its slot, and the handler's "control" gets a
+// SocketShutdown whose Err carries the cause. For a TCPClient (or a CSA)
+// it is a stall timeout: a server that stops answering or reading ends
+// the client with that error. Zero, the default, means a connection may
+// make no progress for ever.
 func IdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
 
 // ServeTLS makes a ServerCore speak TLS from the first byte of every
@@ -197,10 +261,11 @@ func ServeTLS(cfg *tls.Config) Option {
 	return func(c *config) { c.tls, c.tlsServer, c.serveTLS = cfg, true, true }
 }
 
-// ShutdownTimeout bounds the graceful shutdown a ServerCore starts when a
-// shutdown request arrives on its "control": after d, connections still
-// open are cut off. Shutdown(ctx) is bounded by its context instead.
-// Zero means DefaultShutdownTimeout; negative means no limit.
+// ShutdownTimeout bounds the graceful shutdown a ServerCore, TCPServer
+// or SingleServer starts when a shutdown request arrives on its
+// "control": after d, connections still open are cut off with a reset.
+// Shutdown(ctx) is bounded by its context instead. Zero means
+// DefaultShutdownTimeout; negative means no limit.
 func ShutdownTimeout(d time.Duration) Option { return func(c *config) { c.shutdownTimeout = d } }
 
 // DefaultShutdownTimeout bounds a graceful shutdown started from

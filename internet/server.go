@@ -26,9 +26,9 @@ const (
 //
 // Inboxes:
 //
-//	control          serverShutdown (or any shutdown request): stop
-//	                 listening. Connections already open keep going; the
-//	                 server ends once they have all ended.
+//	control          serverShutdown (or any shutdown request): shut down
+//	                 gracefully, as Shutdown does, bounded by
+//	                 ShutdownTimeout.
 //	newconnection    accepted connections (net.Conn) to serve. The
 //	                 server's accept loop delivers here; other code may too.
 //	                 It holds up to AcceptAhead connections.
@@ -39,8 +39,11 @@ const (
 //	protocolHandlerSignal axon.NewCSA for each connection, carrying the
 //	                      adapter (not yet activated: the receiver wires
 //	                      and activates it); axon.ShutdownCSA, with the
-//	                      cause, when an adapter has ended.
-//	signal                one axon.ProducerFinished when the server ends.
+//	                      cause, when an adapter has ended; ShutdownBegun
+//	                      when a graceful shutdown begins.
+//	signal                one axon.ProducerFinished when the server ends;
+//	                      its Err matches ErrConnectionsCut if a shutdown
+//	                      had to cut connections off.
 //
 // The listening socket is opened by NewTCPServer, so a port already in
 // use is an error there, and Addr reports the bound address at once.
@@ -73,16 +76,19 @@ type TCPServer struct {
 	listening bool
 
 	acceptDone chan struct{}
-	started    bool // step only
+	started    bool  // step only
+	drain      drain // step only, but for its atomics
 	open       atomic.Int64
+	refusals   refusalLog
 }
 
 // NewTCPServer opens a listening socket on port (0: a free port chosen by
 // the kernel) and returns the server component; it accepts once
 // activated. Options that apply: Host, Backlog, ReuseAddress, ReusePort,
-// NoDelay, KeepAlive, MaxConnections, TLSConfig (the server side of makessl), Logger, and
-// the connection options (Linger, CrashOnBadData, HandshakeTimeout,
-// SendLimit), which it passes to every adapter.
+// NoDelay, KeepAlive, MaxConnections, ShutdownTimeout, TLSConfig (the
+// server side of makessl), Logger, and the connection options (Linger,
+// LingerCap, IdleTimeout, CrashOnBadData, HandshakeTimeout, SendLimit),
+// which it passes to every adapter.
 func NewTCPServer(port int, opts ...Option) (*TCPServer, error) {
 	cfg := newConfig(opts)
 	ln, err := listenTCP(cfg, port)
@@ -91,6 +97,9 @@ func NewTCPServer(port int, opts ...Option) (*TCPServer, error) {
 	}
 	cfg.tlsServer = true
 	s := &TCPServer{cfg: cfg, ln: ln, csas: map[*CSA]*axon.Linkage{}, listening: true, acceptDone: make(chan struct{})}
+	s.refusals.log = func(n int) {
+		s.cfg.logger.Warn("tcpserver: connection limit reached; refused connections", "server", s.Name(), "refused", n, "limit", s.cfg.maxConns)
+	}
 	s.Core = axon.New("TCPServer", s.run,
 		axon.WithInboxes(
 			axon.Box(boxControl, "serverShutdown: stop listening; open connections carry on"),
@@ -118,6 +127,7 @@ func (s *TCPServer) Connections() int { return int(s.open.Load()) }
 
 // Close stops listening. Use it for a server that will not be activated;
 // an active server stops listening on serverShutdown or when stopped.
+// It is safe for concurrent use.
 func (s *TCPServer) Close() error {
 	s.mu.Lock()
 	s.listening = false
@@ -185,12 +195,18 @@ func (s *TCPServer) step(ctx context.Context, c *axon.Core) error {
 			s.connectionEnded(ctx, msg)
 		case boxControl:
 			if axon.IsShutdownRequest(msg) {
-				_ = s.Close()
+				s.beginShutdown(ctx, msg)
 			}
 		}
 	}
+	if s.drain.tick.Swap(false) {
+		s.closeQuiet()
+	}
+	if s.drain.cutReq.Load() {
+		s.cutAll()
+	}
 	if s.done() {
-		return s.end(nil)
+		return s.end(s.drain.err("TCPServer "+s.Name(), nil))
 	}
 	return nil
 }
@@ -213,6 +229,8 @@ func (s *TCPServer) done() bool {
 }
 
 func (s *TCPServer) end(err error) error {
+	s.drain.end()
+	s.refusals.flush()
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
@@ -232,8 +250,8 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		return
 	}
 	if max := s.cfg.maxConns; max > 0 && s.open.Load() >= int64(max) {
-		s.cfg.logger.Warn("tcpserver: connection limit reached; refusing connection", "server", s.Name(), "peer", conn.RemoteAddr(), "limit", max)
 		conn.Close()
+		s.refusals.add()
 		return
 	}
 	if tc, ok := conn.(*net.TCPConn); ok && !s.cfg.noDelay {

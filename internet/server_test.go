@@ -20,12 +20,13 @@ import (
 // wirer stands in for ServerCore in these tests: for each NewCSA it
 // builds a handler with make (nil: the adapter echoes to itself), wires
 // it as ServerCore does, adopts and activates both; it records the
-// ShutdownCSA notices.
+// ShutdownCSA notices and counts ShutdownBegun.
 type wirer struct {
 	*axon.Core
 	mu    sync.Mutex
 	ended []axon.ShutdownCSA
 	news  []axon.NewCSA
+	begun int
 	gone  chan struct{} // signalled on each ShutdownCSA
 }
 
@@ -70,6 +71,10 @@ func newWirer(make func() axon.Component) *wirer {
 				if err := c.AddChildren(append([]axon.Component{csa}, kids...)...); err != nil {
 					return err
 				}
+			case internet.ShutdownBegun:
+				w.mu.Lock()
+				w.begun++
+				w.mu.Unlock()
 			case axon.ShutdownCSA:
 				w.mu.Lock()
 				w.ended = append(w.ended, msg)

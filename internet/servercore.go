@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"sync/atomic"
-	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -33,8 +31,9 @@ func (i ConnInfo) Peer() string { return net.JoinHostPort(i.PeerHost, strconv.It
 
 // Factory makes the protocol handler for one connection. It is called in
 // the server's goroutine, one connection at a time, so it should return
-// quickly; an error (or a nil component) closes that connection, is
-// logged, and the server carries on.
+// quickly; an error, a nil component or a panic closes that connection,
+// is logged (a panic with its stack), and the server and every other
+// connection carry on.
 type Factory func(ConnInfo) (axon.Component, error)
 
 // ServerCore is a server built from components, Kamaelia's ServerCore:
@@ -56,14 +55,18 @@ type Factory func(ConnInfo) (axon.Component, error)
 //
 // A handler is a component with at least "inbox", "control", "outbox"
 // and "signal". It gets the bytes as []byte chunks with arbitrary
-// boundaries (components.LineHandler joins them into lines). When the
-// connection has ended, after every byte read was delivered to "inbox",
-// its "control" gets an axon.SocketShutdown carrying the cause (nil for a
+// boundaries (components.LineHandler joins them into lines); its "inbox"
+// is bounded by ReceiveLimit, whatever it declares. When the connection
+// has ended, after every byte read was delivered to "inbox", its
+// "control" gets an axon.SocketShutdown carrying the cause (nil for a
 // clean close); the handler should then end. If the handler ends first,
 // the server closes its connection after writing what the handler sent:
 // unlike Kamaelia, a handler that simply returns does not leave the
 // connection open. A handler that fails or panics closes only its own
-// connection; the error is logged with the client's address.
+// connection; the error is logged with the client's address. A handler
+// may abort its connection with a reset by sending a Reset on "signal".
+// When the server begins a graceful shutdown, its "control" gets a
+// ShutdownBegun (see Shutdown).
 //
 // Inboxes:
 //
@@ -79,38 +82,34 @@ type Factory func(ConnInfo) (axon.Component, error)
 //	                 its Err matches ErrConnectionsCut if a shutdown had to
 //	                 cut connections off
 //
-// Options: those of TCPServer (Host, Backlog, ReuseAddress, Logger, the
-// connection options, ...) and MaxConnections, IdleTimeout, ServeTLS,
-// TLSServer and ShutdownTimeout. A ServerCore is safe for concurrent use.
+// Options: those of TCPServer (Host, Backlog, ReuseAddress, Logger,
+// MaxConnections, ShutdownTimeout, the connection options such as
+// IdleTimeout, Linger and HandshakeTimeout, ...) and ServeTLS,
+// TLSServer and ReceiveLimit. A ServerCore is safe for concurrent use.
 type ServerCore struct {
 	*axon.Core
 	cfg     config
 	factory Factory
 	tcp     *TCPServer
 
-	// step only
-	conns    map[*axon.Core]*serverConn // open connections, by handler; CSA.sc leads from an adapter to its entry
-	started  bool
-	draining bool
-	stopTime *time.Timer
+	recvLimit axon.LinkOption // the Width of each handler's "inbox"
 
-	cutReq atomic.Bool  // Shutdown's deadline passed: cut off what is left
-	cut    atomic.Int64 // connections cut off
-	tick   atomic.Bool  // the idle clock ticked
+	// step only, but for drain's atomics
+	conns map[*axon.Core]*serverConn // open connections, by handler; CSA.sc leads from an adapter to its entry
+	drain drain
 }
 
 // serverConn is one connection: its adapter, its handler and the links
 // the server made between them.
 type serverConn struct {
-	csa        *CSA
-	handler    axon.Component
-	links      []*axon.Linkage
-	linkArr    [5]*axon.Linkage // links' storage for the usual five
-	csaDone    bool
-	handlerEnd bool
-	cause      error // why the server closed it, if it did
-	activity   int64 // bytes read+written at the last idle check
-	lastActive time.Time
+	csa         *CSA
+	handler     axon.Component
+	links       []*axon.Linkage
+	linkArr     [5]*axon.Linkage // links' storage for the usual five
+	csaDone     bool
+	handlerEnd  bool
+	quietClosed bool  // a drain asked it to close
+	cause       error // why the server closed it, if it did
 }
 
 // NewServerCore opens a listening socket on port (0: a free port chosen
@@ -125,7 +124,11 @@ func NewServerCore(factory Factory, port int, opts ...Option) (*ServerCore, erro
 	if err != nil {
 		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
 	}
-	s := &ServerCore{cfg: tcp.cfg, factory: factory, tcp: tcp, conns: map[*axon.Core]*serverConn{}}
+	recv := tcp.cfg.receiveLimit
+	if recv == (axon.Limit{}) {
+		recv = DefaultReceiveLimit
+	}
+	s := &ServerCore{cfg: tcp.cfg, factory: factory, tcp: tcp, conns: map[*axon.Core]*serverConn{}, recvLimit: axon.Width(recv)}
 	s.Core = axon.NewReactive("ServerCore", s.step,
 		axon.TrackChildEnds(), // a handler's end is found without looking at every connection
 		axon.WithInboxes(
@@ -182,14 +185,6 @@ func (s *ServerCore) Connections() int { return s.tcp.Connections() }
 func (s *ServerCore) TCPServer() *TCPServer { return s.tcp }
 
 func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
-	if !s.started {
-		s.started = true
-		if d := s.cfg.idleTimeout; d > 0 {
-			if err := c.Go(s.idleClock); err != nil {
-				return err
-			}
-		}
-	}
 	if ctx.Err() != nil { // stopped: the children are stopped with us
 		s.cutAll()
 		return s.end()
@@ -213,14 +208,15 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 			}
 		case boxControl:
 			if axon.IsShutdownMicroprocess(msg) {
-				s.beginShutdown(ctx, s.cfg.shutdownTimeout)
+				s.beginShutdown(msg)
 			}
 		}
 	}
-	if s.tick.Swap(false) {
-		s.checkIdle(ctx)
+	if s.drain.tick.Swap(false) {
+		s.closeQuiet()
 	}
-	if s.cutReq.Load() {
+	if s.drain.cutReq.Load() {
+		s.drain.active = true
 		s.cutAll()
 	}
 	// Count before collecting: a child that ends in between is then in
@@ -231,7 +227,7 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 			s.handlerEnded(ctx, sc)
 		}
 	}
-	if s.draining && left == 0 {
+	if s.drain.active && left == 0 {
 		return s.end()
 	}
 	return nil
@@ -239,13 +235,8 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 
 // end sends the final ProducerFinished and ends the step.
 func (s *ServerCore) end() error {
-	if s.stopTime != nil {
-		s.stopTime.Stop()
-	}
-	var err error
-	if n := s.cut.Load(); n > 0 {
-		err = fmt.Errorf("internet: ServerCore %s: %d connection(s): %w", s.Name(), n, ErrConnectionsCut)
-	}
+	s.drain.end()
+	err := s.drain.err("ServerCore "+s.Name(), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})

@@ -2,9 +2,11 @@ package internet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -17,11 +19,7 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 		return
 	}
 	info := connInfo(csa.Conn(), s.cfg.serveTLS)
-	if s.draining {
-		s.refuse(csa)
-		return
-	}
-	handler, err := s.factory(info)
+	handler, err := s.callFactory(info)
 	if err == nil && (handler == nil || axon.CoreOf(handler) == nil) {
 		err = fmt.Errorf("factory returned no component")
 	}
@@ -46,10 +44,25 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 	}
 	s.conns[axon.CoreOf(handler)] = sc
 	csa.sc = sc
-	sc.lastActive = now()
-	if s.cfg.logger.Enabled(ctx, slog.LevelDebug) { // spares the arguments' cost per connection
-		s.logConn("servercore: connection opened", info.Peer(), "tls", info.TLS)
+	if s.drain.active {
+		// Accepted before the listener closed: served like the others,
+		// and told at once.
+		offer(axon.CoreOf(handler).Inbox(boxControl), ShutdownBegun{Deadline: s.drain.deadline})
 	}
+	if s.cfg.logger.Enabled(ctx, slog.LevelDebug) { // spares the arguments' cost per connection
+		s.logConn(slog.LevelDebug, "servercore: connection opened", info.Peer(), "tls", info.TLS)
+	}
+}
+
+// callFactory calls the factory, turning a panic into an error (an
+// *axon.PanicError, with the stack) so that only this connection fails.
+func (s *ServerCore) callFactory(info ConnInfo) (h axon.Component, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			h, err = nil, &axon.PanicError{Component: "ServerCore " + s.Name() + " factory", Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return s.factory(info)
 }
 
 // logOpenError logs why a connection could not be served. It is a
@@ -57,14 +70,18 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 //
 //go:noinline
 func (s *ServerCore) logOpenError(msg string, info ConnInfo, err error) {
+	if pe := (*axon.PanicError)(nil); errors.As(err, &pe) {
+		s.cfg.logger.Error(msg, "server", s.Name(), "peer", info.Peer(), "err", err, "stack", string(pe.Stack))
+		return
+	}
 	s.cfg.logger.Error(msg, "server", s.Name(), "peer", info.Peer(), "err", err)
 }
 
-// logConn logs a connection's opening or end at debug level.
+// logConn logs a connection's opening or end.
 //
 //go:noinline
-func (s *ServerCore) logConn(msg string, peer any, key string, val any) {
-	s.cfg.logger.Debug(msg, "server", s.Name(), "peer", peer, key, val)
+func (s *ServerCore) logConn(level slog.Level, msg string, peer any, key string, val any) {
+	s.cfg.logger.Log(context.Background(), level, msg, "server", s.Name(), "peer", peer, key, val)
 }
 
 // refuse closes a connection the server will not serve. Its adapter is
@@ -82,7 +99,7 @@ func (s *ServerCore) wire(sc *serverConn) error {
 	hc := axon.CoreOf(h)
 	// One link at a time, not a table of them: this runs per connection,
 	// often on a fresh goroutine whose stack a big frame would grow.
-	if err := s.wireOne(sc, axon.Out(csa, boxOutbox), axon.In(h, boxInbox)); err != nil {
+	if err := s.wireOne(sc, axon.Out(csa, boxOutbox), axon.In(h, boxInbox), s.recvLimit); err != nil {
 		return err
 	}
 	if err := s.wireOne(sc, axon.Out(h, boxOutbox), axon.In(csa, boxInbox)); err != nil {
@@ -115,8 +132,8 @@ func (s *ServerCore) wire(sc *serverConn) error {
 	return nil
 }
 
-func (s *ServerCore) wireOne(sc *serverConn, src, dst axon.BoxRef) error {
-	lk, err := s.Link(src, dst)
+func (s *ServerCore) wireOne(sc *serverConn, src, dst axon.BoxRef, opts ...axon.LinkOption) error {
+	lk, err := s.Link(src, dst, opts...)
 	if err != nil {
 		return fmt.Errorf("handler %s: %w", axon.CoreOf(sc.handler).Name(), err)
 	}
@@ -155,8 +172,10 @@ func (s *ServerCore) closed(ctx context.Context, m axon.ShutdownCSA) {
 		cause = sc.cause
 	}
 	s.unwire(sc)
-	if s.cfg.logger.Enabled(ctx, slog.LevelDebug) { // spares the arguments' cost per connection
-		s.logConn("servercore: connection closed", csa.RemoteAddr(), "cause", cause)
+	if errors.Is(cause, ErrIdleTimeout) {
+		s.logConn(slog.LevelInfo, "servercore: idle connection reset", csa.RemoteAddr(), "cause", cause)
+	} else if s.cfg.logger.Enabled(ctx, slog.LevelDebug) { // spares the arguments' cost per connection
+		s.logConn(slog.LevelDebug, "servercore: connection closed", csa.RemoteAddr(), "cause", cause)
 	}
 	if hc := axon.CoreOf(sc.handler); !hc.Finished() {
 		_ = hc.Inbox(boxControl).Put(ctx, axon.SocketShutdown{

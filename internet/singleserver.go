@@ -24,11 +24,17 @@ const boxPeerDone = "_peerFinished"
 // When the client finishes sending (half-closes), the server writes what
 // is queued for it and closes the connection.
 //
+// A shutdown is graceful, as ServerCore's is (see Shutdown): the server
+// stops listening, says so with a ShutdownBegun out of "signal", and
+// serves the client, both ways, until it finishes, or until the
+// connection is quiet (nothing queued, no progress for a second), or
+// until the grace runs out, when the connection is reset.
+//
 // Inboxes:
 //
 //	inbox           data ([]byte or string) to send to the client
-//	control         shutdown requests: stop listening, close the
-//	                connection after writing what is queued, then end
+//	control         shutdown requests: shut down gracefully, as
+//	                Shutdown does, bounded by ShutdownTimeout
 //	_socketactivity NewCSA and ShutdownCSA from the TCPServer (internal)
 //	_peerFinished   the client's half-close (internal)
 //
@@ -36,18 +42,20 @@ const boxPeerDone = "_peerFinished"
 //
 //	outbox          data from the client, as []byte chunks it owns
 //	signal          a SocketShutdown (a producerFinished) each time a
-//	                client leaves, with the cause; ProducerFinished when
-//	                the server ends
+//	                client leaves, with the cause; ShutdownBegun when a
+//	                graceful shutdown begins; ProducerFinished when the
+//	                server ends (its Err matches ErrConnectionsCut if the
+//	                client was cut off)
 //
 // A SingleServer is safe for concurrent use.
 type SingleServer struct {
 	*axon.Core
 	tcp *TCPServer
 
-	// step only
-	active   *CSA
-	links    []*axon.Linkage
-	draining bool
+	// step only, but for drain's atomics
+	active *CSA
+	links  []*axon.Linkage
+	drain  drain
 }
 
 // NewSingleServer opens a listening socket on port (0: a free port
@@ -83,8 +91,20 @@ func (s *SingleServer) Addr() *net.TCPAddr { return s.tcp.Addr() }
 // Port returns the port the server listens on.
 func (s *SingleServer) Port() int { return s.tcp.Port() }
 
+// Shutdown shuts the server down gracefully and returns once it has
+// ended (at once for a server never activated, after closing its
+// listener): it stops listening, says so with a ShutdownBegun out of
+// "signal", and serves the connected client until it finishes or its
+// connection is quiet (nothing queued, no progress for a second). If ctx
+// ends first, the connection is reset, and the error matches
+// ErrConnectionsCut and ctx's error. It is safe for concurrent use.
+func (s *SingleServer) Shutdown(ctx context.Context) error {
+	return shutdown(ctx, s.Core, &s.drain, "SingleServer "+s.Name(), s.tcp.Close)
+}
+
 func (s *SingleServer) step(ctx context.Context, c *axon.Core) error {
 	if ctx.Err() != nil {
+		s.cut()
 		return s.end()
 	}
 	for {
@@ -103,23 +123,60 @@ func (s *SingleServer) step(ctx context.Context, c *axon.Core) error {
 		case boxPeerDone:
 			s.tellActive(ctx, axon.ProducerFinished{Caller: s})
 		case boxControl:
-			if axon.IsShutdownRequest(msg) && !s.draining {
-				s.draining = true
-				_ = s.tcp.Close()
-				s.tellActive(ctx, axon.ShutdownMicroprocess{Caller: s})
+			if axon.IsShutdownRequest(msg) {
+				s.beginShutdown(msg)
 			}
 		}
 	}
-	if s.draining && c.NumChildren() == 0 {
+	if s.drain.tick.Swap(false) {
+		s.closeQuiet()
+	}
+	if s.drain.cutReq.Load() {
+		s.drain.active = true
+		s.cut()
+	}
+	if s.drain.active && c.NumChildren() == 0 {
 		return s.end()
 	}
 	return nil
 }
 
+// beginShutdown starts a graceful shutdown asked for by msg on
+// "control".
+func (s *SingleServer) beginShutdown(msg any) {
+	timeout, deadline := graceFor(&s.tcp.cfg, msg)
+	if !s.drain.begin(s.Core, timeout, deadline) {
+		return
+	}
+	_ = s.tcp.Close()
+	_ = s.TrySend(boxSignal, ShutdownBegun{Deadline: deadline})
+	s.closeQuiet()
+}
+
+// closeQuiet closes the connection cleanly if a drain need not wait for
+// it (see drain).
+func (s *SingleServer) closeQuiet() {
+	if a := s.active; a != nil && !a.lingerArmed.Load() && shouldClose(a, monoNow(), true) {
+		closeQuietly(a, s)
+	}
+}
+
+// cut resets the connection if it is still open, and stops listening.
+func (s *SingleServer) cut() {
+	_ = s.tcp.Close()
+	if a := s.active; a != nil && !a.isClosed() {
+		s.drain.cutOff(a)
+		s.tcp.cfg.logger.Warn("singleserver: connection cut off with a reset", "server", s.Name(), "peer", a.RemoteAddr())
+	}
+	s.tcp.Stop()
+}
+
 func (s *SingleServer) end() error {
+	s.drain.end()
+	err := s.drain.err("SingleServer "+s.Name(), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
-	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s})
+	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
 	return axon.ErrStop
 }
 
@@ -131,7 +188,7 @@ func (s *SingleServer) connect(ctx context.Context, m axon.NewCSA) {
 	if !ok {
 		return
 	}
-	if s.active != nil || s.draining {
+	if s.active != nil || s.drain.active {
 		csa.Conn().Close()
 		_ = s.AddChildren(csa)
 		return

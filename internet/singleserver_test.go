@@ -1,6 +1,7 @@
 package internet_test
 
 import (
+	"context"
 	"io"
 	"testing"
 	"time"
@@ -10,8 +11,10 @@ import (
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
-func TestSingleServerServesOneClientAtATime(t *testing.T) {
-	ctx, _ := testCtx(t)
+// startSingleServer runs a SingleServer on loopback port 0, with a
+// handle on its boxes, and stops it when the test ends.
+func startSingleServer(t testing.TB, ctx context.Context) (*internet.SingleServer, *axon.Handle) {
+	t.Helper()
 	srv, err := internet.NewSingleServer(0, internet.Host("127.0.0.1"), internet.Logger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
@@ -19,6 +22,12 @@ func TestSingleServerServesOneClientAtATime(t *testing.T) {
 	h := axontest.Handle(t, srv)
 	activate(t, ctx, srv)
 	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
+	return srv, h
+}
+
+func TestSingleServerServesOneClientAtATime(t *testing.T) {
+	ctx, _ := testCtx(t)
+	srv, h := startSingleServer(t, ctx)
 
 	// recv reads what the server passes out of "outbox" until want has
 	// arrived.
@@ -71,29 +80,4 @@ func TestSingleServerServesOneClientAtATime(t *testing.T) {
 	next.Write([]byte("two"))
 	recv("two")
 	send(next, "to two")
-}
-
-func TestSingleServerShutdownClosesTheClient(t *testing.T) {
-	ctx, _ := testCtx(t)
-	srv, err := internet.NewSingleServer(0, internet.Host("127.0.0.1"), internet.Logger(discardLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := axontest.Handle(t, srv)
-	activate(t, ctx, srv)
-	c := dialCore(t, srv)
-	c.Write([]byte("x"))
-	if _, err := h.Get(ctx, "outbox"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Put(ctx, "inbox", []byte("last words")); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Put(ctx, "control", axon.ShutdownMicroprocess{}); err != nil {
-		t.Fatal(err)
-	}
-	if got := readAll(t, ctx, c); string(got) != "last words" {
-		t.Fatalf("client got %q before the close, want %q", got, "last words")
-	}
-	waitDone(t, ctx, srv)
 }

@@ -27,9 +27,15 @@ reported on stderr. Lines typed before TLS is up wait for it. With
 once the server answers "OK STARTTLS" (as "kamaelia serve --starttls"
 does).
 
+With --stall-timeout, a connection that makes no progress (nothing read
+from the server, nothing written to it) for that long is given up, even
+while waiting for a server that does not answer. Off by default: a console
+session may well sit idle.
+
 Exit status: 0 when the server closed the connection cleanly; 1 with a
-one-line reason on stderr for a refused connection, a timeout, a reset or a
-TLS failure; 2 for a bad flag or argument; 130 when interrupted.
+one-line reason on stderr for a refused connection, a timeout (connecting,
+or a stall), a reset or a TLS failure; 2 for a bad flag or argument; 130
+when interrupted.
 
 It is the Graphline of Kamaelia's TCPClient SSL example: a ConsoleReader
 feeding a TCPClient whose output goes to a ConsoleEchoer, and a OneShot
@@ -49,6 +55,7 @@ func runConnect(ctx context.Context, e *env, args []string) int {
 	insecure := c.fs.Bool("insecure", false, "do not verify the server's certificate (for testing only)")
 	serverName := c.fs.String("servername", "", "the `name` the server's certificate must carry (default HOST)")
 	timeout := c.fs.Duration("timeout", 30*time.Second, "give up connecting after this `duration`")
+	stall := c.fs.Duration("stall-timeout", 0, "give up (exit 1) when the connection makes no progress for this `duration` (0: never)")
 	pos, code, ok := c.parse(e, args, "HOST", "PORT")
 	if !ok {
 		return code
@@ -72,6 +79,9 @@ func runConnect(ctx context.Context, e *env, args []string) int {
 	if *timeout <= 0 {
 		return c.bad(e, "--timeout must be positive")
 	}
+	if *stall < 0 {
+		return c.bad(e, "--stall-timeout must not be negative")
+	}
 	var tlsCfg *tls.Config
 	if mode != noTLS {
 		if tlsCfg, err = clientTLS(*ca, *insecure, *serverName); err != nil {
@@ -79,7 +89,7 @@ func runConnect(ctx context.Context, e *env, args []string) int {
 			return exitFailure
 		}
 	}
-	g, err := newConsoleClient(e, host, port, mode, tlsCfg, *timeout)
+	g, err := newConsoleClient(e, host, port, mode, tlsCfg, *timeout, *stall)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "kamaelia connect: %v\n", err)
 		return exitFailure
@@ -107,10 +117,11 @@ func runConnect(ctx context.Context, e *env, args []string) int {
 // Kamaelia's example linked CONSOLE.outbox to CONNECTION.inbox directly;
 // the SESSION in between holds the lines until TLS is up and ends the
 // Graphline when the connection ends.
-func newConsoleClient(e *env, host string, port int, mode tlsMode, tlsCfg *tls.Config, timeout time.Duration) (*chassis.Graphline, error) {
+func newConsoleClient(e *env, host string, port int, mode tlsMode, tlsCfg *tls.Config, timeout, stall time.Duration) (*chassis.Graphline, error) {
 	// Linger(-1): after our half-close, wait for the server to close
-	// for as long as it takes, like nc -N; an interrupt ends the wait.
-	opts := []internet.Option{internet.ConnectTimeout(timeout), internet.Linger(-1)}
+	// for as long as it takes, like nc -N; an interrupt (or the stall
+	// timeout) ends the wait.
+	opts := []internet.Option{internet.ConnectTimeout(timeout), internet.Linger(-1), internet.IdleTimeout(stall)}
 	if tlsCfg != nil {
 		opts = append(opts, internet.TLSConfig(tlsCfg))
 	}

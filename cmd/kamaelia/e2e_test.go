@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
-	"github.com/kamaelia-go/kamaelia/internal/testpki"
 	"io"
 	"net"
 	"os"
@@ -16,6 +15,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/streamtest"
+	"github.com/kamaelia-go/kamaelia/internal/testpki"
 )
 
 // echoOnce sends msg on a new connection to addr and checks it comes
@@ -58,9 +61,8 @@ func TestServeListensEchoesAndShutsDownOnSIGTERM(t *testing.T) {
 		t.Errorf("serve listens on %s by default, want loopback", s.addr)
 	}
 	c := echoOnce(t, s.addr, "ping\n")
-	// A graceful shutdown asks the open connection to finish: the
-	// server finishes sending, and once the client has closed too the
-	// server exits 0.
+	// A graceful shutdown closes a quiet connection cleanly (and serves
+	// a busy one until its client finishes): the server exits 0.
 	s.signal(t, syscall.SIGTERM)
 	expectClosed(t, c)
 	c.Close()
@@ -328,6 +330,10 @@ func TestBadUsageExits2(t *testing.T) {
 		{"serve", "--protocol", "gopher"},
 		{"serve", "--log-level", "loud"},
 		{"serve", "extra"},
+		{"serve", "--handshake-timeout", "0s"},
+		{"serve", "--grace", "-1s"},
+		{"connect", "--stall-timeout", "-1s", "127.0.0.1", "1601"},
+		{"send", "--stall-timeout", "soon", "file", "127.0.0.1", "1601"},
 		{"connect"},
 		{"connect", "127.0.0.1"},
 		{"connect", "127.0.0.1", "port"},
@@ -401,4 +407,115 @@ func TestServeStartTLSDiscardsPlaintextInjection(t *testing.T) {
 	}
 	tc.Close()
 	s.stop(t)
+}
+
+// TestServeShutdownDrainsThenResets: SIGTERM while 20 clients each
+// stream 1 MiB at 512 KiB/s. With a grace long enough, every echo is
+// complete and serve exits 0; when the grace runs out first, or a second
+// signal comes, the clients still streaming see a reset and serve exits
+// 3 after saying so.
+func TestServeShutdownDrainsThenResets(t *testing.T) {
+	const clients = 20
+	stream := streamtest.Stream{Total: 1 << 20, Chunk: 16 << 10, Every: time.Second / 32} // 512 KiB/s: 2 s
+	tests := []struct {
+		name     string
+		grace    string
+		signals  int
+		exit     int
+		complete bool
+	}{
+		{"the grace is long enough", "10s", 1, exitOK, true},
+		{"the grace runs out", "1s", 1, exitCut, false},
+		{"a second signal", "30s", 2, exitCut, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := testContext(t)
+			s := serve(t, nil, "--grace", tt.grace)
+			results, ok := streamtest.Many(ctx, s.addr, clients, stream, func() {
+				s.signal(t, syscall.SIGTERM)
+				if tt.signals == 2 {
+					axontest.Eventually(t, ctx, "serve logs that it is shutting down", func() bool {
+						return strings.Contains(s.stderr.String(), "shutting down")
+					})
+					s.signal(t, syscall.SIGTERM)
+				}
+			})
+			if !ok {
+				t.Fatalf("the clients did not all get an echo before the signal: %+v", results[0])
+			}
+			if code := s.wait(t); code != tt.exit {
+				t.Errorf("serve exited %d, want %d; stderr:\n%s", code, tt.exit, s.stderr)
+			}
+			for _, r := range results {
+				switch {
+				case tt.complete && (r.Err != nil || r.Corrupt || r.Got != stream.Total):
+					t.Errorf("client %d: got %d of %d bytes back (corrupt %v): %v", r.ID, r.Got, stream.Total, r.Corrupt, r.Err)
+				case !tt.complete && (!errors.Is(r.Err, syscall.ECONNRESET) || r.Corrupt || r.Got >= stream.Total):
+					t.Errorf("client %d: got %d of %d bytes back (corrupt %v), then %v; want a reset", r.ID, r.Got, stream.Total, r.Corrupt, r.Err)
+				}
+			}
+			if !tt.complete && !strings.Contains(s.stderr.String(), "connections=20") {
+				t.Errorf("serve does not log that it reset 20 connections:\n%s", s.stderr)
+			}
+		})
+	}
+}
+
+func TestServeHandshakeTimeout(t *testing.T) {
+	pki := testpki.New(t)
+	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile, "--handshake-timeout", "300ms")
+	start := time.Now()
+	silent, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	silent.SetDeadline(time.Now().Add(testDeadline))
+	expectClosed(t, silent) // it never starts its handshake
+	if took := time.Since(start); took < 300*time.Millisecond || took > 5*time.Second {
+		t.Errorf("closed after %v, want about 300ms", took)
+	}
+	s.stop(t)
+}
+
+// TestClientsGiveUpOnAStall: --stall-timeout ends send and connect when
+// the server stops making progress: exit 1 with one line saying so.
+func TestClientsGiveUpOnAStall(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(file, make([]byte, 32<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		server func(c net.Conn, end <-chan struct{}) // what the server does with the connection until end
+		args   []string                              // HOST and PORT follow
+	}{
+		{"send to a server that stops reading", func(c net.Conn, end <-chan struct{}) {
+			io.ReadFull(c, make([]byte, 1<<10))
+			<-end
+		}, []string{"send", "--stall-timeout", "500ms", "--rate", "64MiB", file}},
+		{"connect to a server that never answers or closes", func(c net.Conn, end <-chan struct{}) {
+			io.Copy(io.Discard, c)
+			<-end
+		}, []string{"connect", "--stall-timeout", "500ms"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ln := listen(t)
+			serveOne(t, ln, func(c net.Conn) { tt.server(c, t.Context().Done()) })
+			host, port := hostPort(t, ln.Addr().String())
+			start := time.Now()
+			r := runKamaelia(t, "hello\n", append(tt.args, host, port)...)
+			if r.code != exitFailure {
+				t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+			}
+			assertOneLine(t, r.stderr, "stalled")
+			if took := time.Since(start); took > 10*time.Second {
+				t.Errorf("it took %v to give up", took)
+			}
+		})
+	}
 }

@@ -10,7 +10,9 @@
 //
 // serve prints one line, "LISTENING host:port", on stdout once it accepts
 // connections, logs connections on stderr, and shuts down gracefully on
-// SIGINT or SIGTERM. It listens on 127.0.0.1 unless told otherwise; the
+// SIGINT or SIGTERM: it stops listening, serves the open connections
+// until their clients finish, and resets those still open after --grace
+// (or at a second signal). It listens on 127.0.0.1 unless told otherwise; the
 // port comes from --port, else from the PORT environment variable, else
 // 1601. With --tls-cert and --tls-key every connection speaks TLS from
 // the start; with --starttls as well, each connection starts in plaintext
@@ -28,7 +30,8 @@
 // a progress bar when stderr is a terminal.
 //
 // Exit status: 0 on success, 1 on failure (with a one-line reason on
-// stderr), 2 for a bad flag or argument, 130 when interrupted.
+// stderr), 2 for a bad flag or argument, 3 when serve had to cut
+// connections off at shutdown, 130 when connect or send is interrupted.
 //
 // Each command takes --help for its flags and examples.
 package main
@@ -47,6 +50,7 @@ const (
 	exitOK          = 0
 	exitFailure     = 1
 	exitUsage       = 2
+	exitCut         = 3 // serve reset connections still open at the end of its grace
 	exitInterrupted = 130
 )
 
@@ -59,6 +63,9 @@ type env struct {
 	// stderrIsTerminal says whether stderr is a terminal (for the
 	// progress bar).
 	stderrIsTerminal bool
+	// again is closed when a second SIGINT or SIGTERM comes (the first
+	// ends the context the command runs with); nil: never.
+	again <-chan struct{}
 }
 
 // command is one subcommand.
@@ -77,17 +84,34 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, again, stop := interrupts()
 	e := &env{
 		stdin:            os.Stdin,
 		stdout:           os.Stdout,
 		stderr:           os.Stderr,
 		getenv:           os.Getenv,
 		stderrIsTerminal: isTerminal(os.Stderr),
+		again:            again,
 	}
 	code := run(ctx, e, os.Args[1:])
 	stop()
 	os.Exit(code)
+}
+
+// interrupts returns a context that ends at the first SIGINT or SIGTERM
+// and a channel closed at the second; stop stops listening for them.
+func interrupts() (ctx context.Context, again <-chan struct{}, stop func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	twice := make(chan struct{})
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		close(twice)
+	}()
+	return ctx, twice, func() { signal.Stop(sigs); cancel() }
 }
 
 // run dispatches to the subcommand named by args[0] and returns the exit

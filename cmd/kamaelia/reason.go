@@ -27,7 +27,9 @@ func failureKind(err error) string {
 		errors.Is(err, syscall.ENOTCONN): // a reset seen by a later shutdown(2)
 		return "connection reset"
 	case errors.Is(err, internet.ErrLinger):
-		return "timed out waiting for the server to close"
+		return "timed out closing the connection"
+	case errors.Is(err, internet.ErrIdleTimeout):
+		return "timed out: the connection stalled"
 	case isTimeout(err):
 		return "timed out"
 	case isTLSError(err), errors.Is(err, errStartTLSRefused):

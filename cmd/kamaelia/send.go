@@ -19,9 +19,14 @@ the connection and wait for the server to close it. What the server sends
 back is written to stdout. When stderr is a terminal a progress bar shows
 the bytes sent, the current rate and the time left.
 
+A server that stops reading, or that neither answers nor closes after the
+end of the file, makes no progress; after --stall-timeout of that, send
+gives up.
+
 Exit status: 0 once every byte has been handed to the kernel and the server
 has closed the connection cleanly; 1 with a one-line reason on stderr
-otherwise; 2 for a bad flag or argument; 130 when interrupted.
+otherwise (a stall included); 2 for a bad flag or argument; 130 when
+interrupted.
 
 It is the Pipeline of Kamaelia's TCPClient example,
 Pipeline(RateControlledFileReader(FILE, rate), TCPClient(HOST, PORT)),
@@ -37,6 +42,7 @@ func runSend(ctx context.Context, e *env, args []string) int {
 	var chunk byteSize
 	c.fs.Var(&chunk, "chunk", "read and send the file `n` bytes at a time, units as for --rate (default: a tenth of the rate)")
 	timeout := c.fs.Duration("timeout", 30*time.Second, "give up connecting after this `duration`")
+	stall := c.fs.Duration("stall-timeout", 60*time.Second, "give up (exit 1) when the connection makes no progress for this `duration` (0: never)")
 	pos, code, ok := c.parse(e, args, "FILE", "HOST", "PORT")
 	if !ok {
 		return code
@@ -52,6 +58,9 @@ func runSend(ctx context.Context, e *env, args []string) int {
 	if *timeout <= 0 {
 		return c.bad(e, "--timeout must be positive")
 	}
+	if *stall < 0 {
+		return c.bad(e, "--stall-timeout must not be negative")
+	}
 	st, err := os.Stat(file)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "kamaelia send: %v\n", err)
@@ -62,7 +71,7 @@ func runSend(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 
-	p, client, err := newFileSender(e, file, host, port, float64(rate), int(chunk), *timeout)
+	p, client, err := newFileSender(e, file, host, port, float64(rate), int(chunk), *timeout, *stall)
 	if err != nil {
 		return c.bad(e, "%v", err)
 	}
@@ -96,13 +105,20 @@ func runSend(ctx context.Context, e *env, args []string) int {
 // file makes the client flush, half-close and wait for the server to
 // close; the client's one terminal message (with its cause) makes the
 // echoer finish, and comes out as the pipeline's signal.
-func newFileSender(e *env, file, host string, port int, rate float64, chunk int, timeout time.Duration) (*chassis.Pipeline, *internet.TCPClient, error) {
+func newFileSender(e *env, file, host string, port int, rate float64, chunk int, timeout, stall time.Duration) (*chassis.Pipeline, *internet.TCPClient, error) {
 	reader, err := components.NewRateControlledFileReader(file, components.ReadBytes,
 		components.WithRate(rate), components.WithChunkSize(chunk))
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", file, err)
 	}
-	client := internet.NewTCPClient(host, port, internet.ConnectTimeout(timeout))
+	// The wait for the server to close after the end of the file is
+	// bounded the same way: no progress for the stall timeout.
+	linger := stall
+	if stall == 0 {
+		linger = -1
+	}
+	client := internet.NewTCPClient(host, port, internet.ConnectTimeout(timeout),
+		internet.IdleTimeout(stall), internet.Linger(linger))
 	echo := components.NewConsoleEchoer(components.WithOutput(e.stdout))
 	p, err := chassis.NewPipeline(reader, client, echo)
 	if err != nil {

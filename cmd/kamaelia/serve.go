@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -28,8 +29,27 @@ const serveAbout = `
 Run a TCP server: a ServerCore that gives every connection its own protocol
 handler (echo: send every client its own bytes back). When it is ready it
 prints exactly one line on stdout, "LISTENING host:port", then logs on
-stderr. On SIGINT or SIGTERM it stops accepting, lets the connections
-finish (cutting off those still open after --grace) and exits 0.
+stderr.
+
+On SIGINT or SIGTERM it shuts down gracefully. It stops listening at once,
+so another server can bind the port. Every open connection goes on being
+served, both ways, until its client finishes (an echo client half-closes
+when it has sent everything, and gets its whole echo); a connection with
+nothing queued that has made no progress for a second is closed cleanly.
+Connections still open when --grace runs out, or at a second signal, are
+reset: their clients see ECONNRESET, never a clean end of a truncated
+stream. It logs how many it reset.
+
+Progress is a byte read from a client or written to it. --idle-timeout
+resets a connection that makes none for that long, even with output
+waiting for a client that has stopped reading, so stalled clients free
+their --max-conns slots. Connections past --max-conns are closed at once;
+refusals are logged at most once a second, with a count. A TLS handshake
+must be over within --handshake-timeout (or --idle-timeout, if shorter).
+
+Exit status: 0 after a shutdown in which every connection finished; 3
+after one that had to reset connections; 1 when it cannot listen or
+fails; 2 for a bad flag or argument.
 
 It listens on 127.0.0.1 unless --host says otherwise: serving every
 interface is an explicit --host 0.0.0.0 (or ::). The port is --port, else
@@ -45,7 +65,7 @@ STARTTLS line before the handshake is discarded.`
 const serveExamples = `  kamaelia serve                                   # echo on 127.0.0.1:1601
   kamaelia serve --port 0                          # any free port; see the LISTENING line
   PORT=7000 kamaelia serve --log-level warn
-  kamaelia serve --host 0.0.0.0 --max-conns 1000 --idle-timeout 5m
+  kamaelia serve --host 0.0.0.0 --max-conns 1000 --idle-timeout 5m --grace 30s
   kamaelia serve --tls-cert cert.pem --tls-key key.pem
   kamaelia serve --tls-cert cert.pem --tls-key key.pem --starttls`
 
@@ -62,8 +82,9 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	keyFile := c.fs.String("tls-key", "", "the private key of --tls-cert, in PEM `file`")
 	startTLS := c.fs.Bool("starttls", false, "with --tls-cert: start in plaintext and switch to TLS when the client sends STARTTLS")
 	maxConns := c.fs.Int("max-conns", 0, "serve at most `n` connections at once; others are closed at once (0: no limit)")
-	idle := c.fs.Duration("idle-timeout", 0, "close connections idle for this `duration` (0: never)")
-	grace := c.fs.Duration("grace", 5*time.Second, "on SIGINT/SIGTERM, let connections finish for this `duration`, then cut them off")
+	idle := c.fs.Duration("idle-timeout", 0, "reset connections that make no progress (no byte read or written) for this `duration`, output waiting or not (0: never)")
+	handshake := c.fs.Duration("handshake-timeout", internet.DefaultHandshakeTimeout, "close connections whose TLS handshake is not over within this `duration`")
+	grace := c.fs.Duration("grace", 5*time.Second, "on SIGINT/SIGTERM, serve open connections until they finish for up to this `duration`, then reset them (exit 3)")
 	var level slog.Level
 	c.fs.TextVar(&level, "log-level", slog.LevelInfo, "log on stderr from this `level` on: debug (also each connection's end), info (each connection), warn, error")
 	if _, code, ok := c.parse(e, args); !ok {
@@ -92,13 +113,15 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return c.bad(e, "--max-conns must not be negative")
 	case *idle < 0:
 		return c.bad(e, "--idle-timeout must not be negative")
+	case *handshake <= 0:
+		return c.bad(e, "--handshake-timeout must be positive")
 	case *grace < 0:
 		return c.bad(e, "--grace must not be negative")
 	}
 
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	opts := []internet.Option{internet.Host(*host), internet.Logger(log),
-		internet.MaxConnections(*maxConns), internet.IdleTimeout(*idle)}
+		internet.MaxConnections(*maxConns), internet.IdleTimeout(*idle), internet.HandshakeTimeout(*handshake)}
 	if passesChunksThrough[*protocol] {
 		opts = append(opts, internet.RecycleWrittenChunks())
 	}
@@ -131,7 +154,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "LISTENING %s\n", srv.Addr())
 	log.Info("serving", "addr", srv.Addr().String(), "protocol", *protocol, "tls", mode,
-		"max_conns", *maxConns, "idle_timeout", *idle)
+		"max_conns", *maxConns, "idle_timeout", *idle, "grace", *grace)
 
 	select {
 	case <-srv.Done():
@@ -142,14 +165,36 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "connections", srv.Connections(), "grace", *grace)
-	sctx, cancel := context.WithTimeout(context.Background(), *grace)
+	return shutDown(e, log, srv, *grace)
+}
+
+// shutDown drains srv for up to grace, or until a second signal, and
+// returns the exit status: exitCut if it had to reset connections.
+func shutDown(e *env, log *slog.Logger, srv *internet.ServerCore, grace time.Duration) int {
+	log.Info("shutting down: no longer listening; serving open connections until they finish",
+		"connections", srv.Connections(), "grace", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("shut down, cutting off connections", "err", err)
-	} else {
-		log.Info("shut down")
+	stopWatching := make(chan struct{})
+	defer close(stopWatching)
+	go func() {
+		select {
+		case <-e.again:
+			log.Warn("second signal: resetting the connections still open")
+			cancel()
+		case <-stopWatching:
+		}
+	}()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, internet.ErrConnectionsCut) {
+		log.Warn("shut down after resetting the connections still open", "err", err)
+		return exitCut
 	}
+	if err != nil {
+		log.Error("shut down", "err", err)
+		return exitFailure
+	}
+	log.Info("shut down; every connection finished")
 	return exitOK
 }
 

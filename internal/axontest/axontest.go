@@ -96,3 +96,18 @@ func NewReactive(name string, handle Handler, opts ...axon.Option) *axon.Core {
 		}
 	}, opts...)
 }
+
+// Eventually polls cond until it holds, or fails the test when ctx ends.
+// It waits on an observable condition, never on the passing of time.
+func Eventually(t testing.TB, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("never happened: %s", what)
+		}
+	}
+}
