@@ -195,7 +195,7 @@ func (s *SubscribeTo) offer(msg any, sz int) bool {
 			queued := s.q.n + s.held
 			n := s.q.clear()
 			s.state = subDisconnected
-			s.cause = fmt.Errorf("backplane %q: %s had %d messages queued, the most it may: %w",
+			s.cause = fmt.Errorf("backplane %q: %s fell %d messages behind (its queue's limit): %w",
 				s.name, s.Name(), queued, ErrSlowSubscriber)
 			s.scheduled = true
 			s.mu.Unlock()
