@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/control"
 )
 
 // ErrUnexpectedMessage is wrapped by the error a component reports (in
@@ -43,31 +44,13 @@ func controlOnly(ctx context.Context, self axon.Component) func(box string, msg 
 }
 
 // passControl passes msg, which arrived on "control", on out of
-// "signal". It returns axon.ErrStop if msg asks the component to stop,
-// the send's error if it failed, and nil otherwise, so callers can
-// return whatever it returns when it is not nil.
-func passControl(ctx context.Context, c *axon.Core, msg any) error {
-	if err := c.Send(ctx, "signal", msg); err != nil {
-		return err
-	}
-	if axon.IsShutdownRequest(msg) {
-		return axon.ErrStop
-	}
-	return nil
-}
+// "signal"; see control.Pass.
+func passControl(ctx context.Context, c *axon.Core, msg any) error { return control.Pass(ctx, c, msg) }
 
 // finish sends axon.ProducerFinished{Caller: self, Err: cause} on
-// "signal" and returns what ends the component: axon.ErrStop for a
-// normal end, else cause.
+// "signal" and returns what ends the component; see control.Finish.
 func finish(ctx context.Context, self axon.Component, cause error) error {
-	err := axon.CoreOf(self).Send(ctx, "signal", axon.ProducerFinished{Caller: self, Err: cause})
-	if cause != nil {
-		return cause
-	}
-	if err != nil {
-		return err
-	}
-	return axon.ErrStop
+	return control.Finish(ctx, self, cause)
 }
 
 // unexpected reports msg, which arrived on inbox and is not what it

@@ -1,7 +1,22 @@
 // Package components holds Kamaelia's everyday components: OneShot and
 // TriggeredOneShot, ConsoleReader and ConsoleEchoer, PromptedFileReader,
 // RateController (Kamaelia's ByteRate_RequestControl) and
-// RateControlledFileReader.
+// RateControlledFileReader; the protocol handlers Echo and LineHandler;
+// and the parts that services are built from:
+//
+//   - framing: LineFramer and LineDeframer (lines, "\n" or "\r\n"),
+//     LengthFramer and LengthDeframer (length-prefixed frames, Kamaelia's
+//     Framer and DeFramer idea), MarkerFramer and MarkerDeframer (frames
+//     ended by a marker byte, with escaping: Kamaelia's DataChunker and
+//     DataDeChunker idea). A deframer given input that breaks its
+//     framing, or a frame over its maximum size, ends with the error, so
+//     a connection wired to it closes;
+//   - fan-out: PlugSplitter and Plug (destinations added and removed at
+//     run time) and Fanout (a fixed set of named outboxes), both
+//     lossless, so the slowest destination sets the pace (the backplane
+//     package has fan-out with a bounded queue per subscriber instead);
+//   - StreamForwarder, which joins two byte streams both ways with
+//     back-pressure and half-close carried across: a TCP proxy's heart.
 //
 // # Conventions
 //

@@ -1,0 +1,121 @@
+// Chat is a one-room chat server built from parts: every line a client
+// sends reaches every other client, byte for byte, and not the sender.
+//
+//	ServerCore(protocol=Graphline(
+//	    LINES = LineDeframer,                   the client's bytes, as lines
+//	    SAY   = PublishTo("chat"),              what the client says, to the room
+//	    HEAR  = SubscribeTo("chat", not SAY),   what the others say, to the client
+//	))
+//
+// The room is a Backplane. Each client has a bounded queue of the lines
+// it has yet to hear (-max-behind, 1000 by default); a client that falls
+// further behind than that (it stops reading, or reads too slowly) is
+// disconnected, and the server logs it, rather than anyone losing lines
+// without a word. A client that finishes sending (Ctrl-D in nc, a
+// half-close) has said its last line and is disconnected; the others
+// carry on.
+//
+// The server prints "LISTENING host:port" once it accepts, and on
+// Ctrl-C stops accepting, lets the clients go and exits.
+//
+// Usage:
+//
+//	chat [-host 127.0.0.1] [-port 1602] [-max-behind 1000] [-linger 5s]
+//
+// Then, in two other terminals: "nc 127.0.0.1 1602", and type.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/backplane"
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/components"
+	"github.com/kamaelia-go/kamaelia/internet"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chat:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the room until ctx ends, then shuts down gracefully.
+func run(ctx context.Context, args []string, out, logs io.Writer) error {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	host := fs.String("host", "127.0.0.1", "address to listen on")
+	port := fs.Int("port", 1602, "port to listen on (0: any free port)")
+	maxBehind := fs.Int("max-behind", 1000, "lines a client may fall behind before it is disconnected")
+	linger := fs.Duration("linger", 5*time.Second, "how long closing a connection may take")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	server, room, err := newChat(*port, *maxBehind, internet.Host(*host), internet.Linger(*linger), internet.Logger(logger))
+	if err != nil {
+		return err
+	}
+	if err := start(ctx, server, room); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "LISTENING %s\n", server.Addr())
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = server.Shutdown(shutdown) // stop accepting, let the clients go
+	room.Stop()
+	<-room.Done()
+	return err
+}
+
+// newChat returns a chat server on port and its room; a client may fall
+// maxBehind lines behind.
+func newChat(port, maxBehind int, opts ...internet.Option) (*internet.ServerCore, *backplane.Backplane, error) {
+	client := func(internet.ConnInfo) (axon.Component, error) {
+		say := backplane.NewPublishTo("chat")
+		hear := backplane.NewSubscribeTo("chat", backplane.NotFrom(say),
+			backplane.QueueLimit(axon.Limit{Messages: maxBehind})) // then Disconnect
+		return chassis.NewGraphline(chassis.Children{
+			"LINES": components.NewLineDeframer(components.KeepLineEnding()),
+			"SAY":   say,
+			"HEAR":  hear,
+		}, chassis.Linkages{
+			{"self", "inbox"}:   {"LINES", "inbox"},
+			{"LINES", "outbox"}: {"SAY", "inbox"},
+			{"HEAR", "outbox"}:  {"self", "outbox"},
+			// Whoever ends first ends the others, so the connection
+			// closes: the client finishing, a line too long, or HEAR
+			// falling too far behind.
+			{"self", "control"}: {"LINES", "control"},
+			{"LINES", "signal"}: {"SAY", "control"},
+			{"SAY", "signal"}:   {"HEAR", "control"},
+			{"HEAR", "signal"}:  {"LINES", "control"},
+		})
+	}
+	server, err := internet.NewServerCore(client, port, opts...)
+	return server, backplane.New("chat"), err
+}
+
+// start starts the room, then the server, with a registry of their own;
+// ctx ending does not stop them (Shutdown does).
+func start(ctx context.Context, server *internet.ServerCore, room *backplane.Backplane) error {
+	ctx = axon.NewContext(context.WithoutCancel(ctx), axon.NewRegistry())
+	if err := room.Activate(ctx); err != nil {
+		return err
+	}
+	return server.Activate(ctx)
+}
