@@ -29,6 +29,8 @@ type ComponentInfo struct {
 	Inboxes  []BoxInfo
 	Outboxes []BoxInfo
 	Links    []LinkInfo // links this component made
+	Group    uint64     // the component's group (see Core.SetGroup), its own or inherited; 0: none
+	Stats    *Stats     // what its StatsReporter reported (see Core.SetStatsReporter); nil: none
 }
 
 // BoxInfo describes one box.
@@ -71,6 +73,7 @@ func (r *Registry) Snapshot() Snapshot {
 // Info describes the component now.
 func (c *Core) Info() ComponentInfo {
 	ci := ComponentInfo{ID: c.id, Name: c.name, Reactive: c.kind == kindReactive}
+	ci.Group, ci.Stats = c.Group(), c.reportStats()
 	switch {
 	case c.state.Load() >= stateFinished:
 		ci.State = "finished"
