@@ -63,8 +63,9 @@ type LinkInfo struct {
 
 // Snapshot describes every live component of r.
 func (r *Registry) Snapshot() Snapshot {
-	s := Snapshot{Taken: time.Now()}
-	for _, c := range r.Live() {
+	live := r.Live()
+	s := Snapshot{Taken: time.Now(), Components: make([]ComponentInfo, 0, len(live))}
+	for _, c := range live {
 		s.Components = append(s.Components, c.Info())
 	}
 	return s
@@ -94,6 +95,7 @@ func (c *Core) Info() ComponentInfo {
 	ci.Children = len(c.children)
 	links := append([]*Linkage(nil), c.links...)
 	c.mu.Unlock()
+	ci.Inboxes, ci.Outboxes = make([]BoxInfo, 0, len(c.inboxes)), make([]BoxInfo, 0, len(c.outboxes))
 	linkMu.Lock()
 	for _, b := range c.inboxes {
 		ci.Inboxes = append(ci.Inboxes, b.info())
