@@ -390,11 +390,13 @@
         html += `<dt>bytes in</dt><dd>${num(c.stats.bytes_in)} (${bytes(c.stats.bytes_in)})</dd><dt>bytes out</dt><dd>${num(c.stats.bytes_out)} (${bytes(c.stats.bytes_out)})</dd>`;
         if (c.stats.remote) html += `<dt>peer</dt><dd>${esc(c.stats.remote)}</dd>`;
       }
-      html += '</dl><h3>inboxes</h3><table><tr><th>box</th><th>queued</th><th>limit</th><th>bytes</th><th>received</th><th>taken</th><th>waiting</th><th>dropped</th></tr>';
+      html += '</dl><h3>inboxes</h3><table><tr><th>box</th><th title="messages queued / the limit">queue</th><th title="bytes queued / the limit">bytes</th><th title="messages ever received">in</th><th title="messages ever taken out">out</th><th title="senders waiting for room">wait</th></tr>';
       c.inboxes.forEach((b, i) => {
         const bt = t.inboxes[i] || {};
         const full = isFull(b, bt.limit) ? ' class="full"' : '';
-        html += `<tr><td title="${esc(bt.doc || '')}">${esc(b.name)}<div class="doc">${esc(bt.doc || '')}</div></td><td${full}>${num(b.depth)}</td><td>${limitText(bt.limit)}${bt.limit && bt.limit.bytes ? ' / ' + bytes(bt.limit.bytes) : ''}</td><td>${bytes(b.bytes)}</td><td>${num(b.received)}</td><td>${num(b.taken)}</td><td${b.waiting ? ' class="full"' : ''}>${num(b.waiting)}</td><td>${num(b.dropped)}</td></tr>`;
+        const byteLimit = bt.limit && bt.limit.bytes ? ' / ' + bytes(bt.limit.bytes) : '';
+        const extra = (b.dropped ? ` · dropped ${num(b.dropped)}` : '') + (b.overflow ? ` · let in past the limit ${num(b.overflow)}` : '');
+        html += `<tr><td>${esc(b.name)}<div class="doc">${esc(bt.doc || '')}${extra}</div></td><td${full}>${num(b.depth)}/${limitText(bt.limit)}</td><td${full}>${bytes(b.bytes)}${byteLimit}</td><td>${num(b.received)}</td><td>${num(b.taken)}</td><td${b.waiting ? ' class="full"' : ''}>${num(b.waiting)}</td></tr>`;
       });
       html += '</table><h3>outboxes</h3><table><tr><th>box</th><th>sent</th><th>dropped</th><th>to</th></tr>';
       c.outboxes.forEach((b, i) => {
