@@ -1,15 +1,19 @@
 package introspect_test
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/introspect"
 )
@@ -127,4 +131,64 @@ func TestPageWorksOffline(t *testing.T) {
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "connect-src 'self'") {
 		t.Errorf("Content-Security-Policy %q", csp)
 	}
+}
+
+// TestHandlerConcurrentUse asks for every endpoint from many goroutines
+// at once while connections open and close and a live page watches;
+// run it with -race.
+func TestHandlerConcurrentUse(t *testing.T) {
+	ctx, reg := testCtx(t)
+	srv := startEchoServer(t, ctx)
+	h := introspect.New(introspect.WithRegistry(reg), introspect.WithServers(srv), introspect.WithInterval(100*time.Millisecond))
+	hs := httptest.NewServer(h)
+	defer hs.Close()
+	defer h.Close()
+	page, _ := openEvents(t, hs.Listener.Addr().String(), 0)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() { // connections come and go
+			for j := range 20 {
+				if err := echoOnce(srv.Addr().String(), fmt.Sprintf("client %d, round %d", i, j)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for _, path := range []string{"/debug/graph.json", "/debug/graph.dot", "/metrics", "/"} {
+		for range 2 {
+			wg.Go(func() {
+				for range 10 {
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+					if rec.Code != 200 {
+						t.Errorf("%s: %d", path, rec.Code)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for range 3 {
+		page.nextGraph(t) // the page still gets pictures that decode
+	}
+}
+
+// echoOnce sends msg on a new connection, reads it back and closes.
+func echoOnce(addr, msg string) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Minute))
+	if _, err := io.WriteString(c, msg); err != nil {
+		return err
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != msg {
+		return fmt.Errorf("echo of %q: %q, %v", msg, got, err)
+	}
+	return nil
 }
