@@ -114,3 +114,27 @@ func TestPageTenThousandConnections(t *testing.T) {
 	b.Screenshot(t, "introspect-10k")
 	b.CheckErrors(t)
 }
+
+// TestPageWithToken opens the page of a handler that needs a token, as
+// /?token=...: the page's own requests (script, worker, feed) get in
+// with the cookie that sets, and it draws the graph. Without the token
+// the browser gets 401.
+func TestPageWithToken(t *testing.T) {
+	b := browsertest.Start(t)
+	ctx, reg := testCtx(t)
+	srv := startEchoServer(t, ctx)
+	echoed(t, srv, "hello")
+	h := introspect.New(introspect.WithRegistry(reg), introspect.WithToken("s3cret"))
+	hs := httptest.NewServer(h)
+	defer hs.Close()
+	defer h.Close()
+	resp, err := chromedp.Run(b.Ctx, chromedp.NavigateResponse(hs.URL+"/"))
+	if err != nil || resp.Status != 401 {
+		t.Fatalf("the page without the token: %v, %v; want 401", resp, err)
+	}
+	if err := chromedp.Do(b.Ctx, chromedp.Navigate(hs.URL+"/?token=s3cret")); err != nil {
+		t.Fatal(err)
+	}
+	b.WaitFor(t, "the server and its connection", `document.querySelector('#viewport .node[data-kind="ServerCore"]') !== null && document.querySelectorAll('#viewport .conn').length === 1`)
+	b.CheckErrors(t)
+}

@@ -55,7 +55,7 @@ func New(opts ...Option) *Handler {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if !h.authorized(r) {
+	if !h.authorized(w, r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kamaelia introspection"`)
 		http.Error(w, "401 unauthorized: this page needs the debug token (Authorization: Bearer TOKEN, or ?token=TOKEN)", http.StatusUnauthorized)
 		return
@@ -84,17 +84,35 @@ func (h *Handler) route(path string) http.Handler {
 	return nil
 }
 
-// authorized checks the request's token, in constant time.
-func (h *Handler) authorized(r *http.Request) bool {
+// tokenCookie carries the token for the requests a page makes by itself
+// (its script, style, worker and feed), once the page was opened with
+// ?token=.
+const tokenCookie = "kamaelia_debug_token"
+
+// authorized checks the request's token, in constant time: from the
+// Authorization header, else the token query parameter, else the
+// cookie. A good token in the query sets the cookie.
+func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if h.cfg.token == "" {
 		return true
 	}
 	given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	fromQuery := false
 	if !ok {
-		given = r.URL.Query().Get("token")
+		given, fromQuery = r.URL.Query().Get("token"), r.URL.Query().Has("token")
+	}
+	if !ok && !fromQuery {
+		if c, err := r.Cookie(tokenCookie); err == nil {
+			given = c.Value
+		}
 	}
 	sum := sha256.Sum256([]byte(given))
-	return subtle.ConstantTimeCompare(sum[:], h.token[:]) == 1
+	good := subtle.ConstantTimeCompare(sum[:], h.token[:]) == 1
+	if good && fromQuery {
+		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: given, HttpOnly: true,
+			SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	}
+	return good
 }
 
 // Close ends the live pages being served (they reconnect to whatever

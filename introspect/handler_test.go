@@ -29,7 +29,7 @@ func TestHandlerPathsMethodsAndToken(t *testing.T) {
 		h        *introspect.Handler
 		method   string
 		target   string
-		header   string // Authorization
+		header   string // Authorization, or "cookie " and a Cookie header
 		want     int
 		contains string
 	}{
@@ -65,12 +65,17 @@ func TestHandlerPathsMethodsAndToken(t *testing.T) {
 		{"bearer token", locked, "GET", "/debug/graph.json", "Bearer s3cret", 200, `"version":1`},
 		{"query token", locked, "GET", "/metrics?token=s3cret", "", 200, "kamaelia_"},
 		{"token, then unknown path", locked, "GET", "/nope?token=s3cret", "", 404, ""},
+		{"cookie", locked, "GET", "/app.js", "cookie kamaelia_debug_token=s3cret", 200, "new Worker"},
+		{"wrong cookie", locked, "GET", "/app.js", "cookie kamaelia_debug_token=nope", 401, ""},
+		{"wrong query beats a good cookie", locked, "GET", "/?token=nope", "cookie kamaelia_debug_token=s3cret", 401, ""},
 		{"token, then POST", locked, "POST", "/?token=s3cret", "", 405, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(tc.method, tc.target, nil)
-			if tc.header != "" {
+			if cookie, ok := strings.CutPrefix(tc.header, "cookie "); ok {
+				req.Header.Set("Cookie", cookie)
+			} else if tc.header != "" {
 				req.Header.Set("Authorization", tc.header)
 			}
 			rec := httptest.NewRecorder()

@@ -55,9 +55,10 @@ func WithRegistry(r *axon.Registry) Option {
 }
 
 // WithToken makes every request need token, given as "Authorization:
-// Bearer token" or as the query parameter token=... (which is how a
-// browser passes it: open the page as /?token=...; the page passes it on).
-// Other requests get 401. An empty token means none is needed, which is
+// Bearer token", as the query parameter token=..., or in the cookie that
+// a request with a good token in its query sets: open the page as
+// /?token=... and its own requests (script, worker, feed) carry the
+// cookie. Other requests get 401. An empty token means none is needed, which is
 // only safe on a loopback address: the pages show the program's
 // internals, and pprof can profile it.
 func WithToken(token string) Option { return func(c *config) { c.token = token } }
