@@ -3,11 +3,14 @@ package introspect_test
 import (
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/components"
 	"github.com/kamaelia-go/kamaelia/internal/browsertest"
 	"github.com/kamaelia-go/kamaelia/introspect"
 )
@@ -29,6 +32,14 @@ func TestPageLive(t *testing.T) {
 	echoed(t, srv, "one")
 	echoed(t, srv, "two")
 	stalled(t, srv)
+	p, err := chassis.NewPipeline(components.NewEcho(), components.NewEcho()) // passthrough links
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { p.Stop(); <-p.Done() }()
 
 	if err := chromedp.Do(b.Ctx, chromedp.Navigate(hs.URL+"/")); err != nil {
 		t.Fatal(err)
@@ -45,6 +56,15 @@ func TestPageLive(t *testing.T) {
 		}
 		if c.Blocked && (len(c.BlockedOn) != 1 || len(c.FullInboxes) == 0) {
 			t.Errorf("blocked connection %s: blocked on %v, full inboxes %v; want the Echo on its CSA's full inbox", c.ID, c.BlockedOn, c.FullInboxes)
+		}
+	}
+	dashed, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#viewport .edge.inward, #viewport .edge.outward')).map((e) => e.dataset.kind + ' ' + getComputedStyle(e).strokeDasharray)`))
+	if err != nil || len(dashed) != 4 {
+		t.Errorf("passthrough edges: %v (%v), want the pipeline's two inward and two outward", dashed, err)
+	}
+	for _, e := range dashed {
+		if strings.HasSuffix(e, " none") {
+			t.Errorf("passthrough edge %q is not dashed", e)
 		}
 	}
 	b.Screenshot(t, "introspect-live")
