@@ -81,12 +81,15 @@ type Core struct {
 	// The fields a delivery and a step touch come first, close
 	// together: a message passed inline along a chain of components
 	// costs mostly the cache lines it brings in, so they are few.
-	kind       kind
-	state      atomic.Int32
-	run        atomic.Int32 // Reactive: runBit (the run token) | pendBit
-	sleeping   atomic.Bool  // Body component parked in Wait
-	onDelivery func()       // Handle sinks: called after each delivery
-	body       Body
+	kind        kind
+	inlineFirst bool // Reactive: run the first step in Activate's caller
+	trackEnds   bool // keep ended children for EndedChildren
+	ended       bool // complete has run; guarded by mu
+	state       atomic.Int32
+	run         atomic.Int32 // Reactive: runBit (the run token) | pendBit
+	sleeping    atomic.Bool  // Body component parked in Wait
+	onDelivery  func()       // Handle sinks: called after each delivery
+	body        Body
 	// arrivals numbers messages as they arrive, for Next.
 	arrivals atomic.Uint64
 	// ready has bit i set while inbox i holds a message (bit 63 is
@@ -99,6 +102,7 @@ type Core struct {
 	inboxes  []*box
 	outboxes []*box
 	woken    atomic.Bool   // Wake or a child end not yet seen by Wait
+	live     atomic.Int32  // body + helper goroutines + children not yet done
 	wakeCh   chan struct{} // Body components: one token
 
 	id   uint64
@@ -117,16 +121,15 @@ type Core struct {
 	auxCtx    *runCtx
 	err       error
 
-	live      atomic.Int32  // body + helper goroutines + children not yet done
 	done      chan struct{} // made by the first Done; guarded by mu
-	ended     bool          // complete has run; guarded by mu
 	blockedOn atomic.Pointer[box]
 
-	stopAfter   func() bool
-	inlineFirst bool     // Reactive: run the first step in Activate's caller
-	trackEnds   bool     // keep ended children for EndedChildren
-	endedKids   []*Core  // children ended since EndedChildren; guarded by mu
-	build       *builder // box declarations, during New or NewReactive only
+	stopAfter func() bool
+	endedKids []*Core  // children ended since EndedChildren; guarded by mu
+	build     *builder // box declarations, during New or NewReactive only
+
+	group atomic.Uint64 // see SetGroup
+	stats StatsReporter // see SetStatsReporter; guarded by mu
 }
 
 // Option configures a component built by New or NewReactive. Options

@@ -86,7 +86,10 @@
 // Snapshot can list them with their boxes, queue depths, counters, drops
 // and links, and who is blocked on what. DefaultRegistry serves the
 // process; NewContext and WithRegistry give a part of a program (or a
-// test) its own.
+// test) its own. SetGroup marks components that belong together (one
+// connection's adapter and handler), and SetStatsReporter gives a
+// component figures of its own (bytes read and written) for the snapshot
+// to report; package introspect draws a snapshot live in a browser.
 //
 // A Handle lets plain Go code drive a component: Put into its inboxes,
 // Get from its outboxes, Wait for it to end.

@@ -29,6 +29,8 @@ type ComponentInfo struct {
 	Inboxes  []BoxInfo
 	Outboxes []BoxInfo
 	Links    []LinkInfo // links this component made
+	Group    uint64     // the component's group (see Core.SetGroup), its own or inherited; 0: none
+	Stats    *Stats     // what its StatsReporter reported (see Core.SetStatsReporter); nil: none
 }
 
 // BoxInfo describes one box.
@@ -61,8 +63,9 @@ type LinkInfo struct {
 
 // Snapshot describes every live component of r.
 func (r *Registry) Snapshot() Snapshot {
-	s := Snapshot{Taken: time.Now()}
-	for _, c := range r.Live() {
+	live := r.Live()
+	s := Snapshot{Taken: time.Now(), Components: make([]ComponentInfo, 0, len(live))}
+	for _, c := range live {
 		s.Components = append(s.Components, c.Info())
 	}
 	return s
@@ -71,6 +74,7 @@ func (r *Registry) Snapshot() Snapshot {
 // Info describes the component now.
 func (c *Core) Info() ComponentInfo {
 	ci := ComponentInfo{ID: c.id, Name: c.name, Reactive: c.kind == kindReactive}
+	ci.Group, ci.Stats = c.Group(), c.reportStats()
 	switch {
 	case c.state.Load() >= stateFinished:
 		ci.State = "finished"
@@ -91,6 +95,7 @@ func (c *Core) Info() ComponentInfo {
 	ci.Children = len(c.children)
 	links := append([]*Linkage(nil), c.links...)
 	c.mu.Unlock()
+	ci.Inboxes, ci.Outboxes = make([]BoxInfo, 0, len(c.inboxes)), make([]BoxInfo, 0, len(c.outboxes))
 	linkMu.Lock()
 	for _, b := range c.inboxes {
 		ci.Inboxes = append(ci.Inboxes, b.info())

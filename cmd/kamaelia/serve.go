@@ -28,8 +28,8 @@ var passesChunksThrough = map[string]bool{"echo": true}
 const serveAbout = `
 Run a TCP server: a ServerCore that gives every connection its own protocol
 handler (echo: send every client its own bytes back). When it is ready it
-prints exactly one line on stdout, "LISTENING host:port", then logs on
-stderr.
+prints one line on stdout, "LISTENING host:port" (and with --debug-addr a
+second, "DEBUG http://host:port/"), then logs on stderr.
 
 On SIGINT or SIGTERM it shuts down gracefully. It stops listening at once,
 so another server can bind the port. Every open connection goes on being
@@ -38,7 +38,7 @@ when it has sent everything, and gets its whole echo); a connection with
 nothing queued that has made no progress for a second is closed cleanly.
 Connections still open when --grace runs out, or at a second signal, are
 reset: their clients see ECONNRESET, never a clean end of a truncated
-stream. It logs how many it reset.
+stream. It logs how many it reset, and stops the debug server.
 
 Progress is a byte read from a client or written to it. --idle-timeout
 resets a connection that makes none for that long, even with output
@@ -60,14 +60,25 @@ byte. With --starttls as well, connections start in plaintext and switch
 to TLS when the client sends the line STARTTLS: the server answers
 "OK STARTTLS" and the handshake follows (the connection's makessl box, as
 in Kamaelia); the protocol then runs over TLS. Plaintext that follows the
-STARTTLS line before the handshake is discarded.`
+STARTTLS line before the handshake is discarded.
+
+With --debug-addr it also serves, on that address, a page that draws the
+live graph of components (each connection's adapter and handler, their
+boxes, queues and links, who is blocked on what), the graph as JSON and
+DOT, Prometheus metrics and Go's profiles (see package introspect). An
+address without a host is on 127.0.0.1; any other address that is not
+loopback needs --debug-token (sent as "Authorization: Bearer TOKEN", or
+?token=TOKEN in the page's address), and serve warns that the pages show
+its internals.`
 
 const serveExamples = `  kamaelia serve                                   # echo on 127.0.0.1:1601
   kamaelia serve --port 0                          # any free port; see the LISTENING line
   PORT=7000 kamaelia serve --log-level warn
   kamaelia serve --host 0.0.0.0 --max-conns 1000 --idle-timeout 5m --grace 30s
   kamaelia serve --tls-cert cert.pem --tls-key key.pem
-  kamaelia serve --tls-cert cert.pem --tls-key key.pem --starttls`
+  kamaelia serve --tls-cert cert.pem --tls-key key.pem --starttls
+  kamaelia serve --debug-addr :6060                # then open http://127.0.0.1:6060/
+  KAMAELIA_DEBUG_TOKEN=s3cret kamaelia serve --debug-addr 0.0.0.0:6060`
 
 // defaultServePort is the port serve listens on when neither --port nor
 // PORT says otherwise.
@@ -87,6 +98,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	grace := c.fs.Duration("grace", 5*time.Second, "on SIGINT/SIGTERM, serve open connections until they finish for up to this `duration`, then reset them (exit 3)")
 	var level slog.Level
 	c.fs.TextVar(&level, "log-level", slog.LevelInfo, "log on stderr from this `level` on: debug (also each connection's end), info (each connection), warn, error")
+	debug := addDebugFlags(c.fs)
 	if _, code, ok := c.parse(e, args); !ok {
 		return code
 	}
@@ -100,6 +112,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	proto := protocols[*protocol]
+	debugProblem := debug.check(e)
 	switch {
 	case *port < 0 || *port > 65535:
 		return c.bad(e, "bad port %d: want a number from 0 to 65535", *port)
@@ -117,6 +130,8 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return c.bad(e, "--handshake-timeout must be positive")
 	case *grace < 0:
 		return c.bad(e, "--grace must not be negative")
+	case debugProblem != "":
+		return c.bad(e, "%s", debugProblem)
 	}
 
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
@@ -141,6 +156,12 @@ func runServe(ctx context.Context, e *env, args []string) int {
 			opts = append(opts, internet.ServeTLS(cfg))
 		}
 	}
+	dbg, err := debug.listen(log)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "kamaelia serve: %v\n", err)
+		return exitFailure
+	}
+	defer dbg.close() // after the server has shut down
 	srv, err := newServer(log, proto, *port, opts)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "kamaelia serve: %v\n", err)
@@ -148,11 +169,12 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	}
 	// The server is not given ctx: a signal asks for a graceful
 	// Shutdown, not the abrupt stop that ctx's end would be.
-	if err := srv.Activate(context.WithoutCancel(ctx)); err != nil {
+	if err := srv.Activate(dbg.context(context.WithoutCancel(ctx))); err != nil {
 		fmt.Fprintf(e.stderr, "kamaelia serve: %v\n", err)
 		return exitFailure
 	}
 	fmt.Fprintf(e.stdout, "LISTENING %s\n", srv.Addr())
+	dbg.serve(e.stdout, srv)
 	log.Info("serving", "addr", srv.Addr().String(), "protocol", *protocol, "tls", mode,
 		"max_conns", *maxConns, "idle_timeout", *idle, "grace", *grace)
 
