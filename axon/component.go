@@ -117,10 +117,13 @@ type Core struct {
 	auxCtx    *runCtx
 	err       error
 
-	live      atomic.Int32  // body + helper goroutines + children not yet done
-	done      chan struct{} // made by the first Done; guarded by mu
-	ended     bool          // complete has run; guarded by mu
-	blockedOn atomic.Pointer[box]
+	live  atomic.Int32  // body + helper goroutines + children not yet done
+	done  chan struct{} // made by the first Done; guarded by mu
+	ended bool          // complete has run; guarded by mu
+	// blocked is one of its sends waiting for room (see blocked.go);
+	// moreBlocked counts the others.
+	moreBlocked atomic.Int32
+	blocked     atomic.Pointer[waiter]
 
 	stopAfter   func() bool
 	inlineFirst bool     // Reactive: run the first step in Activate's caller
