@@ -243,8 +243,9 @@ func (c *Core) finish(err error) {
 	if errors.Is(err, ErrStop) {
 		err = nil
 	}
-	var pe *PanicError
-	if errors.As(err, &pe) {
+	// Only its own panic (from call): an error that merely wraps a
+	// child's panic is reported by the child.
+	if pe, ok := err.(*PanicError); ok && pe.Component == c.name {
 		if b := c.outbox("signal"); b != nil {
 			_ = b.deliver(context.Background(), ProducerFinished{Caller: c, Err: err}, false)
 		}

@@ -3,6 +3,7 @@ package axon_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -122,5 +123,39 @@ func TestPanicInHelperFailsComponent(t *testing.T) {
 	var pe *axon.PanicError
 	if !errors.As(err, &pe) || pe.Value != "helper" {
 		t.Fatalf("Run = %v", err)
+	}
+}
+
+// Only a component that panicked itself sends the ProducerFinished that
+// reports a panic: a parent that ends with an error wrapping its child's
+// panic sends nothing of the kind.
+func TestWrappedPanicSendsNothingOnSignal(t *testing.T) {
+	ctx := testCtx(t)
+	child := axon.New("child", func(context.Context, *axon.Core) error { panic("child") })
+	parent := axon.New("parent", func(ctx context.Context, c *axon.Core) error {
+		for c.NumChildren() > 0 {
+			if err := c.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("my child failed: %w", child.Err())
+	})
+	if err := parent.AddChildren(child); err != nil {
+		t.Fatal(err)
+	}
+	h, err := axon.NewHandle(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := parent.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var pe *axon.PanicError
+	if err := h.Wait(ctx); !errors.As(err, &pe) {
+		t.Fatalf("parent Err = %v, want the child's panic wrapped", err)
+	}
+	if m, err := h.Get(ctx, "signal"); !errors.Is(err, axon.ErrFinished) {
+		t.Fatalf("parent sent %#v on signal (err %v), want nothing", m, err)
 	}
 }
