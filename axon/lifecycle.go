@@ -59,11 +59,15 @@ func (c *Core) Activated() bool {
 func (c *Core) Finished() bool { return c.state.Load() >= stateFinished }
 
 // Err returns why the component ended: nil for a normal end, the error
-// its body or step returned, or a *PanicError. It is nil while the
-// component is running.
+// its body or step returned, or a *PanicError (of its body, step or a
+// helper, which comes first). It is nil while the component's body or
+// step is running.
 func (c *Core) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.state.Load() < stateFinished {
+		return nil // a helper's panic is recorded before the body ends
+	}
 	return c.err
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -158,4 +159,34 @@ func TestWrappedPanicSendsNothingOnSignal(t *testing.T) {
 	if m, err := h.Get(ctx, "signal"); !errors.Is(err, axon.ErrFinished) {
 		t.Fatalf("parent sent %#v on signal (err %v), want nothing", m, err)
 	}
+}
+
+// Err is nil while the component runs, even after a helper's panic has
+// stopped it: the panic is its Err once its body has ended.
+func TestErrIsNilWhileRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := testCtx(t)
+		release := make(chan struct{})
+		c := axon.New("c", func(ctx context.Context, c *axon.Core) error {
+			if err := c.Go(func(context.Context) { panic("helper") }); err != nil {
+				return err
+			}
+			<-ctx.Done() // the panic stops it
+			<-release
+			return nil
+		})
+		if err := c.Activate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the helper has panicked; the body waits for release
+		if err := c.Err(); err != nil {
+			t.Fatalf("Err = %v while the body runs", err)
+		}
+		close(release)
+		<-c.Done()
+		var pe *axon.PanicError
+		if !errors.As(c.Err(), &pe) {
+			t.Fatalf("Err = %v, want the helper's panic", c.Err())
+		}
+	})
 }
