@@ -109,7 +109,7 @@ func TestSnapshotWhileComponentsBlockLinkAndEnd(t *testing.T) {
 	}
 
 	var wg sync.WaitGroup
-	errs := make(chan error, 5)
+	errs := make(chan error, 3) // one per poller
 	deadline := time.Now().Add(run)
 	check := func(ci axon.ComponentInfo) (blocked bool, err error) {
 		switch {
@@ -123,11 +123,16 @@ func TestSnapshotWhileComponentsBlockLinkAndEnd(t *testing.T) {
 	// One goroutine takes whole snapshots; others describe the hot
 	// producers and one other at a time, many times faster, to catch a
 	// component in the middle of blocking or unblocking.
-	poll := func(what string, look func() []axon.ComponentInfo) {
+	poll := func(what string, look func() ([]axon.ComponentInfo, error)) {
 		looks, blocked := 0, 0
 		for time.Now().Before(deadline) {
 			looks++
-			for _, ci := range look() {
+			infos, err := look()
+			if err != nil {
+				errs <- err
+				return
+			}
+			for _, ci := range infos {
 				b, err := check(ci)
 				if err != nil {
 					errs <- err
@@ -143,24 +148,21 @@ func TestSnapshotWhileComponentsBlockLinkAndEnd(t *testing.T) {
 		}
 	}
 	wg.Go(func() {
-		poll("snapshots", func() []axon.ComponentInfo {
+		poll("snapshots", func() ([]axon.ComponentInfo, error) {
 			s := r.Snapshot()
-			if err := s.WriteText(io.Discard); err != nil {
-				errs <- err
-			}
-			return s.Components
+			return s.Components, s.WriteText(io.Discard)
 		})
 	})
 	for k := range 2 {
 		wg.Go(func() {
 			i := k
-			poll("looks at the producers", func() []axon.ComponentInfo {
+			poll("looks at the producers", func() ([]axon.ComponentInfo, error) {
 				i = (i + 1) % pairs
 				infos := []axon.ComponentInfo{producers[i].Info()}
 				for _, p := range producers[:hot] {
 					infos = append(infos, p.Info())
 				}
-				return infos
+				return infos, nil
 			})
 		})
 	}
@@ -170,8 +172,9 @@ func TestSnapshotWhileComponentsBlockLinkAndEnd(t *testing.T) {
 		t.Error(err)
 	}
 	cancel()
+	bound := testCtx(t)
 	for _, c := range append(append([]*axon.Core{wirer}, producers...), consumers...) {
-		<-c.Done()
+		waitDone(t, bound, c)
 	}
 	if err := wirer.Err(); err != nil {
 		t.Fatalf("wirer: %v", err)
