@@ -31,7 +31,6 @@ func (c *Core) blockOn(w *waiter, b *box) (first bool) {
 	// moreBlocked counted w, it did not look for w, so take its place.
 	if c.blocked.CompareAndSwap(nil, w) {
 		c.moreBlocked.Add(-1)
-		w.primary = true
 	} else {
 		if overflow.waiting == nil {
 			overflow.waiting = map[*Core][]*waiter{}
@@ -47,20 +46,16 @@ func (c *Core) blockOn(w *waiter, b *box) (first bool) {
 func (c *Core) unblock(w *waiter, first bool) {
 	if !first {
 		overflow.mu.Lock()
-		if !w.primary { // not promoted: leave the overflow list
-			list := overflow.waiting[c]
-			for i, x := range list {
-				if x == w {
-					list = append(list[:i], list[i+1:]...)
-					break
-				}
+		list := overflow.waiting[c]
+		for i, x := range list {
+			if x == w { // still in the overflow list: leave it
+				c.moreBlocked.Add(-1)
+				c.setOverflow(append(list[:i], list[i+1:]...))
+				overflow.mu.Unlock()
+				return
 			}
-			c.moreBlocked.Add(-1)
-			c.setOverflow(list)
-			overflow.mu.Unlock()
-			return
 		}
-		overflow.mu.Unlock()
+		overflow.mu.Unlock() // promoted: w is c's blocked send
 	}
 	c.blocked.Store(nil)
 	if c.moreBlocked.Load() == 0 {
@@ -68,7 +63,6 @@ func (c *Core) unblock(w *waiter, first bool) {
 	}
 	overflow.mu.Lock()
 	if list := overflow.waiting[c]; len(list) > 0 && c.blocked.CompareAndSwap(nil, list[0]) {
-		list[0].primary = true
 		c.moreBlocked.Add(-1)
 		c.setOverflow(list[1:])
 	}

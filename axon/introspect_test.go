@@ -152,38 +152,44 @@ func TestBlockedNamesTheWaitingSender(t *testing.T) {
 			<-putter.Done()
 		})
 	})
-	t.Run("body and helper", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(testCtx(t))
-			defer cancel()
-			a, b := fullSink(t, ctx, "a"), fullSink(t, ctx, "b")
-			sender := axon.New("sender", func(ctx context.Context, c *axon.Core) error {
-				if err := c.Go(func(ctx context.Context) { _ = c.Send(ctx, "b", "waits") }); err != nil {
-					return err
+	// Whichever of the two waits first, the other must still show once
+	// that one has room: try both orders of making room.
+	for _, first := range []string{"a", "b"} {
+		t.Run("body and helper, room in "+first+" first", func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(testCtx(t))
+				defer cancel()
+				sinks := map[string]*axon.Core{"a": fullSink(t, ctx, "a"), "b": fullSink(t, ctx, "b")}
+				sender := axon.New("sender", func(ctx context.Context, c *axon.Core) error {
+					if err := c.Go(func(ctx context.Context) { _ = c.Send(ctx, "b", "waits") }); err != nil {
+						return err
+					}
+					_ = c.Send(ctx, "a", "waits")
+					<-ctx.Done()
+					return nil
+				}, axon.WithOutboxes(axon.Box("a", ""), axon.Box("b", "")))
+				for name, sink := range sinks {
+					mustLink(t, axon.Out(sender, name), axon.In(sink, "inbox"))
 				}
-				_ = c.Send(ctx, "a", "waits")
-				<-ctx.Done()
-				return nil
-			}, axon.WithOutboxes(axon.Box("a", ""), axon.Box("b", "")))
-			mustLink(t, axon.Out(sender, "a"), axon.In(a, "inbox"))
-			mustLink(t, axon.Out(sender, "b"), axon.In(b, "inbox"))
-			if err := sender.Activate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			synctest.Wait()
-			if ci := sender.Info(); ci.State != "blocked" {
-				t.Fatalf("sender is %s, want blocked", ci.State)
-			}
-			a.Recv("inbox") // room for the body's message
-			synctest.Wait()
-			blockedIn(t, sender, b.Name()+".inbox")
-			b.Recv("inbox") // and for the helper's
-			synctest.Wait()
-			blockedIn(t, sender, "")
-			cancel()
-			for _, c := range []*axon.Core{a, b, sender} {
-				<-c.Done()
-			}
+				if err := sender.Activate(ctx); err != nil {
+					t.Fatal(err)
+				}
+				synctest.Wait()
+				if ci := sender.Info(); ci.State != "blocked" {
+					t.Fatalf("sender is %s, want blocked", ci.State)
+				}
+				second := map[string]string{"a": "b", "b": "a"}[first]
+				sinks[first].Recv("inbox") // room for one of the two
+				synctest.Wait()
+				blockedIn(t, sender, sinks[second].Name()+".inbox")
+				sinks[second].Recv("inbox") // and for the other
+				synctest.Wait()
+				blockedIn(t, sender, "")
+				cancel()
+				for _, c := range []*axon.Core{sinks["a"], sinks["b"], sender} {
+					<-c.Done()
+				}
+			})
 		})
-	})
+	}
 }

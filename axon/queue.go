@@ -164,9 +164,7 @@ type waiter struct {
 	fate  int           // decided under the queue's lock
 	into  *queue        // the queue that took the message
 
-	// For introspection (see blocked.go).
-	on      *box // the box waited on
-	primary bool // w has been its component's blocked send; overflow.mu
+	on *box // the box waited on, for introspection (see blocked.go)
 }
 
 const (
