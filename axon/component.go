@@ -108,25 +108,35 @@ type Core struct {
 	id   uint64
 	name string
 
-	mu        sync.Mutex // guards the fields below it
-	registry  *Registry
-	parent    *Core
-	children  []Component
-	childAt   int        // index in parent.children, guarded by parent.mu
-	links     []*Linkage // the postoffice: links this component made
-	ctx       context.Context
-	cancel    context.CancelCauseFunc
-	pctx      context.Context // the context Activate was given
+	mu       sync.Mutex // guards the fields below it
+	registry *Registry
+	parent   *Core
+	children []Component
+	childAt  int        // index in parent.children, guarded by parent.mu
+	links    []*Linkage // the postoffice: links this component made
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	// pctx is the context the tree was activated with: the one Activate
+	// was given, or for a child started by its parent the parent's pctx.
+	// c.ctx and the helpers' context derive from it, not from the
+	// parent's own context, so that a child removed from its parent
+	// does not end with it: a parent's end reaches its children through
+	// wakeTree instead.
+	pctx      context.Context
 	auxCancel context.CancelCauseFunc
 	auxCtx    *runCtx
 	err       error
 
-	done      chan struct{} // made by the first Done; guarded by mu
-	blockedOn atomic.Pointer[box]
+	done chan struct{} // made by the first Done; guarded by mu
+	// blocked is one of its sends waiting for room (see blocked.go);
+	// moreBlocked counts the others.
+	moreBlocked atomic.Int32
+	blocked     atomic.Pointer[waiter]
 
-	stopAfter func() bool
-	endedKids []*Core  // children ended since EndedChildren; guarded by mu
-	build     *builder // box declarations, during New or NewReactive only
+	stopAfter func() bool // ends the watch on pctx (see watch); guarded by mu
+	inherits  bool        // started by its parent: the parent's end stops it; guarded by mu
+	endedKids []*Core     // children ended since EndedChildren; guarded by mu
+	build     *builder    // box declarations, during New or NewReactive only
 
 	group atomic.Uint64 // see SetGroup
 	stats StatsReporter // see SetStatsReporter; guarded by mu

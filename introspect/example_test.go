@@ -55,7 +55,7 @@ func Example() {
 	// outbox → inbox normal
 	// signal → control normal
 	// outbox → outbox outward
-	// signal → signal outward
+	// signal → _signal normal
 	// inbox → inbox inward
 	// control → control inward
 }
