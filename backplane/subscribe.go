@@ -373,6 +373,9 @@ func (s *SubscribeTo) deliver(c *axon.Core) error {
 		s.bi++
 		if err := out.Send(s.sendCtx, msg); err != nil {
 			s.countDropped(1 + s.dropBatch())
+			s.mu.Lock()
+			s.held, s.heldBytes = 0, 0 // what was held is dropped: no longer queued
+			s.mu.Unlock()
 			return err
 		}
 		s.delivered.Add(1)
