@@ -483,6 +483,7 @@
       waiting = null;
       const t0 = performance.now();
       graph = JSON.parse(data);
+      for (const k of ['types', 'components', 'connections', 'links']) graph[k] = graph[k] || []; // null when empty
       model = null;
       updates++;
       frame('graph', { parse: Math.round(performance.now() - t0) });
