@@ -97,13 +97,15 @@ func newChat(port, maxBehind int, opts ...internet.Option) (*internet.ServerCore
 			{"self", "inbox"}:   {"LINES", "inbox"},
 			{"LINES", "outbox"}: {"SAY", "inbox"},
 			{"HEAR", "outbox"}:  {"self", "outbox"},
-			// Whoever ends first ends the others, so the connection
-			// closes: the client finishing, a line too long, or HEAR
-			// falling too far behind.
+			// The client finishing ends LINES, then SAY, then HEAR (once
+			// it has sent what it holds), so the connection closes. A
+			// child that fails (a line too long, HEAR falling too far
+			// behind) ends the whole graph. Not a ring: each child
+			// passes other control messages on (a server's
+			// ShutdownBegun notice), which would go round for ever.
 			{"self", "control"}: {"LINES", "control"},
 			{"LINES", "signal"}: {"SAY", "control"},
 			{"SAY", "signal"}:   {"HEAR", "control"},
-			{"HEAR", "signal"}:  {"LINES", "control"},
 		})
 	}
 	server, err := internet.NewServerCore(client, port, opts...)

@@ -314,3 +314,34 @@ func TestRun(t *testing.T) {
 		t.Fatal("a bad flag was accepted")
 	}
 }
+
+// Shutting the server down while clients are connected lets them go:
+// each hears the end of its connection and Shutdown returns. (The
+// server's ShutdownBegun notice reaches each client's graph on control,
+// where it is passed from child to child and must not go round for
+// ever.)
+func TestChatShutdownWithClientsConnected(t *testing.T) {
+	server, room, err := newChat(0, 1000, internet.Host("127.0.0.1"), internet.Linger(time.Second),
+		internet.Logger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := start(context.Background(), server, room); err != nil {
+		t.Fatal(err)
+	}
+	conns := dial(t, server.Addr().String(), room, 3, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), axontest.Deadline)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- server.Shutdown(ctx) }()
+	for i, c := range conns {
+		if _, err := io.ReadAll(c); err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	room.Stop()
+	<-room.Done()
+}
