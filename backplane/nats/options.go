@@ -20,15 +20,22 @@ type config struct {
 
 // Credentials authenticates with a NATS credentials file (a user JWT and
 // its NKey seed, as nsc and NGS hand out), nats.go's UserCredentials.
-// New checks that the file can be read and holds a seed.
+// New checks that the file can be read and holds a seed. An empty name
+// changes nothing, so a command can pass its flag as it is.
 func Credentials(file string) Option { return func(c *config) { c.creds = file } }
 
 // RootCA trusts the certificate authorities in the PEM file, and no
 // others, to sign the NATS server's certificate; it also makes TLS
 // required, whatever the URL's scheme. Without it a tls:// URL trusts
 // the system's authorities. It is nats.go's RootCAs; give it more than
-// once for more files.
-func RootCA(file string) Option { return func(c *config) { c.rootCAs = append(c.rootCAs, file) } }
+// once for more files. An empty name changes nothing.
+func RootCA(file string) Option {
+	return func(c *config) {
+		if file != "" {
+			c.rootCAs = append(c.rootCAs, file)
+		}
+	}
+}
 
 // Subject sets the NATS subject the backplane publishes and subscribes
 // on, instead of DefaultSubject(name). Backplanes share messages when
