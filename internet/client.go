@@ -31,7 +31,7 @@ import (
 //	                Reset give up at once; producerFinished is kept and
 //	                acted on after the queued data has been sent.
 //	makessl         any message: switch the connection to TLS (see
-//	                TLSConfig). It may be sent before the connection exists.
+//	                TLSClient). It may be sent before the connection exists.
 //	_socketFeedback notices from the adapter (internal).
 //
 // Outboxes:
@@ -72,12 +72,11 @@ type TCPClient struct {
 
 // NewTCPClient returns a client for host and port; it connects when
 // activated. host may be a name, an IPv4 address or an IPv6 address
-// (with or without brackets). Options that apply: Delay, ConnectTimeout,
-// TLSConfig, AllowHalfClose, and the connection options (IdleTimeout,
-// the stall timeout of a client; Linger, LingerCap, CrashOnBadData,
-// HandshakeTimeout, SendLimit).
-func NewTCPClient(host string, port int, opts ...Option) *TCPClient {
-	t := &TCPClient{host: trimBrackets(host), port: port, cfg: newConfig(opts)}
+// (with or without brackets). The options are Delay, ConnectTimeout,
+// AllowHalfClose, TLSClient and the connection options (ConnOption:
+// IdleTimeout, the stall timeout of a client; Linger, SendLimit, ...).
+func NewTCPClient(host string, port int, opts ...TCPClientOption) *TCPClient {
+	t := &TCPClient{host: trimBrackets(host), port: port, cfg: configOf(opts, TCPClientOption.applyTCPClient)}
 	t.Core = axon.New("TCPClient", t.main,
 		axon.WithInboxes(
 			axon.Box(boxInbox, "data to send to the server: []byte or string"),

@@ -173,11 +173,11 @@ type CSA struct {
 }
 
 // NewCSA returns an adapter for conn, which must be connected. It does
-// not activate it. Options that apply: Linger, LingerCap, IdleTimeout,
-// CrashOnBadData, TLSClient, TLSServer, HandshakeTimeout, SendLimit,
-// Logger.
-func NewCSA(conn net.Conn, opts ...Option) *CSA {
-	cfg := newConfig(opts)
+// not activate it. The options are the connection options (ConnOption:
+// Linger, IdleTimeout, SendLimit, ...) and the side makessl takes,
+// TLSClient or TLSServer.
+func NewCSA(conn net.Conn, opts ...CSAOption) *CSA {
+	cfg := configOf(opts, CSAOption.applyCSA)
 	return newCSA(conn, &cfg)
 }
 

@@ -22,14 +22,14 @@
 // not exist: Go's runtime netpoller does that job inside the adapter.
 //
 //	Kamaelia                         kamaelia-go
-//	TCPClient(host, port, delay)     NewTCPClient(host, port, Delay(d), ConnectTimeout(d), TLSConfig(cfg))
+//	TCPClient(host, port, delay)     NewTCPClient(host, port, Delay(d), ConnectTimeout(d), TLSClient(cfg))
 //	  inbox, control, makessl        same; control before connect is honoured
 //	  _socketFeedback                same (internal)
 //	  outbox, sslready               same; sslready carries SSLReady
 //	  signal                         exactly one ProducerFinished, Err = cause
 //	  _selectorSignal                none: netpoller
 //	  (none)                         peerFinished: the server finished sending
-//	TCPServer(listenport, socketOptions)  NewTCPServer(port, Host, Backlog, ReuseAddress, ReusePort, NoDelay, KeepAlive, TLSConfig)
+//	TCPServer(listenport, socketOptions)  NewTCPServer(port, Host, Backlog, ReuseAddress, ReusePort, NoDelay, KeepAlive, TLSServer, ServeTLS)
 //	  control                        same: serverShutdown stops listening
 //	  newconnection                  same: accepted net.Conns (fed by the accept loop)
 //	  _feedbackFromCSA               same (internal)

@@ -9,11 +9,12 @@ import (
 )
 
 // ListenTCP opens a TCP listener the way TCPServer does, for code that
-// wants the socket without the component. Options that apply: Host,
-// Backlog, ReuseAddress, ReusePort, KeepAlive. Port 0 lets the kernel
-// choose a free port; the listener's Addr reports it.
-func ListenTCP(port int, opts ...Option) (*net.TCPListener, error) {
-	return listenTCP(newConfig(opts), port)
+// wants the socket without the component. The options are those of a
+// listening socket (ListenerOption): Host, Backlog, ReuseAddress,
+// ReusePort, KeepAlive. Port 0 lets the kernel choose a free port; the
+// listener's Addr reports it.
+func ListenTCP(port int, opts ...ListenTCPOption) (*net.TCPListener, error) {
+	return listenTCP(configOf(opts, ListenTCPOption.applyListenTCP), port)
 }
 
 func listenTCP(cfg config, port int) (*net.TCPListener, error) {

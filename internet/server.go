@@ -84,13 +84,22 @@ type TCPServer struct {
 
 // NewTCPServer opens a listening socket on port (0: a free port chosen by
 // the kernel) and returns the server component; it accepts once
-// activated. Options that apply: Host, Backlog, ReuseAddress, ReusePort,
-// NoDelay, KeepAlive, MaxConnections, ShutdownTimeout, TLSConfig (the
-// server side of makessl), Logger, and the connection options (Linger,
-// LingerCap, IdleTimeout, CrashOnBadData, HandshakeTimeout, SendLimit),
-// which it passes to every adapter.
-func NewTCPServer(port int, opts ...Option) (*TCPServer, error) {
-	cfg := newConfig(opts)
+// activated. The options are those of the listening socket
+// (ListenerOption: Host, Backlog, ...), of a server (ServingOption:
+// ServeTLS, ShutdownTimeout, Logger, ...), MaxConnections, TLSServer
+// (the server side of makessl), and the connection options (ConnOption:
+// Linger, IdleTimeout, ...), which it passes to every adapter. A
+// TLSServer or ServeTLS configuration without a certificate is an error
+// matching ErrNoTLSConfig.
+func NewTCPServer(port int, opts ...TCPServerOption) (*TCPServer, error) {
+	return newTCPServer(port, configOf(opts, TCPServerOption.applyTCPServer))
+}
+
+// newTCPServer makes a TCPServer with the configuration cfg.
+func newTCPServer(port int, cfg config) (*TCPServer, error) {
+	if err := cfg.checkServerTLS(); err != nil {
+		return nil, err
+	}
 	ln, err := listenTCP(cfg, port)
 	if err != nil {
 		return nil, err
@@ -258,6 +267,14 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		_ = tc.SetNoDelay(false)
 	}
 	csa := newCSA(conn, &s.cfg) // shared: the server's settings do not change
+	if s.cfg.serveTLS {
+		// Queued before the adapter starts, so that it reads nothing
+		// before the handshake: TLS from the first byte, never plaintext.
+		if !offer(csa.Inbox(boxMakeSSL), MakeSSL{}) {
+			conn.Close()
+			return
+		}
+	}
 	fb, err := s.Link(axon.Out(csa, boxFeedback), axon.In(s, boxFromCSA))
 	if err != nil {
 		conn.Close()

@@ -97,9 +97,9 @@ func newWirer(make func() axon.Component) *wirer {
 func make1() chan struct{} { return make(chan struct{}, 1) }
 
 // startServer runs a TCPServer on loopback port 0 with a wirer.
-func startServer(t testing.TB, ctx context.Context, handler func() axon.Component, opts ...internet.Option) (*internet.TCPServer, *wirer) {
+func startServer(t testing.TB, ctx context.Context, handler func() axon.Component, opts ...internet.TCPServerOption) (*internet.TCPServer, *wirer) {
 	t.Helper()
-	srv, err := internet.NewTCPServer(0, append([]internet.Option{internet.Host("127.0.0.1")}, opts...)...)
+	srv, err := internet.NewTCPServer(0, append([]internet.TCPServerOption{internet.Host("127.0.0.1")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,16 +201,16 @@ func TestListenOptions(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	tests := []struct {
 		name string
-		opts []internet.Option
+		opts []internet.TCPServerOption
 		want error
 	}{
-		{"second socket on the port with SO_REUSEPORT", []internet.Option{internet.ReusePort(true)}, nil},
+		{"second socket on the port with SO_REUSEPORT", []internet.TCPServerOption{internet.ReusePort(true)}, nil},
 		{"without SO_REUSEPORT the port is taken", nil, syscall.EADDRINUSE},
-		{"backlog", []internet.Option{internet.ReusePort(true), internet.Backlog(16)}, nil},
+		{"backlog", []internet.TCPServerOption{internet.ReusePort(true), internet.Backlog(16)}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, err := internet.NewTCPServer(port, append([]internet.Option{internet.Host("127.0.0.1")}, tt.opts...)...)
+			srv, err := internet.NewTCPServer(port, append([]internet.TCPServerOption{internet.Host("127.0.0.1")}, tt.opts...)...)
 			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}

@@ -2,6 +2,7 @@ package internet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -82,10 +83,11 @@ type Factory func(ConnInfo) (axon.Component, error)
 //	                 its Err matches ErrConnectionsCut if a shutdown had to
 //	                 cut connections off
 //
-// Options: those of TCPServer (Host, Backlog, ReuseAddress, Logger,
-// MaxConnections, ShutdownTimeout, the connection options such as
-// IdleTimeout, Linger and HandshakeTimeout, ...) and ServeTLS,
-// TLSServer and ReceiveLimit. A ServerCore is safe for concurrent use.
+// Options (ServerCoreOption): those of TCPServer (Host, Backlog,
+// ReuseAddress, Logger, MaxConnections, ShutdownTimeout, ServeTLS,
+// TLSServer, the connection options such as IdleTimeout, Linger and
+// HandshakeTimeout, ...) and ReceiveLimit. A ServerCore is safe for
+// concurrent use.
 type ServerCore struct {
 	*axon.Core
 	cfg     config
@@ -115,14 +117,15 @@ type serverConn struct {
 // NewServerCore opens a listening socket on port (0: a free port chosen
 // by the kernel) and returns a server that makes a handler with factory
 // for every connection once activated. A port already in use is an
-// error here.
-func NewServerCore(factory Factory, port int, opts ...Option) (*ServerCore, error) {
+// error here, and so is a TLSServer or ServeTLS configuration without a
+// certificate (ErrNoTLSConfig).
+func NewServerCore(factory Factory, port int, opts ...ServerCoreOption) (*ServerCore, error) {
 	if factory == nil {
-		return nil, fmt.Errorf("internet: NewServerCore: nil factory")
+		return nil, errors.New("internet: NewServerCore: nil factory")
 	}
-	tcp, err := NewTCPServer(port, opts...)
+	tcp, err := newTCPServer(port, configOf(opts, ServerCoreOption.applyServerCore))
 	if err != nil {
-		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
+		return nil, err
 	}
 	recv := tcp.cfg.receiveLimit
 	if recv == (axon.Limit{}) {
@@ -165,9 +168,9 @@ func adoptTCPServer(parent *axon.Core, tcp *TCPServer) error {
 // NewSimpleServer is NewServerCore for handlers that need no details of
 // their connection, Kamaelia's SimpleServer: protocol is called with no
 // arguments for every connection.
-func NewSimpleServer(protocol func() axon.Component, port int, opts ...Option) (*ServerCore, error) {
+func NewSimpleServer(protocol func() axon.Component, port int, opts ...ServerCoreOption) (*ServerCore, error) {
 	if protocol == nil {
-		return nil, fmt.Errorf("internet: NewSimpleServer: nil protocol")
+		return nil, errors.New("internet: NewSimpleServer: nil protocol")
 	}
 	return NewServerCore(func(ConnInfo) (axon.Component, error) { return protocol(), nil }, port, opts...)
 }

@@ -33,9 +33,6 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 		s.refuse(csa)
 		return
 	}
-	if s.cfg.serveTLS {
-		_ = csa.Inbox(boxMakeSSL).Put(ctx, MakeSSL{})
-	}
 	if err := s.AddChildren(csa, handler); err != nil {
 		s.logOpenError("servercore: cannot start connection; closing it", info, err)
 		s.unwire(sc)

@@ -60,9 +60,12 @@ type SingleServer struct {
 
 // NewSingleServer opens a listening socket on port (0: a free port
 // chosen by the kernel) and returns the server; it accepts once
-// activated. The options are TCPServer's; MaxConnections is set to 1.
-func NewSingleServer(port int, opts ...Option) (*SingleServer, error) {
-	tcp, err := NewTCPServer(port, append(opts, MaxConnections(1))...)
+// activated. The options are TCPServer's but MaxConnections, since a
+// SingleServer serves one client at a time.
+func NewSingleServer(port int, opts ...SingleServerOption) (*SingleServer, error) {
+	cfg := configOf(opts, SingleServerOption.applySingleServer)
+	cfg.maxConns = 1
+	tcp, err := newTCPServer(port, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -78,7 +78,7 @@ func TestClientMakeSSLAgainstGoServer(t *testing.T) {
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	port := tlsEchoServer(t, p.ServerConfig())
-	c := internet.NewTCPClient("localhost", port, internet.TLSConfig(p.ClientConfig()))
+	c := internet.NewTCPClient("localhost", port, internet.TLSClient(p.ClientConfig()))
 	h := axontest.Handle(t, c)
 	// makessl first, then data at once: the data must wait for TLS (the
 	// server only speaks TLS, so plaintext would break its handshake).
@@ -109,7 +109,7 @@ func TestClientMakeSSLWrongCA(t *testing.T) {
 	ctx, _ := testCtx(t)
 	good, wrong := testpki.New(t), testpki.New(t)
 	port := tlsEchoServer(t, good.ServerConfig())
-	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSConfig(wrong.ClientConfig()))
+	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSClient(wrong.ClientConfig()))
 	h := axontest.Handle(t, c)
 	h.Put(ctx, "makessl", internet.MakeSSL{})
 	activate(t, ctx, c)
@@ -152,7 +152,7 @@ func TestClientMakeSSLAgainstOpenSSLServer(t *testing.T) {
 	}
 	go io.Copy(io.Discard, out)
 
-	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSConfig(p.ClientConfig()))
+	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSClient(p.ClientConfig()))
 	h := axontest.Handle(t, c)
 	h.Put(ctx, "makessl", internet.MakeSSL{})
 	h.Put(ctx, "inbox", "kamaelia\n")
@@ -244,7 +244,7 @@ func TestServerStartTLSWithGoClient(t *testing.T) {
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	var upgraded atomic.Int32
-	srv, _ := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSConfig(p.ServerConfig()))
+	srv, _ := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSServer(p.ServerConfig()))
 	conn := dialCore(t, srv)
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	conn.Write([]byte("HELP\r\n")) // a plaintext exchange before the switch
@@ -278,7 +278,7 @@ func TestServerStartTLSWithOpenSSLClient(t *testing.T) {
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	var upgraded atomic.Int32
-	srv, _ := startServer(t, ctx, startTLSHandler(true, &upgraded), internet.TLSConfig(p.ServerConfig()))
+	srv, _ := startServer(t, ctx, startTLSHandler(true, &upgraded), internet.TLSServer(p.ServerConfig()))
 	cl := exec.CommandContext(ctx, bin, "s_client", "-connect", srv.Addr().String(), "-starttls", "smtp",
 		"-CAfile", p.CAFile, "-verify_return_error", "-verify_hostname", "localhost", "-quiet", "-no_ign_eof")
 	stdin, _ := cl.StdinPipe()
@@ -310,7 +310,7 @@ func TestServerHandshakeFailureClosesCleanly(t *testing.T) {
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	var upgraded atomic.Int32
-	srv, w := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSConfig(p.ServerConfig()),
+	srv, w := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSServer(p.ServerConfig()),
 		internet.HandshakeTimeout(5*time.Second))
 	conn := dialCore(t, srv)
 	conn.Write([]byte("STARTTLS\r\n"))
