@@ -19,7 +19,12 @@ const boxPeerDone = "_peerFinished"
 // refusal (Kamaelia accepted it first and then hung up). When the client
 // leaves, a SocketShutdown goes out of "signal" and the next client may
 // connect. Data arriving on "inbox" while no client is connected waits
-// (up to the inbox's limit) and is sent to the next client.
+// there, in order, and is sent to the next client; the box is bounded by
+// SendLimit (DefaultSendLimit), so a producer that runs ahead waits for
+// room rather than grow the process. Data already handed to a client's
+// connection when that client leaves is lost with it, as a write to a
+// closed socket is; what the server still holds when it ends is
+// dropped.
 //
 // When the client finishes sending (half-closes), the server writes what
 // is queued for it and closes the connection.
@@ -32,7 +37,8 @@ const boxPeerDone = "_peerFinished"
 //
 // Inboxes:
 //
-//	inbox           data ([]byte or string) to send to the client
+//	inbox           data ([]byte or string) to send to the client; while
+//	                none is connected it waits here for the next one
 //	control         shutdown requests: shut down gracefully, as
 //	                Shutdown does, bounded by ShutdownTimeout
 //	_socketactivity NewCSA and ShutdownCSA from the TCPServer (internal)
@@ -69,17 +75,21 @@ func NewSingleServer(port int, opts ...SingleServerOption) (*SingleServer, error
 	if err != nil {
 		return nil, err
 	}
+	limit := cfg.sendLimit
+	if limit == (axon.Limit{}) {
+		limit = DefaultSendLimit
+	}
 	s := &SingleServer{tcp: tcp}
 	s.Core = axon.NewReactive("SingleServer", s.step,
 		axon.WithInboxes(
-			axon.Box(boxInbox, "data to send to the connected client"),
-			axon.Box(boxControl, "shutdown requests: close the connection after writing what is queued, then end"),
+			axon.Box(boxInbox, "data to send to the client; waits for the next one while none is connected").WithLimit(limit),
+			axon.Box(boxControl, "shutdown requests: shut down gracefully, as Shutdown does"),
 			axon.Box(boxSocketActivity, "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
 			axon.Box(boxPeerDone, "the client has finished sending"),
 		),
 		axon.WithOutboxes(
 			axon.Box(boxOutbox, "data from the client"),
-			axon.Box(boxSignal, "SocketShutdown each time a client leaves; ProducerFinished when the server ends"),
+			axon.Box(boxSignal, "SocketShutdown each time a client leaves; ShutdownBegun; ProducerFinished when the server ends"),
 		),
 	)
 	if err := adoptTCPServer(s.Core, tcp); err != nil {
@@ -110,25 +120,30 @@ func (s *SingleServer) step(ctx context.Context, c *axon.Core) error {
 		s.cut()
 		return s.end()
 	}
-	for {
-		box, msg, ok := c.Next()
-		if !ok {
-			break
+	// Box by box, never with Next: "inbox" is not ours to take. While
+	// a client is connected it leads straight to the client's adapter;
+	// while none is, what arrives there waits in it for the next one.
+	for msg := range c.Drain(boxSocketActivity) {
+		switch m := msg.(type) {
+		case axon.NewCSA:
+			s.connect(ctx, m)
+		case axon.ShutdownCSA:
+			s.disconnect(ctx, m)
 		}
-		switch box {
-		case boxSocketActivity:
-			switch m := msg.(type) {
-			case axon.NewCSA:
-				s.connect(ctx, m)
-			case axon.ShutdownCSA:
-				s.disconnect(ctx, m)
+	}
+	for msg := range c.Drain(boxPeerDone) {
+		// The client has finished sending: its adapter writes what is
+		// queued for it and closes. The notice names its adapter, which
+		// may have ended (and another connected) in the meantime.
+		if ss, ok := msg.(axon.SocketShutdown); ok {
+			if csa, ok := ss.Caller.(*CSA); ok {
+				_ = csa.Inbox(boxControl).Put(ctx, axon.ProducerFinished{Caller: s})
 			}
-		case boxPeerDone:
-			s.tellActive(ctx, axon.ProducerFinished{Caller: s})
-		case boxControl:
-			if axon.IsShutdownRequest(msg) {
-				s.beginShutdown(msg)
-			}
+		}
+	}
+	for msg := range c.Drain(boxControl) {
+		if axon.IsShutdownRequest(msg) {
+			s.beginShutdown(msg)
 		}
 	}
 	if s.drain.tick.Swap(false) {
@@ -229,13 +244,6 @@ func (s *SingleServer) disconnect(ctx context.Context, m axon.ShutdownCSA) {
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: m.Err},
 		Conn:             m.Conn,
 	})
-}
-
-// tellActive puts msg into the active connection's "control".
-func (s *SingleServer) tellActive(ctx context.Context, msg any) {
-	if s.active != nil {
-		_ = s.active.Inbox(boxControl).Put(ctx, msg)
-	}
 }
 
 func (s *SingleServer) unlinkActive() {
