@@ -48,7 +48,10 @@ import (
 //	             ErrIdleTimeout too; a TLS failure wraps the crypto/tls
 //	             error (for instance *tls.CertificateVerificationError).
 //	             Problems that do not end the connection (a message of the
-//	             wrong type) come before it as axon.ErrorInformation.
+//	             wrong type, a makessl on a connection already TLS) come
+//	             before it as axon.ErrorInformation; a failed TLS
+//	             handshake ends the connection, so it comes only as the
+//	             terminal message's Err.
 //	sslready     SSLReady once TLS is up.
 //	peerFinished one axon.SocketShutdown when the server has finished
 //	             sending; all its data came out of "outbox" first.

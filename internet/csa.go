@@ -56,8 +56,11 @@ const (
 //	                Every byte read is delivered before it. The adapter may
 //	                go on writing after a peer's half-close.
 //	signal          axon.ErrorInformation for problems that do not end the
-//	                connection (a bad message, a failed makessl), then
-//	                axon.ShutdownCSA when the adapter ends.
+//	                connection (a bad message, a makessl refused for want
+//	                of a TLS configuration or because the connection is
+//	                TLS already), then axon.ShutdownCSA when the adapter
+//	                ends. A failed TLS handshake ends the connection: its
+//	                cause comes only with the terminal notices.
 //	CreatorFeedback axon.SocketShutdown when the socket has closed; Err
 //	                carries the cause (nil for a clean close).
 //	sslready        SSLReady once a makessl handshake has completed.

@@ -52,7 +52,9 @@ type Factory func(ConnInfo) (axon.Component, error)
 //	                         the whole server, gracefully
 //	handler "makessl"  → CSA "makessl", and CSA "sslready" → handler
 //	                     "sslready", if the handler has those boxes
-//	                     (STARTTLS; needs the TLSServer option)
+//	                     (STARTTLS; needs the TLSServer option). With
+//	                     ServeTLS, "sslready" gets the SSLReady of the
+//	                     connection's first handshake.
 //
 // A handler is a component with at least "inbox", "control", "outbox"
 // and "signal". It gets the bytes as []byte chunks with arbitrary
@@ -69,13 +71,23 @@ type Factory func(ConnInfo) (axon.Component, error)
 // When the server begins a graceful shutdown, its "control" gets a
 // ShutdownBegun (see Shutdown).
 //
+// A problem the adapter reports without closing the connection is
+// caused by what the handler sent, so the handler hears of it, as an
+// axon.ErrorInformation: a makessl that cannot be carried out (no
+// TLSServer or ServeTLS: ErrNoTLSConfig; already TLS: ErrAlreadyTLS) on
+// its "sslready", where it waits for the answer (on "control" if it has
+// no "sslready"); data it cannot write (ErrBadMessage) or sent after the
+// sending side finished (ErrWriteClosed) on "control". The server logs
+// them too.
+//
 // Inboxes:
 //
 //	control          serverShutdown or shutdownMicroprocess: shut down
 //	                 gracefully, as Shutdown does, bounded by
 //	                 ShutdownTimeout. producerFinished is ignored.
 //	_socketactivity  NewCSA and ShutdownCSA from the TCPServer (internal)
-//	_csasignal       what the adapters report on "signal" (internal: logged)
+//	_csasignal       what the adapters report on "signal" (internal:
+//	                 logged, and passed to the handler)
 //
 // Outboxes:
 //
@@ -137,7 +149,7 @@ func NewServerCore(factory Factory, port int, opts ...ServerCoreOption) (*Server
 		axon.WithInboxes(
 			axon.Box(boxControl, "serverShutdown or shutdownMicroprocess: shut down gracefully"),
 			axon.Box(boxSocketActivity, "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
-			axon.Box(boxCSASignal, "reports from the adapters, logged").WithLimit(axon.Unbounded),
+			axon.Box(boxCSASignal, "reports from the adapters: logged, and passed to the handler").WithLimit(axon.Unbounded),
 		),
 		axon.WithOutboxes(
 			axon.Box(boxSignal, "ProducerFinished when the server has ended"),
@@ -207,7 +219,7 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 			}
 		case boxCSASignal:
 			if ei, ok := msg.(axon.ErrorInformation); ok {
-				s.cfg.logger.Warn("servercore: connection reported an error", "server", s.Name(), "peer", peerOf(ei.Caller), "err", ei.Err)
+				s.adapterReported(ei)
 			}
 		case boxControl:
 			if axon.IsShutdownMicroprocess(msg) {

@@ -183,6 +183,28 @@ func (s *ServerCore) closed(ctx context.Context, m axon.ShutdownCSA) {
 	s.forgetIfDone(sc)
 }
 
+// adapterReported passes on a problem an adapter reported that did not
+// end its connection, all of them caused by what the handler sent: a
+// refused makessl goes to the handler's "sslready", where it waits for
+// the answer to makessl, if it has one; the rest (and that, if it has
+// none) to its "control". It is logged too. A handler that does not
+// take its "control" misses it rather than hold the server up.
+func (s *ServerCore) adapterReported(ei axon.ErrorInformation) {
+	s.cfg.logger.Warn("servercore: connection reported an error", "server", s.Name(), "peer", peerOf(ei.Caller), "err", ei.Err)
+	csa, ok := ei.Caller.(*CSA)
+	if !ok || csa.sc == nil || csa.sc.handlerEnd {
+		return
+	}
+	hc := axon.CoreOf(csa.sc.handler)
+	in := hc.Inbox(boxControl)
+	if errors.Is(ei.Err, ErrNoTLSConfig) || errors.Is(ei.Err, ErrAlreadyTLS) {
+		if ready := hc.Inbox(boxSSLReadyIn); ready != nil {
+			in = ready
+		}
+	}
+	offer(in, ei)
+}
+
 // handlerEnded acts on the end of a connection's handler: a failed one is
 // logged, and the connection is closed after what the handler sent has
 // been written.

@@ -431,3 +431,44 @@ func TestServerCoreAcceptsWhileSetUpIsSlow(t *testing.T) {
 		}
 	}
 }
+
+// TestHandlerHearsOfBadDataItSent: a handler that sends its connection
+// something it cannot write (an int) hears of it on "control", as an
+// ErrorInformation matching ErrBadMessage, and the connection goes on.
+func TestHandlerHearsOfBadDataItSent(t *testing.T) {
+	t.Parallel()
+	ctx, _ := testCtx(t)
+	heard := make(chan any, 1)
+	srv := startServerCore(t, ctx, func(internet.ConnInfo) (axon.Component, error) {
+		return axon.NewReactive("careless", func(ctx context.Context, c *axon.Core) error {
+			for box, msg, ok := c.Next(); ok; box, msg, ok = c.Next() {
+				switch box {
+				case "inbox":
+					if err := c.Send(ctx, "outbox", 42); err != nil {
+						return err
+					}
+					if err := c.Send(ctx, "outbox", msg); err != nil {
+						return err
+					}
+				case "control":
+					if ei, ok := msg.(axon.ErrorInformation); ok {
+						heard <- ei
+						continue
+					}
+					return axon.ErrStop
+				}
+			}
+			return nil
+		}), nil
+	})
+	conn := dialCore(t, srv)
+	echoOnce(t, conn, "still served")
+	select {
+	case m := <-heard:
+		if ei := m.(axon.ErrorInformation); !errors.Is(ei.Err, internet.ErrBadMessage) {
+			t.Fatalf("the handler heard %v; want ErrBadMessage", ei.Err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the handler heard nothing")
+	}
+}
