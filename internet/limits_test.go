@@ -544,6 +544,12 @@ func TestHandlerHearsWhyTheAdapterClosed(t *testing.T) {
 		{"an idle timeout", []internet.ServerCoreOption{internet.IdleTimeout(200 * time.Millisecond)},
 			func(c net.Conn) { c.Write([]byte("then nothing")) },
 			func(err error) bool { return errors.Is(err, internet.ErrIdleTimeout) }},
+		{"the client's half-close: no error", nil,
+			func(c net.Conn) { c.Write([]byte("and that is all")); c.(*net.TCPConn).CloseWrite() },
+			func(err error) bool { return err == nil }},
+		{"the client's reset", nil,
+			func(c net.Conn) { c.(*net.TCPConn).SetLinger(0); c.Close() },
+			func(err error) bool { return errors.Is(err, syscall.ECONNRESET) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
