@@ -37,7 +37,8 @@ const (
 //	control  producerFinished: write everything queued, half-close
 //	         (FIN; close_notify first under TLS), keep delivering what the
 //	         peer sends until it closes, then close. shutdownMicroprocess:
-//	         write everything queued, then close. Either is bounded by
+//	         write everything queued, then close (after a producerFinished:
+//	         stop waiting for the peer, and close). Either is bounded by
 //	         Linger (no progress for that long ends it) and LingerCap.
 //	         Reset: abort at once with a TCP reset (see Reset). Other
 //	         messages are ignored.

@@ -363,6 +363,12 @@ func (s *CSA) doOp(ctx context.Context, op any) {
 		return
 	}
 	if s.wfinished.Load() {
+		// The sending side is finished already. A shutdownMicroprocess
+		// after a producerFinished stops the wait for the peer to
+		// finish: close now, as it would have without it.
+		if axon.IsShutdownMicroprocess(op) && !s.isClosed() {
+			s.close(nil)
+		}
 		return
 	}
 	s.armLinger()
