@@ -324,8 +324,5 @@ func (t *TCPClient) end(cause error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = t.Send(ctx, boxSignal, axon.ProducerFinished{Caller: t, Err: cause})
-	if cause == nil {
-		return axon.ErrStop
-	}
-	return cause
+	return endWith(cause)
 }

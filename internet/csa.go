@@ -348,8 +348,7 @@ func (s *CSA) step(ctx context.Context, c *axon.Core) error {
 		} else {
 			s.abort(context.Cause(ctx)) // what was queued is lost: say so with a reset
 		}
-		s.sendFinal()
-		return axon.ErrStop
+		return s.sendFinal()
 	}
 	if m, ok := s.control.Peek(); ok {
 		if r, ok := asReset(m); ok {
@@ -360,8 +359,7 @@ func (s *CSA) step(ctx context.Context, c *axon.Core) error {
 	}
 	s.pump(ctx, c)
 	if s.finished() {
-		s.sendFinal()
-		return axon.ErrStop
+		return s.sendFinal()
 	}
 	return nil
 }
@@ -453,15 +451,17 @@ func (s *CSA) closeSocket(raw syscall.RawConn, reset bool) {
 	}
 }
 
-// sendFinal tells the creator and everyone else that the adapter is done.
-func (s *CSA) sendFinal() {
-	if s.finalSent {
-		return
-	}
-	s.finalSent = true
+// sendFinal tells the creator and everyone else that the adapter is
+// done, and returns what ends the step: the cause the connection ended
+// with, the adapter's own Err, or axon.ErrStop (a normal end) for none.
+func (s *CSA) sendFinal() error {
 	s.mu.Lock()
 	cause := s.cause
 	s.mu.Unlock()
+	if s.finalSent {
+		return endWith(cause)
+	}
+	s.finalSent = true
 	ctx := &finalCtx{}
 	defer ctx.stop()
 	fb := axon.SocketShutdown{
@@ -479,6 +479,16 @@ func (s *CSA) sendFinal() {
 		Notify: axon.Notify{Caller: s, Object: s},
 		CSA:    s, Conn: s.base, Err: cause,
 	})
+	return endWith(cause)
+}
+
+// endWith is what a step returns to end its component with err: err
+// itself, or axon.ErrStop (a normal end) for nil.
+func endWith(err error) error {
+	if err == nil {
+		return axon.ErrStop
+	}
+	return err
 }
 
 // finalSendTimeout bounds how long an ending adapter waits for room to

@@ -228,6 +228,7 @@ func TestLibraryIsSilentWithoutALogger(t *testing.T) {
 	}
 	activate(t, ctx, srv)
 	expectClosed(t, dialCore(t, srv), "the connection whose factory panicked")
+	eventually(t, ctx, "the first connection forgotten", func() bool { return srv.Connections() == 0 })
 	held := dialCore(t, srv)
 	held.Write([]byte("x"))
 	eventually(t, ctx, "the second connection is served", func() bool { return srv.Connections() == 1 })

@@ -190,7 +190,7 @@ func (s *TCPServer) step(ctx context.Context, c *axon.Core) error {
 				conn.Close()
 			}
 		}
-		return s.end(nil)
+		return s.end(context.Cause(ctx))
 	}
 	for {
 		box, msg, ok := c.Next()
@@ -237,13 +237,15 @@ func (s *TCPServer) done() bool {
 	}
 }
 
+// end sends the one terminal message, with err, and ends the server
+// with it.
 func (s *TCPServer) end(err error) error {
 	s.drain.end()
 	s.refusals.flush()
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
-	return axon.ErrStop
+	return endWith(err)
 }
 
 // serve makes an adapter for an accepted connection and announces it.

@@ -202,7 +202,7 @@ func (s *ServerCore) TCPServer() *TCPServer { return s.tcp }
 func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 	if ctx.Err() != nil { // stopped: the children are stopped with us
 		s.cutAll()
-		return s.end()
+		return s.end(context.Cause(ctx))
 	}
 	for {
 		box, msg, ok := c.Next()
@@ -243,19 +243,21 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 		}
 	}
 	if s.drain.active && left == 0 {
-		return s.end()
+		return s.end(nil)
 	}
 	return nil
 }
 
-// end sends the final ProducerFinished and ends the step.
-func (s *ServerCore) end() error {
+// end sends the final ProducerFinished and ends the server, with the
+// stop's cause if it was stopped (stopped, nil otherwise), joined with
+// ErrConnectionsCut if connections were cut off.
+func (s *ServerCore) end(stopped error) error {
 	s.drain.end()
-	err := s.drain.err("ServerCore "+s.Name(), nil)
+	err := s.drain.errOr("ServerCore "+s.Name(), stopped)
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
-	return axon.ErrStop
+	return endWith(err)
 }
 
 func peerOf(c axon.Component) any {

@@ -59,9 +59,10 @@ type SingleServer struct {
 	tcp *TCPServer
 
 	// step only, but for drain's atomics
-	active *CSA
-	links  []*axon.Linkage
-	drain  drain
+	active    *CSA
+	activeCut bool // active has been cut off
+	links     []*axon.Linkage
+	drain     drain
 }
 
 // NewSingleServer opens a listening socket on port (0: a free port
@@ -116,9 +117,9 @@ func (s *SingleServer) Shutdown(ctx context.Context) error {
 }
 
 func (s *SingleServer) step(ctx context.Context, c *axon.Core) error {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil { // stopped: the connection is stopped with us
 		s.cut()
-		return s.end()
+		return s.end(context.Cause(ctx))
 	}
 	// Box by box, never with Next: "inbox" is not ours to take. While
 	// a client is connected it leads straight to the client's adapter;
@@ -154,7 +155,7 @@ func (s *SingleServer) step(ctx context.Context, c *axon.Core) error {
 		s.cut()
 	}
 	if s.drain.active && c.NumChildren() == 0 {
-		return s.end()
+		return s.end(nil)
 	}
 	return nil
 }
@@ -179,23 +180,28 @@ func (s *SingleServer) closeQuiet() {
 	}
 }
 
-// cut resets the connection if it is still open, and stops listening.
+// cut resets the connection if it is still open (the server has not
+// seen it end), and stops listening.
 func (s *SingleServer) cut() {
 	_ = s.tcp.Close()
-	if a := s.active; a != nil && !a.isClosed() {
+	if a := s.active; a != nil && !s.activeCut {
+		s.activeCut = true
 		s.drain.cutOff(a)
 		s.tcp.cfg.logger.Warn("singleserver: connection cut off with a reset", "server", s.Name(), "peer", a.RemoteAddr())
 	}
 	s.tcp.Stop()
 }
 
-func (s *SingleServer) end() error {
+// end sends the final ProducerFinished and ends the server, with the
+// stop's cause if it was stopped (stopped, nil otherwise), joined with
+// ErrConnectionsCut if the connection was cut off.
+func (s *SingleServer) end(stopped error) error {
 	s.drain.end()
-	err := s.drain.err("SingleServer "+s.Name(), nil)
+	err := s.drain.errOr("SingleServer "+s.Name(), stopped)
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
-	return axon.ErrStop
+	return endWith(err)
 }
 
 // connect makes a new connection the server's, or refuses it if one is
@@ -225,7 +231,7 @@ func (s *SingleServer) connect(ctx context.Context, m axon.NewCSA) {
 		}
 		s.links = append(s.links, lk)
 	}
-	s.active = csa
+	s.active, s.activeCut = csa, false
 	if err := s.AddChildren(csa); err != nil {
 		s.unlinkActive()
 		csa.Conn().Close()
