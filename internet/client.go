@@ -39,7 +39,9 @@ import (
 //
 //	outbox       data received from the server, as []byte chunks.
 //	signal       exactly one terminal axon.ProducerFinished when the client
-//	             ends, whose Err is nil for a normal close, else the cause:
+//	             ends, stopped or not, whose Err (also the client's own
+//	             Err) is nil for a normal close, else the cause (the
+//	             context's for a stop):
 //	             errors.Is matches syscall.ECONNREFUSED for a refused
 //	             connection, syscall.ECONNRESET for a reset, ErrShutdown
 //	             for a shutdown before connecting; a connect timeout is a

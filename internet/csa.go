@@ -60,8 +60,10 @@ const (
 //	                connection (a bad message, a makessl refused for want
 //	                of a TLS configuration or because the connection is
 //	                TLS already), then axon.ShutdownCSA when the adapter
-//	                ends. A failed TLS handshake ends the connection: its
-//	                cause comes only with the terminal notices.
+//	                ends, whose Err (the connection's cause, nil for a
+//	                clean close) is also the adapter's own Err. A failed
+//	                TLS handshake ends the connection: its cause comes only
+//	                with the terminal notices.
 //	CreatorFeedback axon.SocketShutdown when the socket has closed; Err
 //	                carries the cause (nil for a clean close).
 //	sslready        SSLReady once a makessl handshake has completed.
@@ -87,7 +89,9 @@ const (
 //
 // Stopping the adapter (Stop, or the end of its context) closes the
 // socket at once, without a flush: with a reset if its sending side had
-// not finished, since what was queued is lost.
+// not finished, since what was queued is lost. Its notices then carry
+// the context's cause. (The package documentation has a table of every
+// way a component stops and the Err it ends with.)
 //
 // A CSA is a reactive component. Its methods are safe for concurrent use.
 type CSA struct {

@@ -42,8 +42,10 @@ const (
 //	                      cause, when an adapter has ended; ShutdownBegun
 //	                      when a graceful shutdown begins.
 //	signal                one axon.ProducerFinished when the server ends;
-//	                      its Err matches ErrConnectionsCut if a shutdown
-//	                      had to cut connections off.
+//	                      its Err, also the server's own, matches
+//	                      ErrConnectionsCut if a shutdown had to cut
+//	                      connections off, and is the context's cause if
+//	                      the server was stopped.
 //
 // The listening socket is opened by NewTCPServer, so a port already in
 // use is an error there, and Addr reports the bound address at once.

@@ -92,8 +92,10 @@ type Factory func(ConnInfo) (axon.Component, error)
 // Outboxes:
 //
 //	signal           one axon.ProducerFinished when the server has ended;
-//	                 its Err matches ErrConnectionsCut if a shutdown had to
-//	                 cut connections off
+//	                 its Err, also the server's own, matches
+//	                 ErrConnectionsCut if a shutdown had to cut
+//	                 connections off, and the context's cause if the
+//	                 server was stopped (which resets the connections)
 //
 // Options (ServerCoreOption): those of TCPServer (Host, Backlog,
 // ReuseAddress, Logger, MaxConnections, ShutdownTimeout, ServeTLS,

@@ -50,8 +50,9 @@ const boxPeerDone = "_peerFinished"
 //	signal          a SocketShutdown (a producerFinished) each time a
 //	                client leaves, with the cause; ShutdownBegun when a
 //	                graceful shutdown begins; ProducerFinished when the
-//	                server ends (its Err matches ErrConnectionsCut if the
-//	                client was cut off)
+//	                server ends (its Err, also the server's own, matches
+//	                ErrConnectionsCut if the client was cut off, and the
+//	                context's cause if the server was stopped)
 //
 // A SingleServer is safe for concurrent use.
 type SingleServer struct {
