@@ -313,7 +313,7 @@ func (t *TCPClient) attach(c *axon.Core, conn net.Conn) error {
 	for _, l := range links {
 		if _, err := c.Link(l[0], l[1]); err != nil {
 			conn.Close()
-			return fmt.Errorf("tcpclient %s: wiring: %w", t.Addr(), err)
+			return fmt.Errorf("internet: TCPClient to %s: wiring: %w", t.Addr(), err)
 		}
 	}
 	t.csa.Store(csa)

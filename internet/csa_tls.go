@@ -32,7 +32,7 @@ func (s *CSA) upgrade(ctx context.Context, plaintext []byte) {
 			s.resumeReader()
 		}
 		if refuse != nil {
-			s.report(ctx, fmt.Errorf("CSA %s makessl: %w", s.Name(), refuse), nil)
+			s.report(ctx, fmt.Errorf("%w: makessl on %s", refuse, s.Name()), nil)
 		}
 		return
 	}

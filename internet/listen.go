@@ -32,7 +32,7 @@ func listenTCP(cfg config, port int) (*net.TCPListener, error) {
 	}
 	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("internet: listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("internet: %w", err) // "listen tcp addr: ..." says the rest
 	}
 	tl := ln.(*net.TCPListener)
 	if cfg.backlog > 0 {

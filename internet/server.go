@@ -254,7 +254,7 @@ func (s *TCPServer) end(err error) error {
 func (s *TCPServer) serve(ctx context.Context, msg any) {
 	conn, ok := msg.(net.Conn)
 	if !ok {
-		_ = s.Send(ctx, boxSignal, axon.ErrorInformation{Caller: s, Err: fmt.Errorf("TCPServer %s newconnection: %T: %w", s.Name(), msg, ErrBadMessage), Message: msg})
+		_ = s.Send(ctx, boxSignal, axon.ErrorInformation{Caller: s, Err: fmt.Errorf("%w: %T on %s's newconnection", ErrBadMessage, msg, s.Name()), Message: msg})
 		return
 	}
 	if !s.Outbox(boxHandlerSignal).Linked() {

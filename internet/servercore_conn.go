@@ -169,9 +169,13 @@ func (s *ServerCore) closed(ctx context.Context, m axon.ShutdownCSA) {
 		cause = sc.cause
 	}
 	s.unwire(sc)
-	if errors.Is(cause, ErrIdleTimeout) {
+	switch {
+	case errors.Is(cause, ErrIdleTimeout):
 		s.logConn(slog.LevelInfo, "servercore: idle connection reset", csa.RemoteAddr(), "cause", cause)
-	} else if s.cfg.logger.Enabled(ctx, slog.LevelDebug) { // spares the arguments' cost per connection
+	case !s.cfg.logger.Enabled(ctx, slog.LevelDebug): // spares the arguments' cost per connection
+	case cause == nil:
+		s.logConn(slog.LevelDebug, "servercore: connection closed", csa.RemoteAddr(), "clean", true)
+	default:
 		s.logConn(slog.LevelDebug, "servercore: connection closed", csa.RemoteAddr(), "cause", cause)
 	}
 	if hc := axon.CoreOf(sc.handler); !hc.Finished() {
