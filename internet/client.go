@@ -19,9 +19,9 @@ import (
 // Inboxes:
 //
 //	inbox           data to send: []byte or string. Data sent before the
-//	                connection exists waits in this box (bounded, so a
-//	                producer waits too) and is sent, in order, once
-//	                connected.
+//	                connection exists waits in this box (bounded by
+//	                SendLimit, so a producer waits too) and is sent, in
+//	                order, once connected.
 //	control         producerFinished: send everything queued, half-close,
 //	                keep delivering what the server sends until it closes
 //	                (see Linger), then end. shutdownMicroprocess: send
@@ -102,7 +102,9 @@ func NewTCPClient(host string, port int, opts ...TCPClientOption) *TCPClient {
 	t := &TCPClient{host: trimBrackets(host), port: port, cfg: configOf(opts, TCPClientOption.applyTCPClient)}
 	t.Core = axon.NewReactive("TCPClient", t.step,
 		axon.WithInboxes(
-			axon.Box(boxInbox, "data to send to the server: []byte or string"),
+			// Bounded as the adapter's is: data sent before the
+			// connection exists waits here.
+			axon.Box(boxInbox, "data to send to the server: []byte or string").WithLimit(t.cfg.sendLimitFor()),
 			axon.Box(boxControl, "producerFinished: finish and close after the server does; shutdownMicroprocess: close; Reset"),
 			axon.Box(boxMakeSSL, "any message: switch the connection to TLS"),
 			// Unbounded: the adapter sends a few notices, and one per bad

@@ -205,11 +205,7 @@ func newCSA(conn net.Conn, cfg *config) *CSA {
 		}
 	}
 	s.reuse.Store(cfg.reuseWritten)
-	limit := cfg.sendLimit
-	if limit == (axon.Limit{}) {
-		limit = DefaultSendLimit
-	}
-	s.Core = axon.NewReactive("CSA", s.step, csaOptionsFor(limit)...)
+	s.Core = axon.NewReactive("CSA", s.step, csaOptionsFor(cfg.sendLimitFor())...)
 	s.control = s.Inbox(boxControl)
 	return s
 }

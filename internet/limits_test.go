@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -319,20 +318,7 @@ func TestServerRefusalsAreLoggedOncePerSecond(t *testing.T) {
 	for i := range refused {
 		expectClosed(t, dialCore(t, srv), "refused connection "+strconv.Itoa(i))
 	}
-	count := regexp.MustCompile(`refused connections.*refused=(\d+)`)
-	total, lines := 0, 0
-	eventually(t, ctx, "every refusal logged", func() bool {
-		total, lines = 0, 0
-		for _, m := range count.FindAllStringSubmatch(logs.String(), -1) {
-			n, _ := strconv.Atoi(m[1])
-			total += n
-			lines++
-		}
-		return total == refused
-	})
-	if most := 2 + int(time.Since(start)/time.Second); lines > most {
-		t.Errorf("%d log lines for %d refusals in %v; want at most %d:\n%s", lines, refused, time.Since(start), most, logs.String())
-	}
+	loggedOncePerSecond(t, ctx, &logs, `refused connections.*refused=(\d+)`, refused, start)
 }
 
 // TestHandlerResetsItsConnection: a handler aborts its connection by

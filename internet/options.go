@@ -382,6 +382,14 @@ func (c *config) lingerFor() time.Duration {
 	return c.linger
 }
 
+// sendLimitFor is the limit of a connection's "inbox" in force.
+func (c *config) sendLimitFor() axon.Limit {
+	if c.sendLimit == (axon.Limit{}) {
+		return DefaultSendLimit
+	}
+	return c.sendLimit
+}
+
 // handshakeFor is the handshake timeout in force: HandshakeTimeout,
 // capped by a shorter IdleTimeout.
 func (c *config) handshakeFor() time.Duration {

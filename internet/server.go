@@ -22,7 +22,9 @@ const (
 // TCPServer is a component that listens for TCP connections and makes a
 // ConnectedSocketAdapter (CSA) for each one. It does not decide what to
 // do with a connection: whoever listens on "protocolHandlerSignal" wires
-// each new CSA to something and activates it, as ServerCore does.
+// each new CSA to something and activates it, as ServerCore does. While
+// nothing is linked there, each connection is closed as it is accepted
+// (logged at most once a second, with how many).
 //
 // Inboxes:
 //
@@ -81,7 +83,8 @@ type TCPServer struct {
 	started    bool  // step only
 	drain      drain // step only, but for its atomics
 	open       atomic.Int64
-	refusals   refusalLog
+	refusals   refusalLog // over MaxConnections
+	unwired    refusalLog // closed for want of a protocol handler
 }
 
 // NewTCPServer opens a listening socket on port (0: a free port chosen by
@@ -110,6 +113,9 @@ func newTCPServer(port int, cfg config) (*TCPServer, error) {
 	s := &TCPServer{cfg: cfg, ln: ln, csas: map[*CSA]*axon.Linkage{}, listening: true, acceptDone: make(chan struct{})}
 	s.refusals.log = func(n int) {
 		s.cfg.logger.Warn("tcpserver: connection limit reached; refused connections", "server", s.Name(), "refused", n, "limit", s.cfg.maxConns)
+	}
+	s.unwired.log = func(n int) {
+		s.cfg.logger.Warn("tcpserver: no protocol handler is linked; closed connections", "server", s.Name(), "closed", n)
 	}
 	s.Core = axon.New("TCPServer", s.run,
 		axon.WithInboxes(
@@ -244,6 +250,7 @@ func (s *TCPServer) done() bool {
 func (s *TCPServer) end(err error) error {
 	s.drain.end()
 	s.refusals.flush()
+	s.unwired.flush()
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
@@ -258,8 +265,8 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		return
 	}
 	if !s.Outbox(boxHandlerSignal).Linked() {
-		s.cfg.logger.Warn("tcpserver: no protocol handler is linked; closing connection", "server", s.Name(), "peer", conn.RemoteAddr())
 		conn.Close()
+		s.unwired.add()
 		return
 	}
 	if max := s.cfg.maxConns; max > 0 && s.open.Load() >= int64(max) {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
+	"regexp"
 	"strconv"
 	"sync"
 	"syscall"
@@ -237,6 +239,49 @@ func TestServerWithoutHandlerClosesConnections(t *testing.T) {
 	}
 	srv.Stop()
 	waitDone(t, ctx, srv)
+}
+
+// TestServerWithoutHandlerLogsOncePerSecond: a TCPServer nobody wired
+// closes every connection, and says so at most once a second, with how
+// many, like the refusals over MaxConnections: a flood of clients
+// cannot flood the log.
+func TestServerWithoutHandlerLogsOncePerSecond(t *testing.T) {
+	t.Parallel()
+	ctx, _ := testCtx(t)
+	var logs axontest.Buffer
+	srv, err := internet.NewTCPServer(0, internet.Host("127.0.0.1"), internet.Logger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	activate(t, ctx, srv)
+	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
+	const clients = 30
+	start := time.Now()
+	for i := range clients {
+		expectClosed(t, dialCore(t, srv), "connection "+strconv.Itoa(i))
+	}
+	loggedOncePerSecond(t, ctx, &logs, `no protocol handler.*closed=(\d+)`, clients, start)
+}
+
+// loggedOncePerSecond checks that the lines of logs matching pattern
+// count want events between them (the first submatch of each is its
+// count), in at most one line a second since start (and one more).
+func loggedOncePerSecond(t *testing.T, ctx context.Context, logs *axontest.Buffer, pattern string, want int, start time.Time) {
+	t.Helper()
+	count := regexp.MustCompile(pattern)
+	total, lines := 0, 0
+	eventually(t, ctx, "every event logged", func() bool {
+		total, lines = 0, 0
+		for _, m := range count.FindAllStringSubmatch(logs.String(), -1) {
+			n, _ := strconv.Atoi(m[1])
+			total += n
+			lines++
+		}
+		return total == want
+	})
+	if most := 2 + int(time.Since(start)/time.Second); lines > most {
+		t.Errorf("%d log lines for %d events in %v; want at most %d:\n%s", lines, want, time.Since(start), most, logs.String())
+	}
 }
 
 func TestServerBadMessageOnNewConnection(t *testing.T) {

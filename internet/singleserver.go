@@ -77,14 +77,10 @@ func NewSingleServer(port int, opts ...SingleServerOption) (*SingleServer, error
 	if err != nil {
 		return nil, err
 	}
-	limit := cfg.sendLimit
-	if limit == (axon.Limit{}) {
-		limit = DefaultSendLimit
-	}
 	s := &SingleServer{tcp: tcp}
 	s.Core = axon.NewReactive("SingleServer", s.step,
 		axon.WithInboxes(
-			axon.Box(boxInbox, "data to send to the client; waits for the next one while none is connected").WithLimit(limit),
+			axon.Box(boxInbox, "data to send to the client; waits for the next one while none is connected").WithLimit(cfg.sendLimitFor()),
 			axon.Box(boxControl, "shutdown requests: shut down gracefully, as Shutdown does"),
 			axon.Box(boxSocketActivity, "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
 			axon.Box(boxPeerDone, "the client has finished sending"),
