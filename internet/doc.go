@@ -207,14 +207,16 @@
 //     CreatorFeedback, ShutdownCSA, a handler's SocketShutdown, the
 //     terminal message) says why it ended; nil means an orderly end.
 //     TestEveryNoticeCarriesTheCause, TestHandlerHearsWhyTheAdapterClosed,
-//     TestStopWhileDeliveringCarriesTheCause.
+//     TestStopWhileDeliveringCarriesTheCause. Each error names its
+//     operation once. TestErrorsAreWrappedOnce.
 //   - What a stop returns: the table above. TestStopTable.
 //   - Nothing lost on close. producerFinished and shutdownMicroprocess
 //     write everything queued before them; a close that cannot (the
 //     linger runs out, a shutdown's grace ends) resets the connection,
 //     so the peer never mistakes a truncated stream for a whole one. A
 //     SingleServer keeps what arrives for a client that is not there
-//     yet. TestShutdownMicroprocessFlushesThenCloses,
+//     yet, a TCPClient what arrives before it is connected.
+//     TestShutdownMicroprocessFlushesThenCloses, TestClientSendsDataQueuedBeforeConnect,
 //     TestLingerMeansNoProgress, TestServerCoreShutdownLetsTransfersFinish,
 //     TestServerCoreShutdownResetsWhatIsStillOpen,
 //     TestSingleServerKeepsWhatWaitsForAClient.
@@ -222,9 +224,12 @@
 //     bytes, and a full one makes its sender wait (TCP slows the peer).
 //     TestPeerThatNeverReadsHoldsMemoryBounded,
 //     TestServerCoreBoundsTheHandlersInbox,
-//     TestSingleServerKeepsWhatWaitsForAClient.
+//     TestSingleServerKeepsWhatWaitsForAClient,
+//     TestClientBoundsWhatWaitsToConnect.
 //   - Waiting costs nothing: a component waiting for a connection, a
-//     peer or a delay uses no CPU. TestClientWaitsWithoutSpinning.
+//     peer or a delay uses no CPU, and a close waits for the peer only as
+//     long as asked. TestClientWaitsWithoutSpinning,
+//     TestShutdownMicroprocessAfterProducerFinishedClosesAtOnce.
 //   - Misuse is answered. An option that does not apply does not
 //     compile; ServeTLS never serves plaintext; what a handler sends
 //     that its connection cannot carry out comes back to it.
