@@ -9,38 +9,9 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
-// Options.
-//
-// Each constructor takes options of its own type: NewCSA takes
-// CSAOption, NewTCPClient TCPClientOption, NewTCPServer
-// TCPServerOption, NewServerCore and NewSimpleServer ServerCoreOption,
-// NewSingleServer SingleServerOption, and ListenTCP ListenTCPOption.
-// Each option function returns a value that is all the option types it
-// applies to, so an option that means nothing to a constructor (a
-// connect timeout on a server, a connection limit on a SingleServer,
-// ServeTLS on a client) does not compile there, rather than being
-// ignored:
-//
-//	Function                                   Applies to
-//	Linger, LingerCap, IdleTimeout,            every component that has connections:
-//	CrashOnBadData, HandshakeTimeout,          CSA, TCPClient, TCPServer, ServerCore
-//	SendLimit, RecycleWrittenChunks            (and SimpleServer), SingleServer (ConnOption)
-//	TLSClient                                  CSA, TCPClient (TLSClientOption)
-//	TLSServer                                  CSA and the servers (TLSServerOption)
-//	Delay, ConnectTimeout, AllowHalfClose      TCPClient (TCPClientOption)
-//	Host, Backlog, ReuseAddress, ReusePort,    ListenTCP and the servers (ListenerOption)
-//	KeepAlive
-//	NoDelay, ShutdownTimeout, ServeTLS, Logger the servers: TCPServer, ServerCore, SingleServer (ServingOption)
-//	MaxConnections                             TCPServer, ServerCore (MaxConnectionsOption)
-//	ReceiveLimit                               ServerCore (ServerCoreOption)
-//
-// A list of options for one constructor is a slice of its type:
-//
-//	opts := []internet.ServerCoreOption{internet.Host("127.0.0.1"), internet.MaxConnections(100)}
-//	srv, err := internet.NewServerCore(factory, 0, opts...)
-//
-// Options are values, safe to share and to use from several goroutines.
-// A nil option is skipped.
+// The option types: one per constructor, and one per set of
+// constructors an option applies to (see "Options" in the package
+// documentation).
 
 // CSAOption configures NewCSA.
 type CSAOption interface{ applyCSA(*config) }
