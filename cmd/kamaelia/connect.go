@@ -121,9 +121,9 @@ func newConsoleClient(e *env, host string, port int, mode tlsMode, tlsCfg *tls.C
 	// Linger(-1): after our half-close, wait for the server to close
 	// for as long as it takes, like nc -N; an interrupt (or the stall
 	// timeout) ends the wait.
-	opts := []internet.Option{internet.ConnectTimeout(timeout), internet.Linger(-1), internet.IdleTimeout(stall)}
+	opts := []internet.TCPClientOption{internet.ConnectTimeout(timeout), internet.Linger(-1), internet.IdleTimeout(stall)}
 	if tlsCfg != nil {
-		opts = append(opts, internet.TLSConfig(tlsCfg))
+		opts = append(opts, internet.TLSClient(tlsCfg))
 	}
 	children := chassis.Children{
 		"CONSOLE":    components.NewConsoleReader(components.WithInput(e.stdin), components.WithPrompt(""), components.WithPromptOutput(e.stderr)),

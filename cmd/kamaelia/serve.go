@@ -135,7 +135,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	}
 
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	opts := []internet.Option{internet.Host(*host), internet.Logger(log),
+	opts := []internet.ServerCoreOption{internet.Host(*host), internet.Logger(log),
 		internet.MaxConnections(*maxConns), internet.IdleTimeout(*idle), internet.HandshakeTimeout(*handshake)}
 	if passesChunksThrough[*protocol] {
 		opts = append(opts, internet.RecycleWrittenChunks())
@@ -222,7 +222,7 @@ func shutDown(e *env, log *slog.Logger, srv *internet.ServerCore, grace time.Dur
 
 // newServer makes the ServerCore: each connection gets a handler from
 // proto, and is logged.
-func newServer(log *slog.Logger, proto func() axon.Component, port int, opts []internet.Option) (*internet.ServerCore, error) {
+func newServer(log *slog.Logger, proto func() axon.Component, port int, opts []internet.ServerCoreOption) (*internet.ServerCore, error) {
 	factory := func(info internet.ConnInfo) (axon.Component, error) {
 		log.Info("connection", "peer", info.Peer(), "tls", info.TLS)
 		return proto(), nil

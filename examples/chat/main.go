@@ -117,7 +117,7 @@ func newRoom(url, creds, ca string, logger *slog.Logger) (axon.Component, error)
 
 // newChat returns a chat server on port, whose clients talk through the
 // room called "chat"; a client may fall maxBehind lines behind.
-func newChat(port, maxBehind int, opts ...internet.Option) (*internet.ServerCore, error) {
+func newChat(port, maxBehind int, opts ...internet.ServerCoreOption) (*internet.ServerCore, error) {
 	client := func(internet.ConnInfo) (axon.Component, error) {
 		say := backplane.NewPublishTo("chat")
 		hear := backplane.NewSubscribeTo("chat", backplane.NotFrom(say),
