@@ -215,26 +215,31 @@ func TestClientHostForms(t *testing.T) {
 			defer ln.Close()
 			_, port, _ := net.SplitHostPort(ln.Addr().String())
 			p, _ := strconv.Atoi(port)
-			c := internet.NewTCPClient(tt.host, p)
-			h := axontest.Handle(t, c)
-			activate(t, ctx, c)
-			conn, err := ln.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := h.Put(ctx, "inbox", "ping"); err != nil {
-				t.Fatal(err)
-			}
-			buf := make([]byte, 4)
-			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-			if _, err := conn.Read(buf); err != nil || string(buf) != "ping" {
-				t.Fatalf("server read %q, %v", buf, err)
-			}
-			conn.Close()
-			if pf := terminal(t, ctx, h); pf.Err != nil {
-				t.Fatalf("terminal Err = %v", pf.Err)
-			}
+			pingThrough(t, ctx, ln, internet.NewTCPClient(tt.host, p))
 		})
+	}
+}
+
+// pingThrough activates c, a client of ln's, and checks that what it
+// is sent reaches the server, and that it ends cleanly when the server
+// closes.
+func pingThrough(t *testing.T, ctx context.Context, ln net.Listener, c *internet.TCPClient) {
+	t.Helper()
+	h := axontest.Handle(t, c)
+	activate(t, ctx, c)
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	axontest.Put(t, ctx, h, "inbox", "ping")
+	buf := make([]byte, 4)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Read(buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("server read %q, %v", buf, err)
+	}
+	conn.Close()
+	if pf := terminal(t, ctx, h); pf.Err != nil {
+		t.Fatalf("terminal Err = %v", pf.Err)
 	}
 }
 
