@@ -22,7 +22,8 @@
 // not exist: Go's runtime netpoller does that job inside the adapter.
 //
 //	Kamaelia                         kamaelia-go
-//	TCPClient(host, port, delay)     NewTCPClient(host, port, Delay(d), ConnectTimeout(d), TLSClient(cfg))
+//	TCPClient(host, port, delay)     NewTCPClient(host, port, Delay(d), ConnectTimeout(d), TLSClient(cfg)),
+//	                                 or NewTCPClientAddr("host:port", ...)
 //	  inbox, control, makessl        same; control before connect is honoured
 //	  _socketFeedback                same (internal)
 //	  (none)                         _peerFinished: the adapter's peerFinished (internal)
@@ -120,7 +121,9 @@
 //     that connection only.
 //   - TCPServer's host, backlog, socket options and port 0 are options, and
 //     the bound address is reported; Kamaelia bound every interface with a
-//     backlog of 5 and a random port it did not report.
+//     backlog of 5 and a random port it did not report. A server can also
+//     serve on a listener the program made (ServeOn): a socket inherited
+//     from systemd, one a test opened, a wrapping listener.
 //   - Accepting never waits for set-up: a burst of clients is taken off
 //     the kernel's listen queue as fast as accept allows (up to
 //     AcceptAhead waiting), so clients are not left to the kernel's
@@ -151,7 +154,8 @@
 //	Delay, ConnectTimeout, AllowHalfClose      TCPClient (TCPClientOption)
 //	Host, Backlog, ReuseAddress, ReusePort,    ListenTCP and the servers (ListenerOption)
 //	KeepAlive
-//	NoDelay, ShutdownTimeout, ServeTLS, Logger the servers: TCPServer, ServerCore, SingleServer (ServingOption)
+//	NoDelay, ShutdownTimeout, ServeTLS,        the servers: TCPServer, ServerCore, SingleServer (ServingOption)
+//	Logger, ServeOn
 //	MaxConnections                             TCPServer, ServerCore (MaxConnectionsOption)
 //	ReceiveLimit                               ServerCore (ServerCoreOption)
 //
