@@ -178,3 +178,32 @@ func ExampleServeOn() {
 	fmt.Printf("%s; the server's address is the listener's: %v\n", reply, srv.Addr().String() == ln.Addr().String())
 	// Output: served on the caller's listener; the server's address is the listener's: true
 }
+
+// A hook that hears of every connection a server serves: here it
+// prints them; a program would count them, or log them.
+func ExampleOnConnState() {
+	ctx := context.Background()
+	events := make(chan internet.ConnEvent, 2)
+	srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, 0,
+		internet.Host("127.0.0.1"),
+		internet.OnConnState(func(ev internet.ConnEvent) { events <- ev }))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = srv.Activate(ctx)
+	defer srv.Shutdown(ctx)
+
+	conn, _ := net.DialTCP("tcp", nil, srv.Addr())
+	conn.Write([]byte("hello"))
+	conn.CloseWrite()
+	io.ReadAll(conn)
+	conn.Close()
+	for range 2 {
+		ev := <-events
+		fmt.Println(ev.State, ev.Info.PeerHost, ev.Err)
+	}
+	// Output:
+	// accepted 127.0.0.1 <nil>
+	// closed 127.0.0.1 <nil>
+}

@@ -148,6 +148,8 @@ type config struct {
 	maxConns        int
 	shutdownTimeout time.Duration
 	serveTLS        bool
+	connHook        func(ConnEvent) // OnConnState
+	hooks           *connHooks      // calls connHook; made by the TCPServer
 
 	// ServerCore
 	receiveLimit axon.Limit

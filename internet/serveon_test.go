@@ -6,7 +6,6 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -98,18 +97,7 @@ func TestServeOn(t *testing.T) {
 			if err := srv.Activate(ctx); err != nil {
 				t.Fatal(err)
 			}
-			errs := make(chan error, tt.clients)
-			var wg sync.WaitGroup
-			for i := range tt.clients {
-				wg.Go(func() { errs <- echoClient(ctx, srv.Addr(), 64<<10, i) })
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				if err != nil {
-					t.Error(err)
-				}
-			}
+			echoClients(t, ctx, srv.Addr(), tt.clients, 64<<10)
 			if wl, ok := ln.(*wrappingListener); ok && wl.accepted.Load() != int64(tt.clients) {
 				t.Errorf("the listener accepted %d connections; want %d", wl.accepted.Load(), tt.clients)
 			}

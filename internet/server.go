@@ -114,6 +114,9 @@ func newTCPServer(port int, cfg config) (*TCPServer, error) {
 	}
 	cfg.tlsServer = true
 	s := &TCPServer{cfg: cfg, ln: ln, csas: map[*CSA]*axon.Linkage{}, listening: true, acceptDone: make(chan struct{})}
+	if cfg.connHook != nil {
+		s.cfg.hooks = newConnHooks(cfg.connHook, s)
+	}
 	s.refusals.log = func(n int) {
 		s.cfg.logger.Warn("tcpserver: connection limit reached; refused connections", "server", s.Name(), "refused", n, "limit", s.cfg.maxConns)
 	}
@@ -281,17 +284,23 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		_ = tc.SetNoDelay(false)
 	}
 	csa := newCSA(conn, &s.cfg) // shared: the server's settings do not change
+	if !s.cfg.hooks.accepted(csa) {
+		conn.Close()
+		return
+	}
 	if s.cfg.serveTLS {
 		// Queued before the adapter starts, so that it reads nothing
 		// before the handshake: TLS from the first byte, never plaintext.
 		if !offer(csa.Inbox(boxMakeSSL), MakeSSL{}) {
 			conn.Close()
+			s.cfg.hooks.closed(csa, errNotServed)
 			return
 		}
 	}
 	fb, err := s.Link(axon.Out(csa, boxFeedback), axon.In(s, boxFromCSA))
 	if err != nil {
 		conn.Close()
+		s.cfg.hooks.closed(csa, err)
 		return
 	}
 	s.mu.Lock()
@@ -301,6 +310,7 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 	if err := s.Send(ctx, boxHandlerSignal, axon.NewCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: conn}); err != nil {
 		csa.Stop()
 		conn.Close()
+		s.cfg.hooks.closed(csa, err)
 	}
 }
 

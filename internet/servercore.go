@@ -67,7 +67,8 @@ type Factory func(ConnInfo) (axon.Component, error)
 // unlike Kamaelia, a handler that simply returns does not leave the
 // connection open. A handler that fails or panics closes only its own
 // connection; the error is logged with the client's address. A handler
-// may abort its connection with a reset by sending a Reset on "signal".
+// may abort its connection with a reset by sending a Reset on "signal"
+// (see Reset): the reset a shutdown uses when its grace runs out.
 // When the server begins a graceful shutdown, its "control" gets a
 // ShutdownBegun (see Shutdown).
 //
