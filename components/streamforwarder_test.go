@@ -33,20 +33,21 @@ type proxyRig struct {
 
 func newProxy(t *testing.T) *proxyRig {
 	t.Helper()
-	target, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { target.Close() })
+	target := listenTarget(t)
 	return startProxy(t, target, target.Addr().(*net.TCPAddr).Port)
 }
 
 func startProxy(t *testing.T, target *net.TCPListener, port int) *proxyRig {
 	t.Helper()
+	return startProxyWith(t, target, port)
+}
+
+func startProxyWith(t *testing.T, target *net.TCPListener, port int, opts ...components.ForwarderOption) *proxyRig {
+	t.Helper()
 	r := &proxyRig{target: target, registry: axon.NewRegistry(), log: &axontest.Buffer{}, fwds: make(chan *components.StreamForwarder, 1000)}
 	logger := slog.New(slog.NewTextHandler(r.log, nil))
 	srv, err := internet.NewServerCore(func(internet.ConnInfo) (axon.Component, error) {
-		f, err := components.NewStreamForwarder(internet.NewTCPClient("127.0.0.1", port, internet.AllowHalfClose()))
+		f, err := components.NewStreamForwarder(internet.NewTCPClient("127.0.0.1", port, internet.AllowHalfClose()), opts...)
 		if err == nil {
 			r.fwds <- f
 		}
@@ -401,4 +402,88 @@ func TestStreamForwarderNotices(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startResettingProxy is startProxy with components.AbortWith, as a
+// proxy that resets one side when the other fails is wired.
+func startResettingProxy(t *testing.T, target *net.TCPListener, port int) *proxyRig {
+	t.Helper()
+	return startProxyWith(t, target, port, components.AbortWith(func(cause error) any { return internet.Reset{Err: cause} }))
+}
+
+// With AbortWith a Reset, a side that fails gets the other reset rather
+// than closed in order: the peer on that side can tell that its stream
+// was cut short. Each case is one way a side fails.
+func TestStreamForwarderAbortWith(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"the target refuses", func(t *testing.T) {
+			ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := ln.Addr().(*net.TCPAddr).Port
+			ln.Close()
+			r := startResettingProxy(t, nil, port)
+			c, err := net.Dial("tcp", r.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(axontest.Deadline))
+			if _, err := io.ReadAll(c); !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("client read: %v; want a reset", err)
+			}
+			f := <-r.fwds
+			waitEnd(t, f)
+			if !errors.Is(f.Err(), syscall.ECONNREFUSED) {
+				t.Fatalf("Err = %v, want ECONNREFUSED", f.Err())
+			}
+		}},
+		{"the target resets", func(t *testing.T) {
+			target := listenTarget(t)
+			r := startResettingProxy(t, target, target.Addr().(*net.TCPAddr).Port)
+			client, tc := r.connect(t)
+			client.Write([]byte("hello"))
+			io.ReadFull(tc, make([]byte, 5))
+			tc.SetLinger(0)
+			tc.Close()
+			if _, err := io.ReadAll(client); !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("client read: %v; want a reset", err)
+			}
+		}},
+		{"the client resets", func(t *testing.T) {
+			target := listenTarget(t)
+			r := startResettingProxy(t, target, target.Addr().(*net.TCPAddr).Port)
+			client, tc := r.connect(t)
+			client.Write([]byte("hello"))
+			io.ReadFull(tc, make([]byte, 5))
+			client.SetLinger(0)
+			client.Close()
+			if _, err := io.ReadAll(tc); !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("target read: %v; want a reset", err)
+			}
+			f := <-r.fwds
+			waitEnd(t, f)
+			if f.Err() != nil {
+				t.Fatalf("Err = %v", f.Err())
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, tc.run)
+	}
+}
+
+// listenTarget listens on a free loopback port, for a proxy's target.
+func listenTarget(t *testing.T) *net.TCPListener {
+	t.Helper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
 }
