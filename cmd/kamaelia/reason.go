@@ -32,7 +32,7 @@ func failureKind(err error) string {
 		return "timed out: the connection stalled"
 	case isTimeout(err):
 		return "timed out"
-	case isTLSError(err), errors.Is(err, errStartTLSRefused):
+	case isTLSError(err), errors.Is(err, errStartTLSRefused), errors.Is(err, errClosedBeforeTLS):
 		return "TLS failure"
 	case errors.As(err, &dns):
 		return "host not found"
