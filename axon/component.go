@@ -81,12 +81,15 @@ type Core struct {
 	// The fields a delivery and a step touch come first, close
 	// together: a message passed inline along a chain of components
 	// costs mostly the cache lines it brings in, so they are few.
-	kind       kind
-	state      atomic.Int32
-	run        atomic.Int32 // Reactive: runBit (the run token) | pendBit
-	sleeping   atomic.Bool  // Body component parked in Wait
-	onDelivery func()       // Handle sinks: called after each delivery
-	body       Body
+	kind        kind
+	inlineFirst bool // Reactive: run the first step in Activate's caller
+	trackEnds   bool // keep ended children for EndedChildren
+	ended       bool // complete has run; guarded by mu
+	state       atomic.Int32
+	run         atomic.Int32 // Reactive: runBit (the run token) | pendBit
+	sleeping    atomic.Bool  // Body component parked in Wait
+	onDelivery  func()       // Handle sinks: called after each delivery
+	body        Body
 	// arrivals numbers messages as they arrive, for Next.
 	arrivals atomic.Uint64
 	// ready has bit i set while inbox i holds a message (bit 63 is
@@ -99,34 +102,44 @@ type Core struct {
 	inboxes  []*box
 	outboxes []*box
 	woken    atomic.Bool   // Wake or a child end not yet seen by Wait
+	live     atomic.Int32  // body + helper goroutines + children not yet done
 	wakeCh   chan struct{} // Body components: one token
 
 	id   uint64
 	name string
 
-	mu        sync.Mutex // guards the fields below it
-	registry  *Registry
-	parent    *Core
-	children  []Component
-	childAt   int        // index in parent.children, guarded by parent.mu
-	links     []*Linkage // the postoffice: links this component made
-	ctx       context.Context
-	cancel    context.CancelCauseFunc
-	pctx      context.Context // the context Activate was given
+	mu       sync.Mutex // guards the fields below it
+	registry *Registry
+	parent   *Core
+	children []Component
+	childAt  int        // index in parent.children, guarded by parent.mu
+	links    []*Linkage // the postoffice: links this component made
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	// pctx is the context the tree was activated with: the one Activate
+	// was given, or for a child started by its parent the parent's pctx.
+	// c.ctx and the helpers' context derive from it, not from the
+	// parent's own context, so that a child removed from its parent
+	// does not end with it: a parent's end reaches its children through
+	// wakeTree instead.
+	pctx      context.Context
 	auxCancel context.CancelCauseFunc
 	auxCtx    *runCtx
 	err       error
 
-	live      atomic.Int32  // body + helper goroutines + children not yet done
-	done      chan struct{} // made by the first Done; guarded by mu
-	ended     bool          // complete has run; guarded by mu
-	blockedOn atomic.Pointer[box]
+	done chan struct{} // made by the first Done; guarded by mu
+	// blocked is one of its sends waiting for room (see blocked.go);
+	// moreBlocked counts the others.
+	moreBlocked atomic.Int32
+	blocked     atomic.Pointer[waiter]
 
-	stopAfter   func() bool
-	inlineFirst bool     // Reactive: run the first step in Activate's caller
-	trackEnds   bool     // keep ended children for EndedChildren
-	endedKids   []*Core  // children ended since EndedChildren; guarded by mu
-	build       *builder // box declarations, during New or NewReactive only
+	stopAfter func() bool // ends the watch on pctx (see watch); guarded by mu
+	inherits  bool        // started by its parent: the parent's end stops it; guarded by mu
+	endedKids []*Core     // children ended since EndedChildren; guarded by mu
+	build     *builder    // box declarations, during New or NewReactive only
+
+	group atomic.Uint64 // see SetGroup
+	stats StatsReporter // see SetStatsReporter; guarded by mu
 }
 
 // Option configures a component built by New or NewReactive. Options

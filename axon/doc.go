@@ -24,9 +24,13 @@
 //
 // Activate starts a component in the background and Run starts it and
 // waits for it. A component may add children: they start with it, each
-// child's end wakes it, and it is not Done until they are. When a body
-// ends, its last messages are delivered while its links still exist; then
-// the links it made are removed and its inboxes closed.
+// child's end wakes it, and it is not Done until they are. Stopping it,
+// or its failing, stops the children it started, and theirs, down to
+// idle reactive ones; so does the end of the context the tree was
+// activated with. RemoveChild sets a child free: it no longer ends with
+// its former parent. When a body ends, its last messages are delivered
+// while its links still exist; then the links it made are removed and
+// its inboxes closed.
 //
 // # Links and delivery
 //
@@ -79,17 +83,119 @@
 // A panic in a body or step is recovered: the component ends with a
 // *PanicError (with the stack), which Run returns and its parent can read
 // with Err; a ProducerFinished carrying it goes out of the component's
-// "signal"; siblings keep running.
+// "signal"; siblings keep running (a chassis, though, stops its other
+// children when one fails: see package chassis). A panic in a helper
+// started with Go fails the component the same way, except that nothing
+// is sent for it on "signal".
 //
 // A Registry is Kamaelia's Coordinating Assistant Tracker: it maps
 // service names to inboxes, and it tracks the live components so that
 // Snapshot can list them with their boxes, queue depths, counters, drops
 // and links, and who is blocked on what. DefaultRegistry serves the
 // process; NewContext and WithRegistry give a part of a program (or a
-// test) its own.
+// test) its own. SetGroup marks components that belong together (one
+// connection's adapter and handler), and SetStatsReporter gives a
+// component figures of its own (bytes read and written) for the snapshot
+// to report; package introspect draws a snapshot live in a browser.
 //
 // A Handle lets plain Go code drive a component: Put into its inboxes,
 // Get from its outboxes, Wait for it to end.
+//
+// # How a component ends
+//
+// Each way a component can end or be stopped, and the Err it then ends
+// with: what Run returns and what its parent reads with Err. The rows
+// assume that a body or step that finds its context done returns the
+// context's error, as the components of this module do. axon itself
+// sends one thing on a component's "signal": the ProducerFinished that
+// reports a panic of its body or step; everything else there is the
+// component's own. Each group names the test that backs its rows;
+// packages built on axon add a group for their components.
+//
+//	axon: TestHowComponentsEnd, one case per row, named like it
+//	body returns nil               nil
+//	step returns ErrStop           nil
+//	body returns an error          that error; its context's cause is it too
+//	step returns an error          that error
+//	body panics                    *PanicError (value, stack); sent on signal
+//	step panics                    *PanicError; sent on signal
+//	helper panics                  *PanicError, whatever the body returns after
+//	Stop                           context.Canceled
+//	Stop, reactive                 context.Canceled: the step is called once more
+//	activation context cancelled   the context's error: context.Canceled
+//	activation context deadline    context.DeadlineExceeded
+//	parent stopped                 context.Canceled
+//	parent fails                   context.Canceled; context.Cause gives the
+//	                               parent's error
+//	parent ends normally           nothing yet: the child runs until it ends
+//	                               or is stopped
+//
+//	chassis (Pipeline, Graphline): the tests named on each row
+//	stopped                        context.Canceled; nothing sent on signal
+//	                               (TestPipelineStop, TestGraphlineStop)
+//	a child fails                  the failures joined, each naming its child;
+//	                               one terminal message on signal
+//	                               (TestPipelineEndsWhenAChildFails,
+//	                               TestGraphlineEndsWhenAChildFails)
+//	all children end normally      nil (TestPipelinePassesThroughAndCascadesShutdown,
+//	                               TestGraphlineSignalsItsEnd)
+//
+// # Guarantees
+//
+// What a user may rely on, each point with the tests that back it.
+//
+//   - Ordering: messages from one sender reach a box in the order they
+//     were sent, across passthrough links and while links are made
+//     (TestQueuedMessagesMoveOnPassthroughLink,
+//     TestInwardLinkWhileSendingKeepsOrder), and Next returns messages in
+//     arrival order across boxes (TestNextFollowsArrivalOrderAcrossBoxes,
+//     TestPassthroughKeepsArrivalOrderAcrossBoxes). A body's last
+//     messages are delivered before its links are removed
+//     (TestFinalMessagesSentBeforeLinksRemoved).
+//   - Nothing lost silently: a message sent where nobody takes it (an
+//     unlinked outbox, a component that has ended) is dropped and
+//     counted, and the sender does not wait
+//     (TestUnlinkedOutboxDropsAndCounts,
+//     TestSendToEndedComponentIsDroppedNotBlocked).
+//   - Bounded boxes: an inbox holds DefaultInboxLimit messages unless
+//     told otherwise (TestDefaultLimitIs64, TestByteLimit,
+//     TestLinkWidthSetsDestinationLimit); Send waits for room and ends
+//     when its context does (TestSendWaitsForRoom,
+//     TestCancelUnblocksSend); a reactive cycle cannot deadlock on its
+//     own step (TestReactiveCycleWithFullBoxesDoesNotDeadlock).
+//   - One terminal signal from axon: it sends on a component's "signal"
+//     only the report of a panic in its body or step, once, and nothing
+//     for a component that merely wraps a child's panic
+//     (TestHowComponentsEnd, TestWrappedPanicSendsNothingOnSignal).
+//   - Causes: a component that fails cancels its context with its error
+//     as the cause, and its children's with it (TestHowComponentsEnd,
+//     "body returns an error" and "parent fails"); errors wrap their
+//     cause, so errors.Is works (TestLinkErrors).
+//   - What a stop returns: see the table above (TestHowComponentsEnd).
+//     Err is nil while the body or step runs (TestErrIsNilWhileRunning).
+//   - Stops reach the whole tree: stopping or failing a component, or
+//     ending its activation context, ends every descendant it started,
+//     idle reactive ones included, even after it has finished itself
+//     (TestCancellationWakesIdleReactiveDescendants,
+//     TestCancellationReachesChildrenOfFinishedParent). A component is
+//     Done only when its helpers and children are
+//     (TestParentDoneWaitsForChildren, TestGoHelperKeepsComponentAlive).
+//     A removed child keeps running (TestRemovedChildKeepsRunning,
+//     TestRemovedChildEndsWithTheTreesContext); an adopted one keeps its
+//     own context (TestAdoptedChildKeepsItsOwnContext).
+//   - Panics: a panic ends one component, with a *PanicError that holds
+//     the stack; its siblings keep running
+//     (TestPanicBecomesErrorWithStack,
+//     TestPanicIsReportedToParentAndSpareSiblings,
+//     TestPanicInHelperFailsComponent).
+//   - Introspection: Snapshot and Info may be called at any time from any
+//     goroutine, while components block, unblock, link and end; a
+//     component shown blocked names a box one of its sends waits on, and
+//     only a waiting sender is shown blocked
+//     (TestSnapshotWhileComponentsBlockLinkAndEnd,
+//     TestBlockedNamesTheWaitingSender).
+//   - Concurrency: Core and Handle methods are safe for concurrent use
+//     (TestHandleConcurrentUse, and every test above under -race).
 //
 // # How this differs from Kamaelia
 //

@@ -20,11 +20,11 @@ import (
 type Handle struct {
 	c      *Core
 	sink   *Core
-	links  []*Linkage
-	linked map[string]bool // outboxes the handle collects from
+	linked map[string]bool // outboxes the handle collects from; read-only once made
 
-	mu   sync.Mutex
-	bell chan struct{} // closed and replaced on every delivery
+	mu    sync.Mutex
+	bell  chan struct{} // closed and replaced on every delivery
+	links []*Linkage    // until Close
 }
 
 // NewHandle returns a handle on c. It does not activate c.
@@ -131,8 +131,11 @@ func (h *Handle) Wait(ctx context.Context) error {
 // Close removes the handle's links. Messages sent afterwards to those
 // outboxes are dropped (and counted).
 func (h *Handle) Close() {
-	for _, l := range h.links {
+	h.mu.Lock()
+	links := h.links
+	h.links = nil
+	h.mu.Unlock()
+	for _, l := range links {
 		_ = Unlink(l)
 	}
-	h.links = nil
 }

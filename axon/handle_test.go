@@ -3,6 +3,7 @@ package axon_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -91,5 +92,31 @@ func TestHandleGetHonoursContext(t *testing.T) {
 	cancel()
 	if _, err := h.Get(ctx, "outbox"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Get = %v", err)
+	}
+}
+
+// A Handle is safe for concurrent use, Close included.
+func TestHandleConcurrentUse(t *testing.T) {
+	ctx := testCtx(t)
+	c := newUpper()
+	h, err := axon.NewHandle(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			_ = h.Put(ctx, "inbox", "x")
+			h.TryGet("outbox")
+			h.Close()
+		})
+	}
+	wg.Wait()
+	c.Stop()
+	if err := h.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait = %v", err)
 	}
 }

@@ -23,12 +23,18 @@ type ComponentInfo struct {
 	Name     string
 	Reactive bool   // built with NewReactive
 	State    string // "active", "waiting", "blocked", "finished" (children still running)
-	Blocked  string // "comp.box" a Send is waiting on, if State is "blocked"
+	// Blocked is "comp.box" that one of its sends (from its body, step
+	// or a helper) is waiting for room in, if State is "blocked".
+	// Plain Go code putting into the component's inbox does not make
+	// it blocked.
+	Blocked  string
 	Parent   string // parent's name, if any
 	Children int
 	Inboxes  []BoxInfo
 	Outboxes []BoxInfo
 	Links    []LinkInfo // links this component made
+	Group    uint64     // the component's group (see Core.SetGroup), its own or inherited; 0: none
+	Stats    *Stats     // what its StatsReporter reported (see Core.SetStatsReporter); nil: none
 }
 
 // BoxInfo describes one box.
@@ -61,28 +67,24 @@ type LinkInfo struct {
 
 // Snapshot describes every live component of r.
 func (r *Registry) Snapshot() Snapshot {
-	s := Snapshot{Taken: time.Now()}
-	for _, c := range r.Live() {
+	live := r.Live()
+	s := Snapshot{Taken: time.Now(), Components: make([]ComponentInfo, 0, len(live))}
+	for _, c := range live {
 		s.Components = append(s.Components, c.Info())
 	}
 	return s
 }
 
-// Info describes the component now.
+// Info describes the component now. It is safe to call at any time
+// from any goroutine, while the component runs, blocks or ends: each
+// figure is read once, under the lock that guards it, and the data path
+// is not held up for longer than a box's lock is.
 func (c *Core) Info() ComponentInfo {
 	ci := ComponentInfo{ID: c.id, Name: c.name, Reactive: c.kind == kindReactive}
-	switch {
-	case c.state.Load() >= stateFinished:
-		ci.State = "finished"
-	case c.blockedOn.Load() != nil:
-		ci.State = "blocked"
-		ci.Blocked = c.blockedOn.Load().label()
-	case c.kind == kindBody && c.sleeping.Load():
-		ci.State = "waiting"
-	case c.kind == kindReactive && c.run.Load()&runBit == 0:
-		ci.State = "waiting"
-	default:
-		ci.State = "active"
+	ci.Group, ci.Stats = c.Group(), c.reportStats()
+	var blockedOn *box
+	if w := c.blocked.Load(); w != nil {
+		blockedOn = w.on
 	}
 	c.mu.Lock()
 	if c.parent != nil {
@@ -91,6 +93,20 @@ func (c *Core) Info() ComponentInfo {
 	ci.Children = len(c.children)
 	links := append([]*Linkage(nil), c.links...)
 	c.mu.Unlock()
+	ci.Inboxes, ci.Outboxes = make([]BoxInfo, 0, len(c.inboxes)), make([]BoxInfo, 0, len(c.outboxes))
+	switch {
+	case c.state.Load() >= stateFinished:
+		ci.State = "finished"
+	case blockedOn != nil:
+		ci.State = "blocked"
+		ci.Blocked = blockedOn.label()
+	case c.kind == kindBody && c.sleeping.Load():
+		ci.State = "waiting"
+	case c.kind == kindReactive && c.run.Load()&runBit == 0:
+		ci.State = "waiting"
+	default:
+		ci.State = "active"
+	}
 	linkMu.Lock()
 	for _, b := range c.inboxes {
 		ci.Inboxes = append(ci.Inboxes, b.info())

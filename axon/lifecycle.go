@@ -59,23 +59,28 @@ func (c *Core) Activated() bool {
 func (c *Core) Finished() bool { return c.state.Load() >= stateFinished }
 
 // Err returns why the component ended: nil for a normal end, the error
-// its body or step returned, or a *PanicError. It is nil while the
-// component is running.
+// its body or step returned, or a *PanicError (of its body, step or a
+// helper, which comes first). It is nil while the component's body or
+// step is running.
 func (c *Core) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.state.Load() < stateFinished {
+		return nil // a helper's panic is recorded before the body ends
+	}
 	return c.err
 }
 
-// Stop asks the component to end by cancelling its context (and so its
-// children's). A Body sees ctx done; a reactive component's step is
-// called one last time. Stop does not wait; use Done for that. It has no
-// effect before Activate or after the component has ended.
+// Stop asks the component to end by cancelling its context, and those
+// of the children it started (and theirs, down the tree). A Body sees
+// ctx done; a reactive component's step is called one last time. Stop
+// does not wait; use Done for that. It has no effect before Activate or
+// after the component has ended.
 func (c *Core) Stop() { c.stop(nil) }
 
-// stop cancels the component's context (and its helpers') with cause
-// and, for a reactive component, has its step called. The parent's
-// cancellation does the same through the AfterFunc set in activate.
+// stop cancels the component's context (and its helpers') with cause,
+// has its step called if it is reactive, and stops the children it
+// started (see wakeTree).
 func (c *Core) stop(cause error) {
 	c.mu.Lock()
 	cancel := c.cancel
@@ -97,21 +102,47 @@ func (c *Core) stop(cause error) {
 	c.wakeTree()
 }
 
-// wakeTree has the step of every reactive component below c run, once
-// c's context has been cancelled, so that each sees its own context
-// (derived from c's) done. Cancelling a context reaches the contexts
-// below it by itself, but not the steps of idle reactive components:
-// rather than each child watching its parent's context (an AfterFunc per
-// component, which costs memory for every connection a server holds),
-// whoever cancels wakes the tree.
+// wakeTree passes the end of c's context on to the children c started:
+// each is stopped with the same cause, and so on down the tree. A
+// child's context does not derive from its parent's (see Core.pctx), so
+// that RemoveChild can set it free; and rather than each child watching
+// its parent's context (an AfterFunc per component, which costs memory
+// for every connection a server holds), whoever cancels a context
+// passes it on. A child that was activated by someone else before it
+// was added has a context of its own and is left alone.
 func (c *Core) wakeTree() {
+	cause := context.Cause(c.ctx)
 	for _, ch := range c.Children() {
 		cc := ch.core()
-		if cc.kind != kindBody && cc.state.Load() == stateActive && cc.claim() {
-			go cc.runSteps(nil)
+		cc.mu.Lock()
+		inherits := cc.inherits
+		cc.mu.Unlock()
+		if inherits {
+			cc.stop(cause)
 		}
-		cc.wakeTree()
 	}
+}
+
+// watch has the end of c's activation context (pctx) reach c: its step
+// runs, if it is reactive and has not finished, and its children are
+// stopped. The context ends c.ctx by itself, but not the step of an
+// idle reactive component, nor the children's contexts. Components
+// started by a parent need no watch: the parent's end reaches them (see
+// wakeTree). The watch lasts until c is done, so that a parent that has
+// finished still passes the end on to the children it waits for.
+func (c *Core) watch() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopAfter != nil || c.pctx == nil || c.ended {
+		return
+	}
+	c.stopAfter = context.AfterFunc(c.pctx, func() {
+		<-c.ctx.Done() // the cancellation reaches c.ctx in a moment
+		if c.kind != kindBody && c.claim() {
+			c.runSteps(nil)
+		}
+		c.wakeTree()
+	})
 }
 
 func (c *Core) activate(ctx context.Context, parent *Core) error {
@@ -125,6 +156,7 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 	}
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
 	c.pctx = ctx
+	c.inherits = parent != nil
 	c.rctx = runCtx{Context: c.ctx, fr: &c.fr}
 	children := append([]Component(nil), c.children...)
 	c.mu.Unlock()
@@ -137,31 +169,26 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 			c.registry = r
 		}
 		c.mu.Unlock()
+		// The parent may have been stopped while this child was being
+		// added: its wakeTree then found the child not yet activated.
+		parent.mu.Lock()
+		pctx := parent.ctx
+		parent.mu.Unlock()
+		if pctx.Err() != nil {
+			c.cancel(context.Cause(pctx))
+		}
 	}
 
 	c.registry.add(c)
 	c.state.Store(stateActive)
-	if c.kind != kindBody && parent == nil {
-		// Registered before any child starts: a child that ends at once
-		// may run this component's step, whose end reads stopAfter.
-		// It watches the context Activate was given rather than c.ctx,
-		// so that c.ctx gets no table of children for it (Stop wakes the
-		// step itself). Components started by a parent need none: the
-		// parent's cancellation wakes them (see wakeTree).
-		stop := context.AfterFunc(ctx, func() {
-			<-c.ctx.Done() // the cancellation reaches c.ctx in a moment
-			if c.claim() {
-				c.runSteps(nil)
-			}
-			c.wakeTree()
-		})
-		c.mu.Lock()
-		c.stopAfter = stop
-		c.mu.Unlock()
+	if parent == nil && (c.kind != kindBody || len(children) > 0) {
+		// Before any child starts: a child that ends at once may run
+		// this component's step.
+		c.watch()
 	}
 	for _, ch := range children {
 		if cc := ch.core(); cc.state.Load() == stateNew {
-			_ = cc.activate(c.ctx, c)
+			_ = cc.activate(ctx, c)
 		}
 	}
 	if c.kind == kindBody {
@@ -220,8 +247,9 @@ func (c *Core) finish(err error) {
 	if errors.Is(err, ErrStop) {
 		err = nil
 	}
-	var pe *PanicError
-	if errors.As(err, &pe) {
+	// Only its own panic (from call): an error that merely wraps a
+	// child's panic is reported by the child.
+	if pe, ok := err.(*PanicError); ok && pe.Component == c.name {
 		if b := c.outbox("signal"); b != nil {
 			_ = b.deliver(context.Background(), ProducerFinished{Caller: c, Err: err}, false)
 		}
@@ -233,7 +261,6 @@ func (c *Core) finish(err error) {
 	links := c.links
 	c.links = nil
 	auxCancel := c.auxCancel
-	stopAfter := c.stopAfter
 	c.state.Store(stateFinished)
 	c.mu.Unlock()
 
@@ -247,9 +274,6 @@ func (c *Core) finish(err error) {
 	}
 	if auxCancel != nil {
 		auxCancel(context.Cause(c.ctx))
-	}
-	if stopAfter != nil {
-		stopAfter()
 	}
 	c.release()
 }
@@ -270,7 +294,12 @@ func (c *Core) complete() {
 	c.parent = nil
 	c.ended = true
 	done := c.done
+	stopAfter := c.stopAfter
+	c.stopAfter = nil
 	c.mu.Unlock()
+	if stopAfter != nil {
+		stopAfter()
+	}
 	if done != nil {
 		close(done)
 	}
@@ -306,7 +335,7 @@ func (c *Core) Go(fn func(ctx context.Context)) error {
 		return fmt.Errorf("%s: Go: %w", c.name, ErrFinished)
 	}
 	if c.auxCtx == nil {
-		// Derived from the parent's context, not c.ctx (that would give
+		// Derived from the tree's context, not c.ctx (that would give
 		// c.ctx a table of children): stop and finish cancel it along
 		// with c.ctx.
 		ctx, cancel := context.WithCancelCause(c.pctx)
@@ -348,8 +377,10 @@ func (c *Core) fail(err error) {
 
 // AddChildren makes the given components children of c. Children start
 // when c starts (at once if c is already running), c is woken when a
-// child ends, and c is not Done until all its children are. A child
-// activated by someone else before being added keeps its own context.
+// child ends, and c is not Done until all its children are. Stopping c,
+// or c failing, stops the children it started. A child activated by
+// someone else before being added keeps its own context: c waits for it
+// but does not stop it.
 func (c *Core) AddChildren(children ...Component) error {
 	for _, ch := range children {
 		cc := ch.core()
@@ -372,9 +403,16 @@ func (c *Core) AddChildren(children ...Component) error {
 		cc.childAt = len(c.children)
 		c.children = append(c.children, ch)
 		c.live.Add(1)
-		ctx := c.ctx
+		ctx := c.pctx
+		unwatched := !c.inherits && c.stopAfter == nil
 		c.mu.Unlock()
-		if ctx != nil && cc.state.Load() == stateNew {
+		if ctx == nil {
+			continue // started when c is
+		}
+		if unwatched {
+			c.watch() // the end of c's context must reach its children
+		}
+		if cc.state.Load() == stateNew {
 			if err := cc.activate(ctx, c); err != nil {
 				return err
 			}
@@ -384,14 +422,17 @@ func (c *Core) AddChildren(children ...Component) error {
 }
 
 // RemoveChild stops treating child as c's child: c no longer waits for
-// it, and every link c made to or from it is removed. The child itself
-// keeps running.
+// it, every link c made to or from it is removed, and c's end no longer
+// stops it. The child itself keeps running, with its helpers and its
+// own children, until it ends by itself or is stopped; the context the
+// tree was activated with still bounds it.
 func (c *Core) RemoveChild(child Component) {
 	cc := child.core()
 	cc.mu.Lock()
 	was := cc.parent == c
 	if was {
 		cc.parent = nil
+		cc.inherits = false
 	}
 	cc.mu.Unlock()
 	c.UnlinkComponent(child)
@@ -401,6 +442,7 @@ func (c *Core) RemoveChild(child Component) {
 	c.mu.Lock()
 	c.dropChild(cc)
 	c.mu.Unlock()
+	cc.watch() // it answers to the tree's context alone now
 	c.release()
 }
 

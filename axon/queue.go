@@ -163,6 +163,8 @@ type waiter struct {
 	ready chan struct{} // one token per decision
 	fate  int           // decided under the queue's lock
 	into  *queue        // the queue that took the message
+
+	on *box // the box waited on, for introspection (see blocked.go)
 }
 
 const (
@@ -361,7 +363,7 @@ func (q *queue) push(ctx context.Context, msg any, block bool, fr *frame, src *b
 			q.overflow++
 			break
 		}
-		return q.wait(ctx, msg, sz, src)
+		return q.wait(ctx, msg, sz, waitingSender(src, fr))
 	}
 	seq := q.owner.arrivals.Add(1)
 	q.appendLocked(msg, seq, sz)
@@ -369,17 +371,35 @@ func (q *queue) push(ctx context.Context, msg any, block bool, fr *frame, src *b
 	return q, nil
 }
 
+// waitingSender returns the component that waits when a send into src
+// has to wait: the owner of an outbox, or, for an inbox fed directly
+// (Inbox.Put), the component whose body or step is putting, if any.
+// Plain Go code putting into an inbox is nobody's wait: the owner of
+// the inbox is not blocked by it.
+func waitingSender(src *box, fr *frame) *Core {
+	switch {
+	case src == nil:
+		return nil
+	case !src.in():
+		return src.owner
+	case fr != nil:
+		return fr.core
+	}
+	return nil
+}
+
 // wait parks the sender with its message until a consumer admits it, the
-// owner ends, or ctx ends. mu is held on entry and released.
-func (q *queue) wait(ctx context.Context, msg any, sz int, src *box) (*queue, error) {
+// owner ends, or ctx ends. mu is held on entry and released. While it
+// waits, who (if any) is shown blocked on q's box.
+func (q *queue) wait(ctx context.Context, msg any, sz int, who *Core) (*queue, error) {
 	// A fresh waiter each time: waiting already costs a park and a
 	// wake-up, and a pooled channel could cross testing/synctest bubbles.
 	w := &waiter{msg: msg, sz: sz, ready: make(chan struct{}, 1)}
 	q.waiters = append(q.waiters, w)
 	q.mu.Unlock()
-	if src != nil {
-		src.owner.blockedOn.Store(q.box)
-		defer src.owner.blockedOn.Store(nil)
+	if who != nil {
+		first := who.blockOn(w, q.box)
+		defer who.unblock(w, first)
 	}
 	select {
 	case <-w.ready:

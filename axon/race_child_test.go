@@ -3,7 +3,7 @@ package axon_test
 import (
 	"context"
 	"testing"
-	"time"
+	"testing/synctest"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -36,8 +36,15 @@ func idleReactive(name string) *axon.Core {
 
 // Cancelling an ancestor's context, or stopping or failing an ancestor,
 // reaches idle reactive components below it, through body components
-// too.
+// too, whether the root is a body or reactive.
 func TestCancellationWakesIdleReactiveDescendants(t *testing.T) {
+	roots := []struct {
+		name string
+		make func() *axon.Core
+	}{
+		{"reactive root", func() *axon.Core { return idleReactive("root") }},
+		{"body root", func() *axon.Core { return idle("root") }},
+	}
 	tests := []struct {
 		name string
 		end  func(cancel context.CancelFunc, root, mid *axon.Core)
@@ -46,35 +53,82 @@ func TestCancellationWakesIdleReactiveDescendants(t *testing.T) {
 		{"root stopped", func(_ context.CancelFunc, root, _ *axon.Core) { root.Stop() }},
 		{"middle stopped", func(_ context.CancelFunc, _, mid *axon.Core) { mid.Stop() }},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			root := idleReactive("root")
-			mid := axon.New("mid", func(ctx context.Context, c *axon.Core) error {
-				<-ctx.Done()
-				return nil
+	for _, rt := range roots {
+		for _, tc := range tests {
+			t.Run(rt.name+"/"+tc.name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					root := rt.make()
+					mid := axon.New("mid", func(ctx context.Context, c *axon.Core) error {
+						<-ctx.Done()
+						return nil
+					})
+					leaf, leaf2 := idleReactive("leaf"), idleReactive("leaf2")
+					if err := mid.AddChildren(leaf, leaf2); err != nil {
+						t.Fatal(err)
+					}
+					if err := root.AddChildren(mid); err != nil {
+						t.Fatal(err)
+					}
+					if err := root.Activate(ctx); err != nil {
+						t.Fatal(err)
+					}
+					synctest.Wait() // every step has run once: they are idle
+					tc.end(cancel, root, mid)
+					synctest.Wait()
+					for _, c := range []*axon.Core{leaf, leaf2, mid} {
+						if !c.Finished() {
+							t.Fatalf("%s did not end", c.Name())
+						}
+					}
+					root.Stop()
+					<-root.Done()
+				})
 			})
-			leaf, leaf2 := idleReactive("leaf"), idleReactive("leaf2")
-			if err := mid.AddChildren(leaf, leaf2); err != nil {
-				t.Fatal(err)
-			}
-			if err := root.AddChildren(mid); err != nil {
-				t.Fatal(err)
-			}
-			if err := root.Activate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			tc.end(cancel, root, mid)
-			for _, c := range []*axon.Core{leaf, leaf2, mid} {
-				select {
-				case <-c.Done():
-				case <-time.After(10 * time.Second):
-					t.Fatalf("%s did not end", c.Name())
+		}
+	}
+}
+
+// A parent that has finished (its body or step ended normally) while
+// its children run still passes on the end of its activation context:
+// its idle reactive children end, and it is Done.
+func TestCancellationReachesChildrenOfFinishedParent(t *testing.T) {
+	parents := []struct {
+		name string
+		make func() *axon.Core
+	}{
+		{"reactive", func() *axon.Core {
+			return axon.NewReactive("parent", func(context.Context, *axon.Core) error { return axon.ErrStop })
+		}},
+		{"body", func() *axon.Core {
+			return axon.New("parent", func(context.Context, *axon.Core) error { return nil })
+		}},
+	}
+	for _, pt := range parents {
+		t.Run(pt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				parent := pt.make()
+				if err := parent.AddChildren(idleReactive("child")); err != nil {
+					t.Fatal(err)
 				}
-			}
-			root.Stop()
-			<-root.Done()
+				if err := parent.Activate(ctx); err != nil {
+					t.Fatal(err)
+				}
+				synctest.Wait()
+				if !parent.Finished() {
+					t.Fatal("parent has not finished")
+				}
+				cancel()
+				synctest.Wait()
+				select {
+				case <-parent.Done():
+				default:
+					t.Fatal("parent not done: its idle child never saw the context end")
+				}
+			})
 		})
 	}
 }

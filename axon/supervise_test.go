@@ -3,8 +3,10 @@ package axon_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -123,4 +125,68 @@ func TestPanicInHelperFailsComponent(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Value != "helper" {
 		t.Fatalf("Run = %v", err)
 	}
+}
+
+// Only a component that panicked itself sends the ProducerFinished that
+// reports a panic: a parent that ends with an error wrapping its child's
+// panic sends nothing of the kind.
+func TestWrappedPanicSendsNothingOnSignal(t *testing.T) {
+	ctx := testCtx(t)
+	child := axon.New("child", func(context.Context, *axon.Core) error { panic("child") })
+	parent := axon.New("parent", func(ctx context.Context, c *axon.Core) error {
+		for c.NumChildren() > 0 {
+			if err := c.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("my child failed: %w", child.Err())
+	})
+	if err := parent.AddChildren(child); err != nil {
+		t.Fatal(err)
+	}
+	h, err := axon.NewHandle(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := parent.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var pe *axon.PanicError
+	if err := h.Wait(ctx); !errors.As(err, &pe) {
+		t.Fatalf("parent Err = %v, want the child's panic wrapped", err)
+	}
+	if m, err := h.Get(ctx, "signal"); !errors.Is(err, axon.ErrFinished) {
+		t.Fatalf("parent sent %#v on signal (err %v), want nothing", m, err)
+	}
+}
+
+// Err is nil while the component runs, even after a helper's panic has
+// stopped it: the panic is its Err once its body has ended.
+func TestErrIsNilWhileRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := testCtx(t)
+		release := make(chan struct{})
+		c := axon.New("c", func(ctx context.Context, c *axon.Core) error {
+			if err := c.Go(func(context.Context) { panic("helper") }); err != nil {
+				return err
+			}
+			<-ctx.Done() // the panic stops it
+			<-release
+			return nil
+		})
+		if err := c.Activate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the helper has panicked; the body waits for release
+		if err := c.Err(); err != nil {
+			t.Fatalf("Err = %v while the body runs", err)
+		}
+		close(release)
+		<-c.Done()
+		var pe *axon.PanicError
+		if !errors.As(c.Err(), &pe) {
+			t.Fatalf("Err = %v, want the helper's panic", c.Err())
+		}
+	})
 }

@@ -33,7 +33,14 @@ var kinds = []string{bench.Simple, bench.Direct, "plain"}
 // startKind starts an echo server of the given kind for the benchmark.
 func startKind(tb testing.TB, kind string) string {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	return startKindIn(tb, context.Background(), kind)
+}
+
+// startKindIn is startKind with the server's components in the registry
+// parent carries (see axon.NewContext).
+func startKindIn(tb testing.TB, parent context.Context, kind string) string {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(parent)
 	if kind == "plain" {
 		addr, done := startPlain(tb, ctx)
 		tb.Cleanup(func() { cancel(); <-done })
@@ -143,34 +150,46 @@ func pingPong(c net.Conn, size, n int) error {
 func benchPingPong(b *testing.B, conns, size int) {
 	for _, kind := range kinds {
 		b.Run(kind, func(b *testing.B) {
-			addr := startKind(b, kind)
-			cs := make([]net.Conn, conns)
-			for i := range cs {
-				cs[i] = dial(b, addr)
-				if err := pingPong(cs[i], size, 1); err != nil { // warm up
-					b.Fatal(err)
-				}
-			}
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			errs := make(chan error, conns)
-			for i, c := range cs {
-				n := b.N / conns
-				if i < b.N%conns {
-					n++
-				}
-				wg.Go(func() { errs <- pingPong(c, size, n) })
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
+			timePingPong(b, dialWarm(b, startKind(b, kind), conns, size), size)
 		})
+	}
+}
+
+// dialWarm opens conns connections to addr and makes one round trip on
+// each.
+func dialWarm(b *testing.B, addr string, conns, size int) []net.Conn {
+	cs := make([]net.Conn, conns)
+	for i := range cs {
+		cs[i] = dial(b, addr)
+		if err := pingPong(cs[i], size, 1); err != nil { // warm up
+			b.Fatal(err)
+		}
+	}
+	return cs
+}
+
+// timePingPong times b.N round trips of size bytes, shared out among the
+// connections, which run at once.
+func timePingPong(b *testing.B, cs []net.Conn, size int) {
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(cs))
+	for i, c := range cs {
+		n := b.N / len(cs)
+		if i < b.N%len(cs) {
+			n++
+		}
+		wg.Go(func() { errs <- pingPong(c, size, n) })
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -103,25 +103,3 @@ func unwire(parent *axon.Core, adopted []member) {
 		_ = parent.Unlink(l)
 	}
 }
-
-// failures joins the errors of the members that failed, each wrapped
-// with the parent's and the child's names. It returns nil if none
-// failed. Call it only once every member has ended.
-func failures(parent string, members []member) error {
-	var errs []error
-	for _, m := range members {
-		if err := axon.CoreOf(m.c).Err(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: child %s: %w", parent, m.label, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// ended is what a chassis step returns once all its children have
-// ended: ErrStop, or the children's failures.
-func ended(err error) error {
-	if err != nil {
-		return err
-	}
-	return axon.ErrStop
-}

@@ -58,6 +58,8 @@ type Linkages map[Box]Box
 //	control  in   passed through if a linkage says so; otherwise each
 //	              message goes to the control inbox of every child whose
 //	              control no linkage feeds
+//	_signal  in   internal, only when a linkage passes a child's box out
+//	              to self's signal: what it passes, sent on out of signal
 //	outbox   out  whatever a linkage passes out, if any
 //	signal   out  whatever a linkage passes out; otherwise the end notice
 //	              described below
@@ -68,18 +70,26 @@ type Linkages map[Box]Box
 // (children without a control inbox are skipped). The first shutdown
 // request so delivered (axon.IsShutdownRequest) is remembered.
 //
-// End: the Graphline ends when all its children have ended. Then, if no
-// linkage ends at self's "signal", it sends on "signal" the remembered
-// shutdown request, or else a fresh axon.ProducerFinished{Caller: g}
-// whose Err joins the children's failures. Its own Err joins the
-// children's failures, each naming the child.
+// End: the Graphline ends when all its children have ended. When a
+// child ends with an error (a panic included), the Graphline stops the
+// others. Its Err joins the errors of the children that failed, each
+// naming the child (the cancellation of those it stopped is left out).
+// Then exactly one terminal message (producerFinished or
+// shutdownMicroprocess) goes out of "signal":
+//
+//   - after a failure, the one a linkage passed out to "signal" if any
+//     did, else an axon.ProducerFinished{Caller: g} whose Err is the
+//     Graphline's error;
+//   - otherwise, if no linkage ends at self's "signal", the remembered
+//     shutdown request, or else a fresh axon.ProducerFinished{Caller: g};
+//     and if one does, what the child sends there.
 //
 // A Graphline is safe for concurrent use; its methods are those of
 // axon.Core.
 type Graphline struct {
 	*axon.Core
 	byName    map[string]axon.Component
-	members   []member      // in name order
+	end       ending        // members in name order
 	broadcast []*axon.Inbox // control inboxes that receive self's control
 	ownSignal bool          // no linkage ends at self's signal
 	shutdown  any           // first shutdown request received; step only
@@ -103,9 +113,9 @@ func NewGraphline(children Children, links Linkages) (*Graphline, error) {
 		if (Box{name}).IsSelf() {
 			return nil, fmt.Errorf("NewGraphline: %w: the name %q is reserved for the Graphline itself", ErrBadChild, name)
 		}
-		g.members = append(g.members, newMember(fmt.Sprintf("%q", name), children[name]))
+		g.end.members = append(g.end.members, newMember(fmt.Sprintf("%q", name), children[name]))
 	}
-	if err := checkMembers(g.members); err != nil {
+	if err := checkMembers(g.end.members); err != nil {
 		return nil, fmt.Errorf("NewGraphline: %w", err)
 	}
 	srcs := slices.SortedFunc(maps.Keys(links), compareBoxes)
@@ -130,10 +140,13 @@ func NewGraphline(children Children, links Linkages) (*Graphline, error) {
 			fedControl[dst.Component()] = true
 		}
 	}
+	if !g.ownSignal {
+		ins.describe(childSignal, "what linkages pass out to signal, sent on out of it")
+	}
 	ins.describe("inbox", "not passed to any child: messages are reported on signal and dropped")
 	ins.describe("control", "shutdown requests, passed on to every child whose control no linkage feeds")
 	outs.describe("outbox", "not linked from any child: nothing is sent here")
-	outs.describe("signal", "once all children have ended: the shutdown request received on control, or producerFinished")
+	outs.describe("signal", "once all children have ended: the shutdown request received on control, or producerFinished carrying the children's errors")
 	g.Core = axon.NewReactive("graphline", g.step, axon.WithInboxes(ins...), axon.WithOutboxes(outs...))
 
 	wires := make([]wire, 0, len(srcs))
@@ -141,7 +154,7 @@ func NewGraphline(children Children, links Linkages) (*Graphline, error) {
 		dst := links[src]
 		wires = append(wires, wire{g.ref(src, true), g.ref(dst, false), fmt.Sprintf("linkage %v → %v", src, dst)})
 	}
-	if err := connect(g.Core, wires, g.members); err != nil {
+	if err := connect(g.Core, wires, g.end.members); err != nil {
 		return nil, fmt.Errorf("NewGraphline: %s: %w", g.Name(), err)
 	}
 	if ownControl {
@@ -171,11 +184,15 @@ func (g *Graphline) check(src, dst Box) error {
 // it is the source (passed through inward) and an outbox when it is the
 // destination (passed out); a child's box is an outbox when it is the
 // source and an inbox when it is the destination, except that a child
-// feeding self passes its outbox out.
+// feeding self passes its outbox out. What is passed out to self's
+// signal goes through the Graphline's step (see ending).
 func (g *Graphline) ref(b Box, source bool) axon.BoxRef {
 	if b.IsSelf() {
-		if source {
+		switch {
+		case source:
 			return axon.In(g, b.Name())
+		case b.Name() == "signal":
+			return axon.In(g, childSignal)
 		}
 		return axon.Out(g, b.Name())
 	}
@@ -201,9 +218,12 @@ func (g *Graphline) step(ctx context.Context, c *axon.Core) error {
 			break
 		}
 		var err error
-		if box == "control" {
+		switch box {
+		case "control":
 			err = g.control(ctx, msg)
-		} else {
+		case childSignal:
+			err = g.end.pass(ctx, c, msg)
+		default:
 			err = c.Send(ctx, "signal", axon.ErrorInformation{Caller: g, Message: msg, Err: &axon.BoxError{
 				Component: c.Name(), Box: box, Inbox: true,
 				Err: ErrUnrouted,
@@ -213,20 +233,18 @@ func (g *Graphline) step(ctx context.Context, c *axon.Core) error {
 			return err
 		}
 	}
+	g.end.watch()
 	if c.NumChildren() > 0 {
 		return nil
 	}
-	err := failures(c.Name(), g.members)
+	var final any
 	if g.ownSignal {
-		msg := g.shutdown
-		if msg == nil {
-			msg = axon.ProducerFinished{Caller: g, Err: err}
-		}
-		if serr := c.Send(ctx, "signal", msg); serr != nil && err == nil {
-			return serr
+		final = g.shutdown
+		if final == nil {
+			final = axon.ProducerFinished{Caller: g}
 		}
 	}
-	return ended(err)
+	return g.end.end(ctx, c, g, final)
 }
 
 // control passes a message from self's control to the children.

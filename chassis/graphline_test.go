@@ -55,9 +55,9 @@ func TestGraphlineWiring(t *testing.T) {
 				"self.inbox → A.inbox (inbox→inbox)",
 				"self.control → A.control (inbox→inbox)",
 				"A.outbox → self.outbox (outbox→outbox)",
-				"A.signal → self.signal (outbox→outbox)",
+				"A.signal → self._signal (outbox→inbox)",
 			},
-			inboxes:  []string{"inbox", "control"},
+			inboxes:  []string{"inbox", "control", "_signal"},
 			outboxes: []string{"outbox", "signal"},
 		},
 		{

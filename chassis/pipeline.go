@@ -16,21 +16,27 @@ import (
 //
 //	inbox    in   passed through to the first child's "inbox"
 //	control  in   passed through to the first child's "control"
+//	_signal  in   internal: the last child's "signal", passed on out of signal
 //	outbox   out  the last child's "outbox", passed out
-//	signal   out  the last child's "signal", passed out
+//	signal   out  the last child's "signal"; or, after a failure that
+//	              sent nothing here, the pipeline's producerFinished
 //
-// The pipeline sends nothing of its own: what leaves it comes from its
-// last child. It ends when all its children have ended; its Err then
-// joins the errors of the children that failed, each naming the child.
-// Every child must have all four boxes: the first child's inboxes
-// receive the pipeline's, the last child's outboxes become the
-// pipeline's, and the others are linked in the line.
+// What leaves the pipeline comes from its last child, except when a
+// child fails. The pipeline ends when all its children have ended. When
+// a child ends with an error (a panic included), the pipeline stops the
+// others and ends with their errors joined, each naming the child; if
+// no producerFinished or shutdownMicroprocess has gone out of its
+// signal by then, it sends a ProducerFinished{Caller: the pipeline,
+// Err: that error}, so that exactly one does. Every child must have all
+// four boxes: the first child's inboxes receive the pipeline's, the
+// last child's outboxes become the pipeline's, and the others are
+// linked in the line.
 //
 // A Pipeline is safe for concurrent use; its methods are those of
 // axon.Core.
 type Pipeline struct {
 	*axon.Core
-	members []member
+	end ending
 }
 
 // NewPipeline returns a pipeline of the given children, wired and added
@@ -48,24 +54,26 @@ func NewPipeline(children ...axon.Component) (*Pipeline, error) {
 	p.Core = axon.NewReactive("pipeline", p.step,
 		axon.WithInboxes(
 			axon.Box("inbox", "passed through to the first child's inbox"),
-			axon.Box("control", "passed through to the first child's control")),
+			axon.Box("control", "passed through to the first child's control"),
+			axon.Box(childSignal, "the last child's signal, passed on out of signal")),
 		axon.WithOutboxes(
 			axon.Box("outbox", "the last child's outbox"),
-			axon.Box("signal", "the last child's signal")))
+			axon.Box("signal", "the last child's signal; after a failure that sent nothing here, producerFinished")))
 	for i, c := range children {
-		p.members = append(p.members, newMember(fmt.Sprint(i), c))
+		p.end.members = append(p.end.members, newMember(fmt.Sprint(i), c))
 	}
-	if err := checkMembers(p.members); err != nil {
+	if err := checkMembers(p.end.members); err != nil {
 		return nil, fmt.Errorf("NewPipeline: %s: %w", p.Name(), err)
 	}
-	if err := connect(p.Core, p.wires(children), p.members); err != nil {
+	if err := connect(p.Core, p.wires(children), p.end.members); err != nil {
 		return nil, fmt.Errorf("NewPipeline: %s: %w", p.Name(), err)
 	}
 	return p, nil
 }
 
 // wires lists the pipeline's links: its own inboxes in to the first
-// child, each child to the next, the last child out to its own outboxes.
+// child, each child to the next, the last child out to its own outbox
+// and, through the pipeline's step, its signal.
 func (p *Pipeline) wires(children []axon.Component) []wire {
 	first, last := children[0], children[len(children)-1]
 	ws := []wire{
@@ -82,16 +90,23 @@ func (p *Pipeline) wires(children []axon.Component) []wire {
 	what := fmt.Sprintf("link child %d to pipeline", len(children)-1)
 	return append(ws,
 		wire{axon.Out(last, "outbox"), axon.Out(p, "outbox"), what},
-		wire{axon.Out(last, "signal"), axon.Out(p, "signal"), what})
+		wire{axon.Out(last, "signal"), axon.In(p, childSignal), what})
 }
 
-// step runs when the pipeline starts and whenever a child ends.
+// step runs when the pipeline starts, when its last child signals, and
+// whenever a child ends.
 func (p *Pipeline) step(ctx context.Context, c *axon.Core) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return err // stopped: nothing is sent
 	}
+	for msg := range c.Drain(childSignal) {
+		if err := p.end.pass(ctx, c, msg); err != nil {
+			return err
+		}
+	}
+	p.end.watch()
 	if c.NumChildren() > 0 {
 		return nil
 	}
-	return ended(failures(c.Name(), p.members))
+	return p.end.end(ctx, c, p, nil)
 }

@@ -202,6 +202,7 @@ func newCSA(conn net.Conn, cfg *config) *CSA {
 		limit = DefaultSendLimit
 	}
 	s.Core = axon.NewReactive("CSA", s.step, csaOptionsFor(limit)...)
+	s.SetStatsReporter((*csaStats)(s)) // byte counters for introspection
 	s.control = s.Inbox(boxControl)
 	return s
 }

@@ -36,6 +36,8 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 	if s.cfg.serveTLS {
 		_ = csa.Inbox(boxMakeSSL).Put(ctx, MakeSSL{})
 	}
+	csa.SetGroup(csa.ID()) // introspection draws a connection's components together
+	axon.CoreOf(handler).SetGroup(csa.ID())
 	if err := s.AddChildren(csa, handler); err != nil {
 		s.logOpenError("servercore: cannot start connection; closing it", info, err)
 		s.unwire(sc)

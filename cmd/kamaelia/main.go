@@ -10,7 +10,9 @@
 //	kamaelia help [COMMAND]                  show usage
 //
 // serve prints one line, "LISTENING host:port", on stdout once it accepts
-// connections, logs on stderr, and shuts down gracefully on SIGINT or
+// connections (and, with --debug-addr, a second, "DEBUG http://host:port/",
+// where a browser sees the live graph of its components, with metrics
+// and profiles), logs on stderr, and shuts down gracefully on SIGINT or
 // SIGTERM: it stops listening, serves the open connections until their
 // clients finish, and resets those still open after --grace (or at a
 // second signal). It listens on 127.0.0.1 unless told otherwise; the

@@ -16,8 +16,9 @@ import (
 
 const serveAbout = `Run a TCP server: a ServerCore that gives every connection its own protocol
 handler (echo: send every client its own bytes back). When it is ready it
-prints exactly one line on stdout, "LISTENING host:port", then logs on
-stderr (each connection at --log-level debug).
+prints one line on stdout, "LISTENING host:port" (and with --debug-addr a
+second, "DEBUG http://host:port/"), then logs on stderr (each connection
+at --log-level debug).
 
 On SIGINT or SIGTERM it shuts down gracefully. It stops listening at once,
 so another server can bind the port. Every open connection goes on being
@@ -26,7 +27,7 @@ when it has sent everything, and gets its whole echo); a connection with
 nothing queued that has made no progress for a second is closed cleanly.
 Connections still open when --grace runs out, or at a second signal, are
 reset: their clients see ECONNRESET, never a clean end of a truncated
-stream. It logs how many it reset.
+stream. It logs how many it reset, and stops the debug server.
 
 Progress is a byte read from a client or written to it. --idle-timeout
 resets a connection that makes none for that long, even with output
@@ -46,6 +47,15 @@ to TLS when the client sends the line STARTTLS: the server answers
 in Kamaelia); the protocol then runs over TLS. Plaintext that follows the
 STARTTLS line before the handshake is discarded.
 
+With --debug-addr it also serves, on that address, a page that draws the
+live graph of components (each connection's adapter and handler, their
+boxes, queues and links, who is blocked on what), the graph as JSON and
+DOT, Prometheus metrics and Go's profiles (see package introspect). An
+address without a host is on 127.0.0.1; any other address that is not
+loopback needs --debug-token (sent as "Authorization: Bearer TOKEN", or
+?token=TOKEN in the page's address), and serve warns that the pages show
+its internals.
+
 Exit status: 0 after a shutdown in which every connection finished; 3
 after one that had to reset connections; 1 when it cannot listen or
 fails; 2 for a bad flag or argument.`
@@ -55,7 +65,9 @@ const serveExamples = `  kamaelia serve                                   # echo
   PORT=7000 kamaelia serve --log-level warn
   kamaelia serve --host 0.0.0.0 --max-conns 1000 --idle-timeout 5m --grace 30s
   kamaelia serve --tls-cert cert.pem --tls-key key.pem
-  kamaelia serve --tls-cert cert.pem --tls-key key.pem --starttls`
+  kamaelia serve --tls-cert cert.pem --tls-key key.pem --starttls
+  kamaelia serve --debug-addr :6060                # then open http://127.0.0.1:6060/
+  KAMAELIA_DEBUG_TOKEN=s3cret kamaelia serve --debug-addr 0.0.0.0:6060`
 
 // defaultServePort is the port serve listens on when neither --port nor
 // PORT says otherwise.
@@ -66,6 +78,7 @@ const defaultServePort = 1601
 type serveFlags struct {
 	listen   listenerFlags
 	protocol string
+	debug    *debugFlags
 }
 
 func newServeCommand(e *env) *cobra.Command {
@@ -81,6 +94,7 @@ func newServeCommand(e *env) *cobra.Command {
 	f.listen.register(cmd, defaultServePort)
 	cmd.Flags().StringVar(&f.protocol, "protocol", "echo", "the `name` of the protocol spoken on each connection: "+strings.Join(protocolNames(), ", "))
 	_ = cmd.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions(protocolNames(), cobra.ShellCompDirectiveNoFileComp))
+	f.debug = addDebugFlags(cmd.Flags())
 	return cmd
 }
 
@@ -96,6 +110,9 @@ func runServe(cmd *cobra.Command, e *env, f *serveFlags) error {
 		}
 		return usagef(cmd, hint, "unknown protocol %q", f.protocol)
 	}
+	if problem := f.debug.check(e); problem != "" {
+		return usagef(cmd, "", "%s", problem)
+	}
 	tlsCfg, err := f.listen.tlsConfig()
 	if err != nil {
 		return failure(err)
@@ -105,6 +122,11 @@ func runServe(cmd *cobra.Command, e *env, f *serveFlags) error {
 		handler = withStartTLS(handler)
 	}
 	log := e.logger()
+	dbg, err := f.debug.listen(log)
+	if err != nil {
+		return failure(err)
+	}
+	defer dbg.close() // after the server has shut down
 	srv, err := internet.NewServerCore(func(internet.ConnInfo) (axon.Component, error) { return handler(), nil },
 		f.listen.port, serverOptions(&f.listen, tlsCfg, proto, log)...)
 	if err != nil {
@@ -113,10 +135,11 @@ func runServe(cmd *cobra.Command, e *env, f *serveFlags) error {
 	// The server is not given ctx: a signal asks for a graceful
 	// Shutdown, not the abrupt stop that ctx's end would be.
 	ctx := cmd.Context()
-	if err := srv.Activate(context.WithoutCancel(ctx)); err != nil {
+	if err := srv.Activate(dbg.context(context.WithoutCancel(ctx))); err != nil {
 		return failure(err)
 	}
 	fmt.Fprintf(e.stdout, "LISTENING %s\n", srv.Addr())
+	dbg.serve(e.stdout, srv)
 	log.Info("serving", "addr", srv.Addr().String(), "protocol", proto.name, "tls", f.listen.tlsMode(),
 		"max_conns", f.listen.maxConns, "idle_timeout", f.listen.idle, "grace", f.listen.grace)
 

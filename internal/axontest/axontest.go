@@ -19,7 +19,15 @@ const Deadline = 20 * time.Second
 // and carries a registry of its own.
 func Context(t testing.TB) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), Deadline)
+	return ContextFor(t, Deadline)
+}
+
+// ContextFor is Context with a deadline of d, for tests that take long
+// (a browser, ten thousand connections). axon.RegistryFrom returns its
+// registry.
+func ContextFor(t testing.TB, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return axon.NewContext(ctx, axon.NewRegistry())
 }
