@@ -76,3 +76,14 @@ func TestFileSenderReportsRefusal(t *testing.T) {
 		t.Fatalf("a refused send took %v", took)
 	}
 }
+
+// TestHelpExitsZero: -help, -h and --help print the usage and exit 0; a
+// flag that does not exist exits 1.
+func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
+	for arg, want := range map[string]int{"-help": 0, "-h": 0, "--help": 0, "-no-such-flag": 1} {
+		if got := exitStatus(run(context.Background(), []string{arg})); got != want {
+			t.Errorf("%s: exit status %d, want %d", arg, got, want)
+		}
+	}
+}
