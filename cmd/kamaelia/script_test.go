@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,11 @@ import (
 // testscript's own commands they have those of scriptCommands.
 func TestScripts(t *testing.T) {
 	t.Parallel()
+	// The TLS scripts make a certificate with openssl, and skip without
+	// it, unless told to fail (as CI does).
+	if _, err := exec.LookPath("openssl"); err != nil && os.Getenv("KAMAELIA_REQUIRE_OPENSSL") != "" {
+		t.Fatal("openssl is missing, and KAMAELIA_REQUIRE_OPENSSL is set")
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -335,4 +341,44 @@ func scriptState(ts *testscript.TestScript) *state {
 		})
 	}
 	return s
+}
+
+// TestReadmeTourIsScripted checks that readme_tour.txtar quotes every
+// command line of the README's quick tour, in order, so the script runs
+// the session the README shows.
+func TestReadmeTourIsScripted(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tour, ok := strings.Cut(string(readme), "\n## Quick tour\n")
+	if !ok {
+		t.Fatal("README.md has no Quick tour")
+	}
+	tour, _, _ = strings.Cut(tour, "\n## ")
+	var want []string
+	inBlock := false
+	for line := range strings.Lines(tour) {
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case strings.HasPrefix(line, "```"):
+			inBlock = line == "```sh"
+		case inBlock && line != "" && !strings.HasPrefix(line, "#"):
+			want = append(want, line)
+		}
+	}
+	script, err := os.ReadFile("testdata/script/readme_tour.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for line := range strings.Lines(string(script)) {
+		if q, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "# README: "); ok {
+			got = append(got, q)
+		}
+	}
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Fatalf("the script quotes\n\t%s\nthe README's tour has\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
 }
