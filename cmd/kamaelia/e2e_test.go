@@ -55,6 +55,7 @@ func expectClosed(t *testing.T, c net.Conn) {
 }
 
 func TestServeListensEchoesAndShutsDownOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil)
 	host, _ := splitAddr(t, s.addr)
 	if host != "127.0.0.1" {
@@ -75,6 +76,7 @@ func TestServeListensEchoesAndShutsDownOnSIGTERM(t *testing.T) {
 }
 
 func TestServeTakesPortFromEnvironmentAndStopsOnSIGINT(t *testing.T) {
+	t.Parallel()
 	p := start(t, nil, []string{"PORT=0"}, "serve")
 	addr := listeningAddr(t, p)
 	if _, port := splitAddr(t, addr); port == "0" || port == strconv.Itoa(defaultServePort) {
@@ -88,6 +90,7 @@ func TestServeTakesPortFromEnvironmentAndStopsOnSIGINT(t *testing.T) {
 }
 
 func TestServeFlagPortBeatsEnvironment(t *testing.T) {
+	t.Parallel()
 	p := start(t, nil, []string{"PORT=not-a-port"}, "serve", "--port", "0")
 	echoOnce(t, listeningAddr(t, p), "flag wins\n").Close()
 	p.signal(t, syscall.SIGTERM)
@@ -97,6 +100,7 @@ func TestServeFlagPortBeatsEnvironment(t *testing.T) {
 }
 
 func TestServeIdleTimeout(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil, "--idle-timeout", "200ms")
 	c := echoOnce(t, s.addr, "then silence\n")
 	expectClosed(t, c)
@@ -104,6 +108,7 @@ func TestServeIdleTimeout(t *testing.T) {
 }
 
 func TestServeMaxConns(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil, "--max-conns", "1")
 	first := echoOnce(t, s.addr, "first\n") // being served now
 	second, err := net.Dial("tcp", s.addr)
@@ -118,6 +123,7 @@ func TestServeMaxConns(t *testing.T) {
 }
 
 func TestConnectEchoesThroughServe(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil)
 	host, port := splitAddr(t, s.addr)
 	input := "hello\nworld\n"
@@ -129,6 +135,7 @@ func TestConnectEchoesThroughServe(t *testing.T) {
 }
 
 func TestConnectTLSThroughServe(t *testing.T) {
+	t.Parallel()
 	pki := testpki.New(t)
 	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile)
 	host, port := splitAddr(t, s.addr)
@@ -154,6 +161,7 @@ func TestConnectTLSThroughServe(t *testing.T) {
 }
 
 func TestConnectStartTLSThroughServe(t *testing.T) {
+	t.Parallel()
 	pki := testpki.New(t)
 	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile, "--starttls")
 	_, port := splitAddr(t, s.addr)
@@ -174,6 +182,7 @@ func TestConnectStartTLSThroughServe(t *testing.T) {
 }
 
 func TestConnectStartTLSRefusedByServer(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil) // echo: answers STARTTLS with STARTTLS
 	host, port := splitAddr(t, s.addr)
 	pki := testpki.New(t)
@@ -186,6 +195,7 @@ func TestConnectStartTLSRefusedByServer(t *testing.T) {
 }
 
 func TestConnectKeepsPrintingAfterEndOfInput(t *testing.T) {
+	t.Parallel()
 	// The server reads until our half-close, then answers and closes:
 	// connect must deliver the answer that comes after its stdin ended.
 	ln := listen(t)
@@ -201,6 +211,7 @@ func TestConnectKeepsPrintingAfterEndOfInput(t *testing.T) {
 }
 
 func TestConnectRefused(t *testing.T) {
+	t.Parallel()
 	ln := listen(t)
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
@@ -213,6 +224,7 @@ func TestConnectRefused(t *testing.T) {
 }
 
 func TestConnectReset(t *testing.T) {
+	t.Parallel()
 	ln := listen(t)
 	serveOne(t, ln, func(c net.Conn) {
 		bufio.NewReader(c).ReadString('\n')
@@ -297,6 +309,7 @@ func TestSendDeliversFileAtRate(t *testing.T) {
 }
 
 func TestSendThroughServeEchoesToStdout(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil)
 	host, port := splitAddr(t, s.addr)
 	content := strings.Repeat("kamaelia\n", 30_000) // 270 kB
@@ -312,6 +325,7 @@ func TestSendThroughServeEchoesToStdout(t *testing.T) {
 }
 
 func TestSendMissingFile(t *testing.T) {
+	t.Parallel()
 	r := runKamaelia(t, "", "send", filepath.Join(t.TempDir(), "nope"), "127.0.0.1", "9")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1", r.code)
@@ -329,6 +343,7 @@ func assertOneLine(t *testing.T, stderr, want string) {
 }
 
 func TestServeStartTLSDiscardsPlaintextInjection(t *testing.T) {
+	t.Parallel()
 	pki := testpki.New(t)
 	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile, "--starttls")
 	c, err := net.Dial("tcp", s.addr)
@@ -364,6 +379,7 @@ func TestServeStartTLSDiscardsPlaintextInjection(t *testing.T) {
 // signal comes, the clients still streaming see a reset and serve exits
 // 3 after saying so.
 func TestServeShutdownDrainsThenResets(t *testing.T) {
+	t.Parallel()
 	const clients = 20
 	stream := streamtest.Stream{Total: 1 << 20, Chunk: 16 << 10, Every: time.Second / 32} // 512 KiB/s: 2 s
 	tests := []struct {
@@ -413,6 +429,7 @@ func TestServeShutdownDrainsThenResets(t *testing.T) {
 }
 
 func TestServeHandshakeTimeout(t *testing.T) {
+	t.Parallel()
 	pki := testpki.New(t)
 	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile, "--handshake-timeout", "300ms")
 	start := time.Now()
@@ -432,6 +449,7 @@ func TestServeHandshakeTimeout(t *testing.T) {
 // TestClientsGiveUpOnAStall: --stall-timeout ends send and connect when
 // the server stops making progress: exit 1 with one line saying so.
 func TestClientsGiveUpOnAStall(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "big")
 	if err := os.WriteFile(file, make([]byte, 32<<20), 0o600); err != nil {
 		t.Fatal(err)

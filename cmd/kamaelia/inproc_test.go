@@ -33,6 +33,7 @@ func echoListener(t *testing.T) (host, port string) {
 }
 
 func TestConnectInProcess(t *testing.T) {
+	t.Parallel()
 	host, port := echoListener(t)
 	input := "one\ntwo\r\nthree"
 	e, out, errs := testEnv(strings.NewReader(input))
@@ -45,6 +46,7 @@ func TestConnectInProcess(t *testing.T) {
 }
 
 func TestConnectInProcessInterrupted(t *testing.T) {
+	t.Parallel()
 	heard := make(chan string, 1)
 	ln := listen(t)
 	serveOne(t, ln, func(c net.Conn) { // hears a line, never answers
@@ -83,6 +85,7 @@ func TestConnectInProcessInterrupted(t *testing.T) {
 }
 
 func TestConnectSSLSendsNothingBeforeTLS(t *testing.T) {
+	t.Parallel()
 	// Lines typed at once must wait for TLS: the first bytes the server
 	// sees are a TLS handshake record, never the text.
 	first := make(chan []byte, 1)
@@ -106,6 +109,7 @@ func TestConnectSSLSendsNothingBeforeTLS(t *testing.T) {
 }
 
 func TestServeStartTLSInProcess(t *testing.T) {
+	t.Parallel()
 	pki := testpki.New(t)
 	outR, outW := io.Pipe()
 	e, _, errs := testEnv(nil)
@@ -152,6 +156,7 @@ func TestServeStartTLSInProcess(t *testing.T) {
 }
 
 func TestSendInProcessShowsProgressOnATerminal(t *testing.T) {
+	t.Parallel()
 	ln := listen(t)
 	serveOne(t, ln, func(c net.Conn) { io.Copy(io.Discard, c) })
 	host, port := splitAddr(t, ln.Addr().String())
