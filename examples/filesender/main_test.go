@@ -19,6 +19,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestFileSenderDeliversTheFile(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	content := bytes.Repeat([]byte("Kamaelia in Go\n"), 10_000) // 150 kB
@@ -53,6 +54,7 @@ func TestFileSenderDeliversTheFile(t *testing.T) {
 }
 
 func TestFileSenderReportsRefusal(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

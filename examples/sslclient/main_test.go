@@ -20,6 +20,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestSSLClientAgainstTLSEchoServer(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pki := testpki.New(t)
@@ -69,6 +70,7 @@ func TestSSLClientAgainstTLSEchoServer(t *testing.T) {
 }
 
 func TestSSLClientRejectsUnknownCA(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pki := testpki.New(t)
