@@ -103,3 +103,32 @@ func TestTermLineKeepsStdoutOffTheBar(t *testing.T) {
 		}
 	}
 }
+
+// TestDrawProgress: the bar is drawn only on a terminal that is not
+// dumb, and not with --no-progress.
+func TestDrawProgress(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		terminal   bool
+		term       string
+		noProgress bool
+		want       bool
+	}{
+		{"a terminal", true, "xterm-256color", false, true},
+		{"a terminal, TERM unset", true, "", false, true},
+		{"a dumb terminal", true, "dumb", false, false},
+		{"--no-progress", true, "xterm", true, false},
+		{"not a terminal", false, "xterm", false, false},
+	} {
+		e := &env{stderrIsTerminal: tc.terminal, getenv: func(k string) string {
+			if k == "TERM" {
+				return tc.term
+			}
+			return ""
+		}}
+		if got := e.drawProgress(tc.noProgress); got != tc.want {
+			t.Errorf("%s: drawProgress = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
