@@ -56,10 +56,17 @@ func (c *clientFlags) check(cmd *cobra.Command) (tlsMode, error) {
 	return mode, nil
 }
 
-// tlsConfig returns the TLS configuration for mode (nil for noTLS).
-func (c *clientFlags) tlsConfig(mode tlsMode) (*tls.Config, error) {
-	if mode == noTLS {
-		return nil, nil
+// tls checks the flags and returns the TLS mode they ask for and its
+// configuration (nil for noTLS). A problem with the flags is a usage
+// error; one with the CA file, a failure.
+func (c *clientFlags) tls(cmd *cobra.Command) (tlsMode, *tls.Config, error) {
+	mode, err := c.check(cmd)
+	if err != nil || mode == noTLS {
+		return mode, nil, err
 	}
-	return clientTLS(c.ca, c.insecure, c.serverName)
+	cfg, err := clientTLS(c.ca, c.insecure, c.serverName)
+	if err != nil {
+		return mode, nil, failure(err)
+	}
+	return mode, cfg, nil
 }

@@ -78,13 +78,9 @@ func runConnect(cmd *cobra.Command, e *env, f *connectFlags, args []string) erro
 	if err != nil {
 		return err
 	}
-	mode, err := f.client.check(cmd)
+	mode, tlsCfg, err := f.client.tls(cmd)
 	if err != nil {
 		return err
-	}
-	tlsCfg, err := f.client.tlsConfig(mode)
-	if err != nil {
-		return failure(err)
 	}
 	source, err := stdinSource(e.stdin, f.crlf)
 	if err != nil {

@@ -83,13 +83,9 @@ func runSend(cmd *cobra.Command, e *env, f *sendFlags, args []string) error {
 	if f.rate <= 0 {
 		return usagef(cmd, "", "--rate must be positive")
 	}
-	mode, err := f.client.check(cmd)
+	mode, tlsCfg, err := f.client.tls(cmd)
 	if err != nil {
 		return err
-	}
-	tlsCfg, err := f.client.tlsConfig(mode)
-	if err != nil {
-		return failure(err)
 	}
 	source, total, err := sendSource(e, file, float64(f.rate), int(f.chunk))
 	if err != nil {
