@@ -20,13 +20,9 @@ reset connections at the end of its grace; 130 when interrupted.`,
   kamaelia send --rate 1MiB big.iso 127.0.0.1 1601
   source <(kamaelia completion bash)      # complete commands and flags`,
 		Version:                    version(),
-		Args:                       noCommandArgs,
-		RunE:                       func(cmd *cobra.Command, _ []string) error { return usagef(cmd, commandList(cmd), "no command given") },
 		SuggestionsMinimumDistance: 2,
 		SilenceErrors:              true, // exitStatus reports them
 		SilenceUsage:               true,
-		// Flags are read anywhere on the line, but commands first.
-		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 	}
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
@@ -36,7 +32,37 @@ reset connections at the end of its grace; 130 when interrupted.`,
 	root.SetHelpCommand(helpCommand())
 	e.logs.register(root)
 	root.AddCommand(newServeCommand(e), newConnectCommand(e), newSendCommand(e))
+	root.InitDefaultCompletionCmd() // cobra's, made now to be checked as root is
+	for _, c := range []*cobra.Command{root, findCommand(root, "completion")} {
+		needsCommand(c)
+	}
 	return root
+}
+
+// needsCommand makes cmd, a command of commands, want one of them: none
+// given, or one it does not have, is a usage error (cobra would print
+// the help and exit 0).
+func needsCommand(cmd *cobra.Command) {
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return unknownCommand(cmd, args[0])
+		}
+		return nil
+	}
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return usagef(cmd, commandList(cmd), "no command given")
+	}
+}
+
+// findCommand returns the command of root called name.
+func findCommand(root *cobra.Command, name string) *cobra.Command {
+	for _, c := range root.Commands() {
+		if c.Name() == name {
+			return c
+		}
+	}
+	panic("no command " + name)
 }
 
 // helpCommand is "kamaelia help [COMMAND]": cobra's, except that an

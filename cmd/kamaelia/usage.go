@@ -140,28 +140,19 @@ func positional(names ...string) cobra.PositionalArgs {
 	}
 }
 
-// noCommandArgs is the root's argument check: an argument there is a
-// command that does not exist.
-func noCommandArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return unknownCommand(cmd, args[0])
-	}
-	return nil
-}
-
-// unknownCommand is the usage error for a command name root lacks.
-func unknownCommand(root *cobra.Command, name string) error {
-	hint := commandList(root)
-	if s := root.SuggestionsFor(name); len(s) > 0 {
+// unknownCommand is the usage error for a command name cmd lacks.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	hint := commandList(cmd)
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
 		hint = "Did you mean " + strings.Join(s, " or ") + "?"
 	}
-	return usagef(root, hint, "unknown command %q", name)
+	return usagef(cmd, hint, "unknown command %q", name)
 }
 
-// commandList names root's commands.
-func commandList(root *cobra.Command) string {
+// commandList names cmd's commands.
+func commandList(cmd *cobra.Command) string {
 	var names []string
-	for _, c := range root.Commands() {
+	for _, c := range cmd.Commands() {
 		if c.IsAvailableCommand() {
 			names = append(names, c.Name())
 		}
