@@ -25,15 +25,25 @@ const (
 // shutdownGrace bounds the graceful shutdown of a Simple server.
 const shutdownGrace = 2 * time.Second
 
+// ServerOption is an option that applies to both kinds of echo server:
+// a TCPServer's and a ServerCore's.
+type ServerOption interface {
+	internet.TCPServerOption
+	internet.ServerCoreOption
+}
+
 // StartEcho starts an echo server of the given kind on 127.0.0.1:port
 // (0: a free port). It returns the address it listens on and a channel
 // closed once the server has stopped after ctx ends.
-func StartEcho(ctx context.Context, kind string, port int, opts ...internet.Option) (string, <-chan struct{}, error) {
-	opts = append([]internet.Option{internet.Host("127.0.0.1")}, opts...)
+func StartEcho(ctx context.Context, kind string, port int, opts ...ServerOption) (string, <-chan struct{}, error) {
+	opts = append([]ServerOption{internet.Host("127.0.0.1")}, opts...)
 	switch kind {
 	case Simple:
-		srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, port,
-			append(opts, internet.RecycleWrittenChunks())...)
+		coreOpts := []internet.ServerCoreOption{internet.RecycleWrittenChunks()}
+		for _, o := range opts {
+			coreOpts = append(coreOpts, o)
+		}
+		srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, port, coreOpts...)
 		if err != nil {
 			return "", nil, err
 		}
@@ -56,7 +66,11 @@ func StartEcho(ctx context.Context, kind string, port int, opts ...internet.Opti
 		}()
 		return srv.Addr().String(), done, nil
 	case Direct:
-		srv, err := internet.NewTCPServer(port, opts...)
+		tcpOpts := make([]internet.TCPServerOption, 0, len(opts))
+		for _, o := range opts {
+			tcpOpts = append(tcpOpts, o)
+		}
+		srv, err := internet.NewTCPServer(port, tcpOpts...)
 		if err != nil {
 			return "", nil, err
 		}

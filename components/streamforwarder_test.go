@@ -46,7 +46,7 @@ func startProxy(t *testing.T, target *net.TCPListener, port int) *proxyRig {
 	r := &proxyRig{target: target, registry: axon.NewRegistry(), log: &axontest.Buffer{}, fwds: make(chan *components.StreamForwarder, 1000)}
 	logger := slog.New(slog.NewTextHandler(r.log, nil))
 	srv, err := internet.NewServerCore(func(internet.ConnInfo) (axon.Component, error) {
-		f, err := components.NewStreamForwarder(internet.NewTCPClient("127.0.0.1", port, internet.AllowHalfClose(), internet.Logger(logger)))
+		f, err := components.NewStreamForwarder(internet.NewTCPClient("127.0.0.1", port, internet.AllowHalfClose()))
 		if err == nil {
 			r.fwds <- f
 		}

@@ -19,9 +19,9 @@ import (
 // Inboxes:
 //
 //	inbox           data to send: []byte or string. Data sent before the
-//	                connection exists waits in this box (bounded, so a
-//	                producer waits too) and is sent, in order, once
-//	                connected.
+//	                connection exists waits in this box (bounded by
+//	                SendLimit, so a producer waits too) and is sent, in
+//	                order, once connected.
 //	control         producerFinished: send everything queued, half-close,
 //	                keep delivering what the server sends until it closes
 //	                (see Linger), then end. shutdownMicroprocess: send
@@ -31,14 +31,17 @@ import (
 //	                Reset give up at once; producerFinished is kept and
 //	                acted on after the queued data has been sent.
 //	makessl         any message: switch the connection to TLS (see
-//	                TLSConfig). It may be sent before the connection exists.
+//	                TLSClient). It may be sent before the connection exists.
 //	_socketFeedback notices from the adapter (internal).
+//	_peerFinished   the adapter's peerFinished notice (internal).
 //
 // Outboxes:
 //
 //	outbox       data received from the server, as []byte chunks.
 //	signal       exactly one terminal axon.ProducerFinished when the client
-//	             ends, whose Err is nil for a normal close, else the cause:
+//	             ends, stopped or not, whose Err (also the client's own
+//	             Err) is nil for a normal close, else the cause (the
+//	             context's for a stop):
 //	             errors.Is matches syscall.ECONNREFUSED for a refused
 //	             connection, syscall.ECONNRESET for a reset, ErrShutdown
 //	             for a shutdown before connecting; a connect timeout is a
@@ -47,7 +50,10 @@ import (
 //	             ErrIdleTimeout too; a TLS failure wraps the crypto/tls
 //	             error (for instance *tls.CertificateVerificationError).
 //	             Problems that do not end the connection (a message of the
-//	             wrong type) come before it as axon.ErrorInformation.
+//	             wrong type, a makessl on a connection already TLS) come
+//	             before it as axon.ErrorInformation; a failed TLS
+//	             handshake ends the connection, so it comes only as the
+//	             terminal message's Err.
 //	sslready     SSLReady once TLS is up.
 //	peerFinished one axon.SocketShutdown when the server has finished
 //	             sending; all its data came out of "outbox" first.
@@ -61,6 +67,12 @@ import (
 // Kamaelia's TCPClient also had _selectorSignal to register with its
 // select() loop; Go's netpoller makes it unnecessary.
 //
+// A TCPClient is a reactive component: it runs only when something
+// arrives for it, so waiting (its Delay, a slow connect, an idle
+// connection) costs no CPU, whatever is queued meanwhile. It holds one
+// goroutine while it connects, and none of its own once connected (the
+// adapter has its reader).
+//
 // A TCPClient is safe for concurrent use.
 type TCPClient struct {
 	*axon.Core
@@ -68,23 +80,37 @@ type TCPClient struct {
 	port int
 	cfg  config
 	csa  atomic.Pointer[CSA]
+
+	// step only
+	started    bool
+	dialed     chan dialResult // the connect goroutine's result
+	cancelDial context.CancelFunc
+	finish     any   // a producerFinished that came before the connection
+	closed     bool  // the adapter has said the socket closed, with cause
+	cause      error // the adapter's cause
 }
+
+// boxClientFeedback is the TCPClient's inbox for its adapter's notices.
+const boxClientFeedback = "_socketFeedback"
 
 // NewTCPClient returns a client for host and port; it connects when
 // activated. host may be a name, an IPv4 address or an IPv6 address
-// (with or without brackets). Options that apply: Delay, ConnectTimeout,
-// TLSConfig, AllowHalfClose, and the connection options (IdleTimeout,
-// the stall timeout of a client; Linger, LingerCap, CrashOnBadData,
-// HandshakeTimeout, SendLimit).
-func NewTCPClient(host string, port int, opts ...Option) *TCPClient {
-	t := &TCPClient{host: trimBrackets(host), port: port, cfg: newConfig(opts)}
-	t.Core = axon.New("TCPClient", t.main,
+// (with or without brackets). The options are Delay, ConnectTimeout,
+// AllowHalfClose, TLSClient and the connection options (ConnOption:
+// IdleTimeout, the stall timeout of a client; Linger, SendLimit, ...).
+func NewTCPClient(host string, port int, opts ...TCPClientOption) *TCPClient {
+	t := &TCPClient{host: trimBrackets(host), port: port, cfg: configOf(opts, TCPClientOption.applyTCPClient)}
+	t.Core = axon.NewReactive("TCPClient", t.step,
 		axon.WithInboxes(
-			axon.Box(boxInbox, "data to send to the server: []byte or string"),
-			axon.Box(boxControl, "producerFinished: finish and close after the server does; shutdownMicroprocess: close"),
+			// Bounded as the adapter's is: data sent before the
+			// connection exists waits here.
+			axon.Box(boxInbox, "data to send to the server: []byte or string").WithLimit(t.cfg.sendLimitFor()),
+			axon.Box(boxControl, "producerFinished: finish and close after the server does; shutdownMicroprocess: close; Reset"),
 			axon.Box(boxMakeSSL, "any message: switch the connection to TLS"),
-			axon.Box("_socketFeedback", "notices from the ConnectedSocketAdapter"),
-			axon.Box("_peerFinished", "the adapter's peerFinished notice"),
+			// Unbounded: the adapter sends a few notices, and one per bad
+			// message it was given, which the client passes on at once.
+			axon.Box(boxClientFeedback, "notices from the ConnectedSocketAdapter").WithLimit(axon.Unbounded),
+			axon.Box(boxPeerDone, "the adapter's peerFinished notice").WithLimit(axon.Unbounded),
 		),
 		axon.WithOutboxes(
 			axon.Box(boxOutbox, "data received from the server"),
@@ -109,61 +135,132 @@ func (t *TCPClient) Addr() string { return net.JoinHostPort(t.host, strconv.Itoa
 // CSA returns the adapter of the connection, or nil before it exists.
 func (t *TCPClient) CSA() *CSA { return t.csa.Load() }
 
-func (t *TCPClient) main(ctx context.Context, c *axon.Core) error {
-	finish, err := t.connectPhase(ctx, c)
-	if err != nil {
-		return t.end(ctx, err)
-	}
-	return t.connectedPhase(ctx, c, finish)
+// dialResult is what the connect goroutine hands the step.
+type dialResult struct {
+	conn net.Conn
+	err  error
 }
 
-// connectPhase waits out the delay and connects, watching "control" all
-// the while. It returns a producerFinished to act on after connecting,
-// if one came.
-func (t *TCPClient) connectPhase(ctx context.Context, c *axon.Core) (finish any, _ error) {
-	dialCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type result struct {
-		conn net.Conn
-		err  error
-	}
-	res := make(chan result, 1)
-	if err := c.Go(func(context.Context) {
-		conn, err := t.dial(dialCtx)
-		res <- result{conn, err}
-		c.Wake()
-	}); err != nil {
-		return nil, err
-	}
-	for {
-		if err := c.Wait(ctx); err != nil {
+// step runs when the client starts, whenever something arrives on
+// "control", "_socketFeedback" or "_peerFinished", when the connect
+// goroutine is done, when the adapter ends, and when the client is
+// stopped. Data and makessl queued before the connection exists stay in
+// their boxes, without running anything, until the adapter takes them
+// over: waiting costs nothing.
+func (t *TCPClient) step(ctx context.Context, c *axon.Core) error {
+	if !t.started {
+		t.started = true
+		t.dialed = make(chan dialResult, 1)
+		dctx, cancel := context.WithCancel(ctx)
+		t.cancelDial = cancel
+		if err := c.Go(func(context.Context) {
+			conn, err := t.dial(dctx)
+			t.dialed <- dialResult{conn, err} // the end of Go runs the step
+		}); err != nil {
 			cancel()
-			if r := <-res; r.conn != nil {
-				r.conn.Close()
-			}
-			return nil, err
+			return t.end(err)
 		}
-		for m := range c.Drain(boxControl) {
-			_, reset := asReset(m)
-			switch {
-			case axon.IsShutdownMicroprocess(m), reset:
-				cancel()
-				if r := <-res; r.conn != nil {
-					r.conn.Close()
-				}
-				return nil, fmt.Errorf("tcpclient %s: %w", t.Addr(), ErrShutdown)
-			case axon.IsProducerFinished(m):
-				finish = m
-			}
+	}
+	if ctx.Err() != nil { // stopped
+		cause := context.Cause(ctx)
+		csa := t.csa.Load()
+		if csa == nil {
+			t.giveUp()
+			return t.end(cause)
 		}
-		select {
-		case r := <-res:
-			if r.err != nil {
-				return nil, fmt.Errorf("tcpclient: connect to %s: %w", t.Addr(), r.err)
-			}
-			return finish, t.attach(ctx, c, r.conn)
-		default:
+		// The adapter, a child, is stopped with us. The terminal message
+		// comes after its last, so wait for it to end; not here, since
+		// this step may be running inside one of the adapter's own
+		// goroutines (a notice it sent us).
+		if c.Go(func(context.Context) {
+			<-csa.Done()
+			t.end(cause)
+		}) != nil {
+			t.end(cause)
 		}
+		return cause
+	}
+	if t.csa.Load() == nil {
+		return t.connecting(ctx, c)
+	}
+	return t.connected(ctx, c)
+}
+
+// connecting watches "control" while the connect goroutine works, and
+// wires the connection in once it has one.
+func (t *TCPClient) connecting(ctx context.Context, c *axon.Core) error {
+	for m := range c.Drain(boxControl) {
+		if r, reset := asReset(m); reset || axon.IsShutdownMicroprocess(m) {
+			t.giveUp()
+			err := fmt.Errorf("%w to %s", ErrShutdown, t.Addr())
+			if reset && r.Err != nil {
+				err = fmt.Errorf("%w: %w", err, r.Err)
+			}
+			return t.end(err)
+		}
+		if axon.IsProducerFinished(m) {
+			t.finish = m
+		}
+	}
+	var r dialResult
+	select {
+	case r = <-t.dialed:
+	default:
+		return nil // still connecting
+	}
+	if r.err != nil {
+		return t.end(fmt.Errorf("internet: TCPClient: %w", r.err))
+	}
+	if err := t.attach(c, r.conn); err != nil {
+		return t.end(err)
+	}
+	if t.finish != nil {
+		// Acted on after the data queued before it, which the adapter
+		// took over first.
+		csa := t.csa.Load()
+		if !offer(csa.Inbox(boxControl), t.finish) {
+			csa.Stop()
+		}
+		t.finish = nil
+	}
+	return t.connected(ctx, c)
+}
+
+// giveUp stops the connect and closes the connection if it was made
+// after all.
+func (t *TCPClient) giveUp() {
+	t.cancelDial()
+	if r := <-t.dialed; r.conn != nil { // prompt: the connect was cancelled
+		r.conn.Close()
+	}
+}
+
+// connected passes the adapter's notices on and, once it has ended,
+// ends with its cause.
+func (t *TCPClient) connected(ctx context.Context, c *axon.Core) error {
+	csa := t.csa.Load()
+	for m := range c.Drain(boxPeerDone) {
+		_ = c.Send(ctx, boxPeerFinished, m)
+		if !t.cfg.allowHalfClose {
+			_ = csa.Inbox(boxControl).Put(ctx, axon.ProducerFinished{Caller: t})
+		}
+	}
+	for m := range c.Drain(boxClientFeedback) {
+		switch msg := m.(type) {
+		case axon.ErrorInformation:
+			_ = c.Send(ctx, boxSignal, axon.ErrorInformation{Caller: t, Err: msg.Err, Message: msg.Message})
+		case axon.SocketShutdown:
+			t.cause, t.closed = msg.Err, true
+		}
+	}
+	if !t.closed {
+		return nil
+	}
+	select {
+	case <-csa.Done():
+		return t.end(t.cause)
+	default:
+		return nil // its end runs the step again
 	}
 }
 
@@ -195,7 +292,7 @@ func (t *TCPClient) dial(ctx context.Context) (net.Conn, error) {
 // it (data queued before now moves along in order), its outbox and
 // sslready surface as ours, and its notices come to _socketFeedback and
 // _peerFinished.
-func (t *TCPClient) attach(ctx context.Context, c *axon.Core, conn net.Conn) error {
+func (t *TCPClient) attach(c *axon.Core, conn net.Conn) error {
 	cfg := t.cfg
 	cfg.tlsServer = false
 	if cfg.tls != nil && cfg.tls.ServerName == "" && !cfg.tls.InsecureSkipVerify {
@@ -211,61 +308,25 @@ func (t *TCPClient) attach(ctx context.Context, c *axon.Core, conn net.Conn) err
 		{axon.In(c, boxControl), axon.In(csa, boxControl)},
 		{axon.Out(csa, boxOutbox), axon.Out(c, boxOutbox)},
 		{axon.Out(csa, boxSSLReady), axon.Out(c, boxSSLReady)},
-		{axon.Out(csa, boxPeerFinished), axon.In(c, "_peerFinished")},
-		{axon.Out(csa, boxFeedback), axon.In(c, "_socketFeedback")},
-		{axon.Out(csa, boxSignal), axon.In(c, "_socketFeedback")},
+		{axon.Out(csa, boxPeerFinished), axon.In(c, boxPeerDone)},
+		{axon.Out(csa, boxFeedback), axon.In(c, boxClientFeedback)},
+		{axon.Out(csa, boxSignal), axon.In(c, boxClientFeedback)},
 	}
 	for _, l := range links {
 		if _, err := c.Link(l[0], l[1]); err != nil {
 			conn.Close()
-			return fmt.Errorf("tcpclient %s: wiring: %w", t.Addr(), err)
+			return fmt.Errorf("internet: TCPClient to %s: wiring: %w", t.Addr(), err)
 		}
 	}
 	t.csa.Store(csa)
 	return c.AddChildren(csa)
 }
 
-// connectedPhase waits for the adapter to end, passing its non-fatal
-// notices on, and then ends with the adapter's cause.
-func (t *TCPClient) connectedPhase(ctx context.Context, c *axon.Core, finish any) error {
-	csa := t.csa.Load()
-	if finish != nil {
-		if err := csa.Inbox(boxControl).Put(ctx, finish); err != nil {
-			csa.Stop()
-		}
-	}
-	for {
-		if err := c.Wait(ctx); err != nil {
-			// Stopped: the adapter is a child and stops too.
-			<-csa.Done()
-			return t.end(ctx, err)
-		}
-		for m := range c.Drain("_peerFinished") {
-			_ = c.Send(ctx, boxPeerFinished, m)
-			if !t.cfg.allowHalfClose {
-				_ = csa.Inbox(boxControl).Put(ctx, axon.ProducerFinished{Caller: t})
-			}
-		}
-		for m := range c.Drain("_socketFeedback") {
-			switch msg := m.(type) {
-			case axon.ErrorInformation:
-				_ = c.Send(ctx, boxSignal, axon.ErrorInformation{Caller: t, Err: msg.Err, Message: msg.Message})
-			case axon.SocketShutdown:
-				<-csa.Done()
-				return t.end(ctx, msg.Err)
-			}
-		}
-	}
-}
-
 // end sends the one terminal message and returns the cause as the
-// component's error.
-func (t *TCPClient) end(ctx context.Context, cause error) error {
-	if ctx.Err() != nil {
-		ctx = context.WithoutCancel(ctx)
-	}
-	sctx, cancel := context.WithTimeout(ctx, finalSendTimeout)
+// component's error (axon.ErrStop, a normal end, for none).
+func (t *TCPClient) end(cause error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
-	_ = t.Send(sctx, boxSignal, axon.ProducerFinished{Caller: t, Err: cause})
-	return cause
+	_ = t.Send(ctx, boxSignal, axon.ProducerFinished{Caller: t, Err: cause})
+	return endWith(cause)
 }

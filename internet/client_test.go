@@ -286,3 +286,40 @@ func TestClientAllowHalfCloseKeepsSending(t *testing.T) {
 		t.Fatalf("terminal Err = %v", pf.Err)
 	}
 }
+
+// TestClientBoundsWhatWaitsToConnect: data sent before the connection
+// exists waits in the client's "inbox", bounded in bytes as the
+// adapter's own is (SendLimit), so a producer running ahead of a slow
+// connect waits rather than grow the process.
+func TestClientBoundsWhatWaitsToConnect(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		opts  []internet.TCPClientOption
+		chunk int
+		fits  int // chunks that fit
+	}{
+		{"DefaultSendLimit", nil, 16 << 10, 2},
+		{"SendLimit", []internet.TCPClientOption{internet.SendLimit(axon.Limit{Messages: 3, Bytes: 1 << 20})}, 10, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, _ := testCtx(t)
+			_, port := listener(t)
+			c := internet.NewTCPClient("127.0.0.1", port, append(tt.opts, internet.Delay(time.Hour))...)
+			activate(t, ctx, c)
+			t.Cleanup(func() { c.Stop(); <-c.Done() })
+			full, cancel := context.WithCancel(ctx)
+			cancel() // Put then fails rather than wait for room
+			for i := range tt.fits {
+				if err := c.Inbox("inbox").Put(full, make([]byte, tt.chunk)); err != nil {
+					t.Fatalf("chunk %d found no room: %v", i, err)
+				}
+			}
+			if err := c.Inbox("inbox").Put(full, make([]byte, tt.chunk)); err == nil {
+				t.Fatalf("chunk %d found room; want the inbox full", tt.fits)
+			}
+		})
+	}
+}

@@ -37,7 +37,8 @@ const (
 //	control  producerFinished: write everything queued, half-close
 //	         (FIN; close_notify first under TLS), keep delivering what the
 //	         peer sends until it closes, then close. shutdownMicroprocess:
-//	         write everything queued, then close. Either is bounded by
+//	         write everything queued, then close (after a producerFinished:
+//	         stop waiting for the peer, and close). Either is bounded by
 //	         Linger (no progress for that long ends it) and LingerCap.
 //	         Reset: abort at once with a TCP reset (see Reset). Other
 //	         messages are ignored.
@@ -56,8 +57,13 @@ const (
 //	                Every byte read is delivered before it. The adapter may
 //	                go on writing after a peer's half-close.
 //	signal          axon.ErrorInformation for problems that do not end the
-//	                connection (a bad message, a failed makessl), then
-//	                axon.ShutdownCSA when the adapter ends.
+//	                connection (a bad message, a makessl refused for want
+//	                of a TLS configuration or because the connection is
+//	                TLS already), then axon.ShutdownCSA when the adapter
+//	                ends, whose Err (the connection's cause, nil for a
+//	                clean close) is also the adapter's own Err. A failed
+//	                TLS handshake ends the connection: its cause comes only
+//	                with the terminal notices.
 //	CreatorFeedback axon.SocketShutdown when the socket has closed; Err
 //	                carries the cause (nil for a clean close).
 //	sslready        SSLReady once a makessl handshake has completed.
@@ -83,7 +89,9 @@ const (
 //
 // Stopping the adapter (Stop, or the end of its context) closes the
 // socket at once, without a flush: with a reset if its sending side had
-// not finished, since what was queued is lost.
+// not finished, since what was queued is lost. Its notices then carry
+// the context's cause. (The package documentation has a table of every
+// way a component stops and the Err it ends with.)
 //
 // A CSA is a reactive component. Its methods are safe for concurrent use.
 type CSA struct {
@@ -173,11 +181,11 @@ type CSA struct {
 }
 
 // NewCSA returns an adapter for conn, which must be connected. It does
-// not activate it. Options that apply: Linger, LingerCap, IdleTimeout,
-// CrashOnBadData, TLSClient, TLSServer, HandshakeTimeout, SendLimit,
-// Logger.
-func NewCSA(conn net.Conn, opts ...Option) *CSA {
-	cfg := newConfig(opts)
+// not activate it. The options are the connection options (ConnOption:
+// Linger, IdleTimeout, SendLimit, ...) and the side makessl takes,
+// TLSClient or TLSServer.
+func NewCSA(conn net.Conn, opts ...CSAOption) *CSA {
+	cfg := configOf(opts, CSAOption.applyCSA)
 	return newCSA(conn, &cfg)
 }
 
@@ -197,11 +205,7 @@ func newCSA(conn net.Conn, cfg *config) *CSA {
 		}
 	}
 	s.reuse.Store(cfg.reuseWritten)
-	limit := cfg.sendLimit
-	if limit == (axon.Limit{}) {
-		limit = DefaultSendLimit
-	}
-	s.Core = axon.NewReactive("CSA", s.step, csaOptionsFor(limit)...)
+	s.Core = axon.NewReactive("CSA", s.step, csaOptionsFor(cfg.sendLimitFor())...)
 	s.SetStatsReporter((*csaStats)(s)) // byte counters for introspection
 	s.control = s.Inbox(boxControl)
 	return s
@@ -345,8 +349,7 @@ func (s *CSA) step(ctx context.Context, c *axon.Core) error {
 		} else {
 			s.abort(context.Cause(ctx)) // what was queued is lost: say so with a reset
 		}
-		s.sendFinal()
-		return axon.ErrStop
+		return s.sendFinal()
 	}
 	if m, ok := s.control.Peek(); ok {
 		if r, ok := asReset(m); ok {
@@ -357,8 +360,7 @@ func (s *CSA) step(ctx context.Context, c *axon.Core) error {
 	}
 	s.pump(ctx, c)
 	if s.finished() {
-		s.sendFinal()
-		return axon.ErrStop
+		return s.sendFinal()
 	}
 	return nil
 }
@@ -450,15 +452,17 @@ func (s *CSA) closeSocket(raw syscall.RawConn, reset bool) {
 	}
 }
 
-// sendFinal tells the creator and everyone else that the adapter is done.
-func (s *CSA) sendFinal() {
-	if s.finalSent {
-		return
-	}
-	s.finalSent = true
+// sendFinal tells the creator and everyone else that the adapter is
+// done, and returns what ends the step: the cause the connection ended
+// with, the adapter's own Err, or axon.ErrStop (a normal end) for none.
+func (s *CSA) sendFinal() error {
 	s.mu.Lock()
 	cause := s.cause
 	s.mu.Unlock()
+	if s.finalSent {
+		return endWith(cause)
+	}
+	s.finalSent = true
 	ctx := &finalCtx{}
 	defer ctx.stop()
 	fb := axon.SocketShutdown{
@@ -476,6 +480,16 @@ func (s *CSA) sendFinal() {
 		Notify: axon.Notify{Caller: s, Object: s},
 		CSA:    s, Conn: s.base, Err: cause,
 	})
+	return endWith(cause)
+}
+
+// endWith is what a step returns to end its component with err: err
+// itself, or axon.ErrStop (a normal end) for nil.
+func endWith(err error) error {
+	if err == nil {
+		return axon.ErrStop
+	}
+	return err
 }
 
 // finalSendTimeout bounds how long an ending adapter waits for room to

@@ -21,20 +21,20 @@ func (s *CSA) readLoop(ctx context.Context) {
 	raw, conn := s.source()
 	for {
 		if s.pauseReq.Load() {
-			if !s.awaitResume(ctx) {
-				s.endRead(s.closeCause()) // a failed handshake, say
+			if !s.awaitResume(ctx) { // closed (a failed handshake, say) or stopped
+				s.endReadStopped(ctx)
 				return
 			}
 			raw, conn = s.source() // a makessl may have switched them
 		}
 		chunk, err := s.read(raw, conn)
 		if err == errDeliveryStopped {
-			s.endRead(nil)
+			s.endReadStopped(ctx)
 			return
 		}
 		if len(chunk) > 0 {
 			if s.sendOn(chunk) != nil { // the adapter was stopped
-				s.endRead(nil)
+				s.endReadStopped(ctx)
 				return
 			}
 		}
@@ -322,6 +322,25 @@ func (s *CSA) endRead(cause error) {
 		// writer that then closes must not close first with none.
 		s.close(cause)
 	}
+	s.announceReadEnd(cause, true)
+}
+
+// endReadStopped ends the read side of an adapter whose socket was
+// closed, or that was stopped, while the reader waited (to deliver, or
+// for a handshake): the notice carries the close's cause, else the
+// stop's. The socket is left to whoever closes it.
+func (s *CSA) endReadStopped(ctx context.Context) {
+	cause := s.closeCause()
+	if cause == nil && !s.isClosed() {
+		cause = context.Cause(ctx)
+	}
+	s.announceReadEnd(cause, false)
+}
+
+// announceReadEnd marks the read side finished and says so on
+// "peerFinished" with cause; with closeIfDone it closes the socket if
+// the write side is finished too.
+func (s *CSA) announceReadEnd(cause error, closeIfDone bool) {
 	s.rdone.Store(true)
 	ctx := &finalCtx{}
 	defer ctx.stop()
@@ -329,7 +348,7 @@ func (s *CSA) endRead(cause error) {
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
 		Conn:             s.base,
 	})
-	if s.wfinished.Load() {
+	if closeIfDone && s.wfinished.Load() {
 		s.close(nil)
 	}
 }

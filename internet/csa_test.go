@@ -198,6 +198,31 @@ func TestShutdownMicroprocessFlushesThenCloses(t *testing.T) {
 	waitDone(t, ctx, csa)
 }
 
+// TestShutdownMicroprocessAfterProducerFinishedClosesAtOnce: after a
+// producerFinished the adapter waits (bounded by Linger) for the peer
+// to finish too; a shutdownMicroprocess then stops the wait and closes,
+// as it would have without the producerFinished.
+func TestShutdownMicroprocessAfterProducerFinishedClosesAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx, _ := testCtx(t)
+	peer, ours := tcpPair(t)
+	csa := internet.NewCSA(ours, internet.Linger(time.Hour))
+	h := axontest.Handle(t, csa)
+	activate(t, ctx, csa)
+	axontest.Put(t, ctx, h, "inbox", "all of it")
+	axontest.Put(t, ctx, h, "control", axon.ProducerFinished{})
+	if got := readAll(t, ctx, peer); string(got) != "all of it" { // up to our half-close
+		t.Fatalf("peer got %q", got)
+	}
+	axontest.Put(t, ctx, h, "control", axon.ShutdownMicroprocess{})
+	quick, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	waitDone(t, quick, csa)
+	if err := axon.Cause(axontest.Get(t, ctx, h, "CreatorFeedback")); err != nil {
+		t.Fatalf("CreatorFeedback carries %v; want a clean close", err)
+	}
+}
+
 func TestEmptyAndIgnoredMessagesDoNotClose(t *testing.T) {
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)

@@ -32,7 +32,7 @@ func (s *CSA) upgrade(ctx context.Context, plaintext []byte) {
 			s.resumeReader()
 		}
 		if refuse != nil {
-			s.report(ctx, fmt.Errorf("CSA %s makessl: %w", s.Name(), refuse), nil)
+			s.report(ctx, fmt.Errorf("%w: makessl on %s", refuse, s.Name()), nil)
 		}
 		return
 	}
@@ -70,9 +70,9 @@ func (s *CSA) upgrade(ctx context.Context, plaintext []byte) {
 		if s.cfg.tlsServer {
 			side = "server"
 		}
-		err = fmt.Errorf("internet: TLS %s handshake with %s: %w", side, s.base.RemoteAddr(), err)
-		s.report(ctx, err, nil)
-		s.close(err)
+		// It ends the connection: the cause goes with the terminal
+		// notices, not in an ErrorInformation.
+		s.close(fmt.Errorf("internet: TLS %s handshake with %s: %w", side, s.base.RemoteAddr(), err))
 		return
 	}
 	s.mu.Lock()

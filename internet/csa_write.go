@@ -182,7 +182,7 @@ func asBytes(msg any) ([]byte, bool) {
 }
 
 func (s *CSA) badMessage(ctx context.Context, msg any) {
-	err := fmt.Errorf("CSA %s inbox: %T: %w", s.Name(), msg, ErrBadMessage)
+	err := fmt.Errorf("%w: %T on %s's inbox", ErrBadMessage, msg, s.Name())
 	if s.cfg.crashOnBadData {
 		s.close(err)
 		return
@@ -197,7 +197,7 @@ func (s *CSA) dropAfterClose(ctx context.Context, msg any) {
 		return
 	}
 	s.droppedOnce = true
-	s.report(ctx, fmt.Errorf("CSA %s: %w", s.Name(), ErrWriteClosed), msg)
+	s.report(ctx, fmt.Errorf("%w: %s", ErrWriteClosed, s.Name()), msg)
 }
 
 // tryWrite writes pend without blocking. It returns false if something
@@ -363,6 +363,12 @@ func (s *CSA) doOp(ctx context.Context, op any) {
 		return
 	}
 	if s.wfinished.Load() {
+		// The sending side is finished already. A shutdownMicroprocess
+		// after a producerFinished stops the wait for the peer to
+		// finish: close now, as it would have without it.
+		if axon.IsShutdownMicroprocess(op) && !s.isClosed() {
+			s.close(nil)
+		}
 		return
 	}
 	s.armLinger()

@@ -22,14 +22,15 @@
 // not exist: Go's runtime netpoller does that job inside the adapter.
 //
 //	Kamaelia                         kamaelia-go
-//	TCPClient(host, port, delay)     NewTCPClient(host, port, Delay(d), ConnectTimeout(d), TLSConfig(cfg))
+//	TCPClient(host, port, delay)     NewTCPClient(host, port, Delay(d), ConnectTimeout(d), TLSClient(cfg))
 //	  inbox, control, makessl        same; control before connect is honoured
 //	  _socketFeedback                same (internal)
+//	  (none)                         _peerFinished: the adapter's peerFinished (internal)
 //	  outbox, sslready               same; sslready carries SSLReady
 //	  signal                         exactly one ProducerFinished, Err = cause
 //	  _selectorSignal                none: netpoller
 //	  (none)                         peerFinished: the server finished sending
-//	TCPServer(listenport, socketOptions)  NewTCPServer(port, Host, Backlog, ReuseAddress, ReusePort, NoDelay, KeepAlive, TLSConfig)
+//	TCPServer(listenport, socketOptions)  NewTCPServer(port, Host, Backlog, ReuseAddress, ReusePort, NoDelay, KeepAlive, TLSServer, ServeTLS)
 //	  control                        same: serverShutdown stops listening
 //	  newconnection                  same: accepted net.Conns (fed by the accept loop)
 //	  _feedbackFromCSA               same (internal)
@@ -50,13 +51,18 @@
 //	  control                        serverShutdown/shutdownMicroprocess: graceful shutdown (also Shutdown(ctx));
 //	                                 handlers hear of it with a ShutdownBegun
 //	  _socketactivity                same (internal)
+//	  (none)                         _csasignal: what the adapters report (internal)
 //	  signal                         ProducerFinished when the server ends
 //	  factory(peer, peerport, localip, localport)
 //	                                 Factory(ConnInfo{PeerHost, PeerPort, LocalHost, LocalPort, TLS})
 //	  handler serversignal           same: a shutdown request stops the server
 //	SimpleServer(protocol, port)     NewSimpleServer(func() axon.Component, port)
 //	FastRestartServer                ReuseAddress(true), the default
-//	SingleServer(port)               NewSingleServer(port): inbox, outbox, signal as Kamaelia's
+//	SingleServer(port)               NewSingleServer(port, ...)
+//	  inbox                          same; waits for the next client while none is connected
+//	  outbox, signal                 same; signal also ends with ProducerFinished when the server ends
+//	  (none)                         control: graceful shutdown (also Shutdown(ctx))
+//	  (none)                         _socketactivity, _peerFinished (internal)
 //	socketShutdown, serverShutdown, newCSA, shutdownCSA
 //	                                 axon.SocketShutdown, axon.ServerShutdown, axon.NewCSA, axon.ShutdownCSA
 //	(none)                           Reset: abort a connection with a TCP reset (also CSA.Reset)
@@ -84,7 +90,7 @@
 //   - Errors carry their cause. A TCPClient sends one terminal message,
 //     not two or three, and its Err matches syscall.ECONNREFUSED,
 //     syscall.ECONNRESET, a timeout, or the TLS failure with errors.Is and
-//     errors.As.
+//     errors.As. Every notice of a connection's end says why it ended.
 //   - TLS works both ways. makessl upgrades a live connection as client or
 //     server (STARTTLS style) with crypto/tls, verifying certificates by
 //     default; the handshake runs in the connection's own goroutine, never
@@ -119,4 +125,156 @@
 //     the kernel's listen queue as fast as accept allows (up to
 //     AcceptAhead waiting), so clients are not left to the kernel's
 //     one-second SYN retry while earlier connections are being wired.
+//   - Options are typed per constructor (see TCPClientOption and the
+//     others), so an option that means nothing to a component does not
+//     compile; Kamaelia ignored unknown socket options. The package logs
+//     nothing unless given a Logger.
+//
+// # Options
+//
+// Each constructor takes options of its own type: NewCSA takes
+// CSAOption, NewTCPClient TCPClientOption, NewTCPServer
+// TCPServerOption, NewServerCore and NewSimpleServer ServerCoreOption,
+// NewSingleServer SingleServerOption, and ListenTCP ListenTCPOption.
+// Each option function returns a value that is all the option types it
+// applies to, so an option that means nothing to a constructor (a
+// connect timeout on a server, a connection limit on a SingleServer,
+// ServeTLS on a client) does not compile there, rather than being
+// ignored:
+//
+//	Function                                   Applies to
+//	Linger, LingerCap, IdleTimeout,            every component that has connections:
+//	CrashOnBadData, HandshakeTimeout,          CSA, TCPClient, TCPServer, ServerCore
+//	SendLimit, RecycleWrittenChunks            (and SimpleServer), SingleServer (ConnOption)
+//	TLSClient                                  CSA, TCPClient (TLSClientOption)
+//	TLSServer                                  CSA and the servers (TLSServerOption)
+//	Delay, ConnectTimeout, AllowHalfClose      TCPClient (TCPClientOption)
+//	Host, Backlog, ReuseAddress, ReusePort,    ListenTCP and the servers (ListenerOption)
+//	KeepAlive
+//	NoDelay, ShutdownTimeout, ServeTLS, Logger the servers: TCPServer, ServerCore, SingleServer (ServingOption)
+//	MaxConnections                             TCPServer, ServerCore (MaxConnectionsOption)
+//	ReceiveLimit                               ServerCore (ServerCoreOption)
+//
+// A list of options for one constructor is a slice of its type:
+//
+//	opts := []internet.ServerCoreOption{internet.Host("127.0.0.1"), internet.MaxConnections(100)}
+//	srv, err := internet.NewServerCore(factory, 0, opts...)
+//
+// Code that hands the same options to several constructors takes an
+// interface that embeds their types, such as
+// interface{ TCPServerOption; ServerCoreOption }, which the options that
+// apply to both satisfy. Options are values, safe to share and to use from several goroutines.
+// A nil option is skipped.
+//
+// # Boxes
+//
+// Each component's boxes, as it declares them (InboxNames, OutboxNames);
+// names that start with "_" are internal. The doc comment of each type
+// says what every box carries.
+//
+//	Component     Inboxes                                                  Outboxes
+//	CSA           inbox, control, makessl                                  outbox, peerFinished, signal, CreatorFeedback, sslready
+//	TCPClient     inbox, control, makessl, _socketFeedback, _peerFinished  outbox, signal, sslready, peerFinished
+//	TCPServer     control, newconnection, _feedbackFromCSA                 protocolHandlerSignal, signal
+//	ServerCore    control, _socketactivity, _csasignal                     signal
+//	SingleServer  inbox, control, _socketactivity, _peerFinished           outbox, signal
+//
+// # Stopping, and the Err a component ends with
+//
+// Every component of this package ends with exactly one terminal
+// message on "signal" (a CSA's axon.ShutdownCSA, the others'
+// axon.ProducerFinished), and the Err that message carries is the
+// component's own Err (what Run returns). It is sent however the
+// component ends, a Stop included: unlike a chassis, whose stop is
+// silent, a component here tells whoever wired its "signal" that its
+// connections are over. Each way it can end, and its Err:
+//
+//	CSA
+//	  producerFinished, then the peer finishes     nil
+//	  shutdownMicroprocess                         nil
+//	  Reset                                        ErrReset, or the Reset's own Err (CSA.Reset's cause)
+//	  Stop                                         the context's cause (context.Canceled for Stop)
+//	  the connection fails                         the cause: syscall.ECONNRESET, ErrIdleTimeout,
+//	                                               ErrLinger, ErrBadMessage (CrashOnBadData), a TLS error
+//	TCPClient
+//	  shutdownMicroprocess before connecting       ErrShutdown
+//	  Reset before connecting                      ErrShutdown, joined with the Reset's own Err
+//	  Stop before connecting                       the context's cause
+//	  the connect fails                            the dial's error: syscall.ECONNREFUSED, a timeout
+//	  producerFinished, then the server finishes   nil
+//	  shutdownMicroprocess                         nil
+//	  Reset                                        ErrReset, or the Reset's own Err
+//	  Stop                                         the context's cause
+//	  the server finishes                          nil (unless AllowHalfClose: then producerFinished ends it)
+//	  the connection fails                         the cause, as for a CSA
+//	TCPServer, ServerCore, SingleServer
+//	  Shutdown, and the clients finish             nil
+//	  Shutdown, and the grace runs out             ErrConnectionsCut, naming how many (Shutdown's
+//	                                               error matches its context's error too)
+//	  a shutdown request on control, and the clients finish
+//	                                               nil; ErrConnectionsCut if ShutdownTimeout runs out
+//	TCPServer
+//	  Stop                                         the context's cause; the connections go on, since
+//	                                               they belong to whoever wired them
+//	ServerCore, SingleServer
+//	  Stop                                         the context's cause, joined with ErrConnectionsCut
+//	                                               if connections were open: they are reset
+//
+// Each row is backed by the subtest of TestStopTable named
+// "Component/way", such as "TCPClient/Stop before connecting".
+//
+// # Guarantees
+//
+// What a program may rely on, each backed by the tests named:
+//
+//   - Order. Bytes are written in the order they were sent to "inbox",
+//     and come out of "outbox" in the order they were read; messages on
+//     "inbox", "control" and "makessl" take effect in the order they
+//     arrived. FuzzCSAPairDeliversEveryByteInOrder, FuzzCSAMessages,
+//     TestTransferBothWaysAndClose.
+//   - Every byte before the end. Everything the peer sent comes out of
+//     "outbox" before the notice on "peerFinished".
+//     TestPeerHalfCloseThenWeKeepWriting, FuzzCSAPairDeliversEveryByteInOrder.
+//   - One terminal message, however a component ends (see the table
+//     above), and an ErrorInformation only for a problem that did not
+//     end it. TestStopTable, FuzzCSAMessages,
+//     TestFailedHandshakeSendsOnlyTheTerminalMessage.
+//   - Causes. Every notice of a connection's end (peerFinished,
+//     CreatorFeedback, ShutdownCSA, a handler's SocketShutdown, the
+//     terminal message) says why it ended; nil means an orderly end.
+//     TestEveryNoticeCarriesTheCause, TestHandlerHearsWhyTheAdapterClosed,
+//     TestStopWhileDeliveringCarriesTheCause. Each error names its
+//     operation once. TestErrorsAreWrappedOnce.
+//   - What a stop returns: the table above. TestStopTable.
+//   - Nothing lost on close. producerFinished and shutdownMicroprocess
+//     write everything queued before them; a close that cannot (the
+//     linger runs out, a shutdown's grace ends) resets the connection,
+//     so the peer never mistakes a truncated stream for a whole one. A
+//     SingleServer keeps what arrives for a client that is not there
+//     yet, a TCPClient what arrives before it is connected.
+//     TestShutdownMicroprocessFlushesThenCloses, TestClientSendsDataQueuedBeforeConnect,
+//     TestLingerMeansNoProgress, TestServerCoreShutdownLetsTransfersFinish,
+//     TestServerCoreShutdownResetsWhatIsStillOpen,
+//     TestSingleServerKeepsWhatWaitsForAClient.
+//   - Bounded memory. Every box on a connection's path is bounded in
+//     bytes, and a full one makes its sender wait (TCP slows the peer).
+//     TestPeerThatNeverReadsHoldsMemoryBounded,
+//     TestServerCoreBoundsTheHandlersInbox,
+//     TestSingleServerKeepsWhatWaitsForAClient,
+//     TestClientBoundsWhatWaitsToConnect.
+//   - Waiting costs nothing: a component waiting for a connection, a
+//     peer or a delay uses no CPU, and a close waits for the peer only as
+//     long as asked. TestClientWaitsWithoutSpinning,
+//     TestShutdownMicroprocessAfterProducerFinishedClosesAtOnce.
+//   - Misuse is answered. An option that does not apply does not
+//     compile; ServeTLS never serves plaintext; what a handler sends
+//     that its connection cannot carry out comes back to it.
+//     TestMisappliedOptionsDoNotCompile, TestServeTLSOnEveryServer,
+//     TestServerTLSWithoutCertificateIsAnError,
+//     TestHandlerHearsWhyMakeSSLWasRefused, TestHandlerHearsOfBadDataItSent.
+//   - Silence. Nothing is logged unless a Logger is given.
+//     TestLibraryIsSilentWithoutALogger.
+//   - Safe for concurrent use, as each type says: Reset, Shutdown and
+//     the boxes may be used from any goroutine. TestResetRacesWithTraffic,
+//     TestShutdownCalledConcurrently.
 package internet

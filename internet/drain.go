@@ -185,6 +185,14 @@ func (d *drain) err(what string, ctxErr error) error {
 	return nil
 }
 
+// errOr is err, or ctxErr itself if no connection was cut off.
+func (d *drain) errOr(what string, ctxErr error) error {
+	if err := d.err(what, ctxErr); err != nil {
+		return err
+	}
+	return ctxErr
+}
+
 // cutError says how many connections a shutdown cut off. It matches
 // ErrConnectionsCut, and the context's error if that ended the grace.
 type cutError struct {

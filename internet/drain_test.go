@@ -219,7 +219,7 @@ func stubborn(internet.ConnInfo) (axon.Component, error) {
 func TestServerCoreShutdownCutsOffWhatDoesNotFinish(t *testing.T) {
 	tests := []struct {
 		name string
-		opts []internet.Option
+		opts []internet.ServerCoreOption
 		// shut starts the shutdown and returns its error: Shutdown's, or
 		// the one "signal" carries.
 		shut func(t *testing.T, ctx context.Context, srv *internet.ServerCore, h *axon.Handle, logs *axontest.Buffer) error
@@ -233,7 +233,7 @@ func TestServerCoreShutdownCutsOffWhatDoesNotFinish(t *testing.T) {
 			}
 			return err
 		}},
-		{"ShutdownTimeout after a control shutdown", []internet.Option{internet.ShutdownTimeout(200 * time.Millisecond)}, func(t *testing.T, ctx context.Context, _ *internet.ServerCore, h *axon.Handle, _ *axontest.Buffer) error {
+		{"ShutdownTimeout after a control shutdown", []internet.ServerCoreOption{internet.ShutdownTimeout(200 * time.Millisecond)}, func(t *testing.T, ctx context.Context, _ *internet.ServerCore, h *axon.Handle, _ *axontest.Buffer) error {
 			axontest.Put(t, ctx, h, "control", axon.ServerShutdown{})
 			return axon.Cause(axontest.Get(t, ctx, h, "signal"))
 		}},
@@ -260,7 +260,7 @@ func TestServerCoreShutdownCutsOffWhatDoesNotFinish(t *testing.T) {
 			t.Parallel()
 			ctx, _ := testCtx(t)
 			var logs axontest.Buffer
-			opts := append([]internet.Option{internet.Logger(slog.New(slog.NewTextHandler(&logs, nil)))}, tt.opts...)
+			opts := append([]internet.ServerCoreOption{internet.Logger(slog.New(slog.NewTextHandler(&logs, nil)))}, tt.opts...)
 			srv := startServerCore(t, ctx, stubborn, opts...)
 			h := axontest.Handle(t, srv)
 			conns := make([]*net.TCPConn, 3)

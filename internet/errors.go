@@ -16,8 +16,10 @@ var (
 	ErrLinger = errors.New("internet: linger ran out")
 
 	// ErrNoTLSConfig means makessl arrived at an adapter that was given
-	// no TLS configuration.
-	ErrNoTLSConfig = errors.New("internet: makessl without a TLS configuration")
+	// no TLS configuration, or a server constructor was given a TLS
+	// server configuration it cannot serve with (nil, or one without a
+	// certificate).
+	ErrNoTLSConfig = errors.New("internet: no TLS configuration")
 
 	// ErrAlreadyTLS means makessl arrived at an adapter that already
 	// speaks TLS.

@@ -59,15 +59,15 @@ func TestLingerMeansNoProgress(t *testing.T) {
 	steady := func(c net.Conn) ([]byte, error) { return readSlowly(c, 16<<10, 25*time.Millisecond) }
 	tests := []struct {
 		name string
-		opts []internet.Option
+		opts []internet.CSAOption
 		// read is how the peer reads the reply; nil: it never reads.
 		read    func(net.Conn) ([]byte, error)
 		cut     bool
 		minTook time.Duration // the close takes at least this long
 	}{
-		{"a slow but steady reader gets it all", []internet.Option{internet.Linger(linger)}, steady, false, 2 * linger},
-		{"a reader that stops is cut off", []internet.Option{internet.Linger(linger)}, nil, true, linger},
-		{"LingerCap cuts off even a steady reader", []internet.Option{internet.Linger(linger), internet.LingerCap(2 * linger)}, steady, true, 2 * linger},
+		{"a slow but steady reader gets it all", []internet.CSAOption{internet.Linger(linger)}, steady, false, 2 * linger},
+		{"a reader that stops is cut off", []internet.CSAOption{internet.Linger(linger)}, nil, true, linger},
+		{"LingerCap cuts off even a steady reader", []internet.CSAOption{internet.Linger(linger), internet.LingerCap(2 * linger)}, steady, true, 2 * linger},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

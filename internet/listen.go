@@ -9,11 +9,12 @@ import (
 )
 
 // ListenTCP opens a TCP listener the way TCPServer does, for code that
-// wants the socket without the component. Options that apply: Host,
-// Backlog, ReuseAddress, ReusePort, KeepAlive. Port 0 lets the kernel
-// choose a free port; the listener's Addr reports it.
-func ListenTCP(port int, opts ...Option) (*net.TCPListener, error) {
-	return listenTCP(newConfig(opts), port)
+// wants the socket without the component. The options are those of a
+// listening socket (ListenerOption): Host, Backlog, ReuseAddress,
+// ReusePort, KeepAlive. Port 0 lets the kernel choose a free port; the
+// listener's Addr reports it.
+func ListenTCP(port int, opts ...ListenTCPOption) (*net.TCPListener, error) {
+	return listenTCP(configOf(opts, ListenTCPOption.applyListenTCP), port)
 }
 
 func listenTCP(cfg config, port int) (*net.TCPListener, error) {
@@ -31,7 +32,7 @@ func listenTCP(cfg config, port int) (*net.TCPListener, error) {
 	}
 	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("internet: listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("internet: %w", err) // "listen tcp addr: ..." says the rest
 	}
 	tl := ln.(*net.TCPListener)
 	if cfg.backlog > 0 {

@@ -188,7 +188,7 @@ func waitDone(t testing.TB, ctx context.Context, cs ...axon.Component) {
 // echoCSA makes an adapter that echoes what it reads and finishes when
 // its peer does (its outbox feeds its own inbox, peerFinished its own
 // control), with the given options.
-func echoCSA(t testing.TB, conn net.Conn, opts ...internet.Option) *internet.CSA {
+func echoCSA(t testing.TB, conn net.Conn, opts ...internet.CSAOption) *internet.CSA {
 	t.Helper()
 	csa := internet.NewCSA(conn, opts...)
 	link(t, axon.Out(csa, "outbox"), axon.In(csa, "inbox"))

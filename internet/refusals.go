@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// refusalLog logs the connections a server refuses at most once a
-// second, with how many there were, so that a flood of refusals cannot
-// flood the log. It is safe for concurrent use.
+// refusalLog logs the connections a server refuses (over its limit, or
+// for want of a handler) at most once a second, with how many there
+// were, so that a flood of refusals cannot flood the log. It is safe
+// for concurrent use.
 type refusalLog struct {
 	log func(n int) // writes one line for n refusals
 

@@ -22,7 +22,9 @@ const (
 // TCPServer is a component that listens for TCP connections and makes a
 // ConnectedSocketAdapter (CSA) for each one. It does not decide what to
 // do with a connection: whoever listens on "protocolHandlerSignal" wires
-// each new CSA to something and activates it, as ServerCore does.
+// each new CSA to something and activates it, as ServerCore does. While
+// nothing is linked there, each connection is closed as it is accepted
+// (logged at most once a second, with how many).
 //
 // Inboxes:
 //
@@ -42,8 +44,10 @@ const (
 //	                      cause, when an adapter has ended; ShutdownBegun
 //	                      when a graceful shutdown begins.
 //	signal                one axon.ProducerFinished when the server ends;
-//	                      its Err matches ErrConnectionsCut if a shutdown
-//	                      had to cut connections off.
+//	                      its Err, also the server's own, matches
+//	                      ErrConnectionsCut if a shutdown had to cut
+//	                      connections off, and is the context's cause if
+//	                      the server was stopped.
 //
 // The listening socket is opened by NewTCPServer, so a port already in
 // use is an error there, and Addr reports the bound address at once.
@@ -79,18 +83,28 @@ type TCPServer struct {
 	started    bool  // step only
 	drain      drain // step only, but for its atomics
 	open       atomic.Int64
-	refusals   refusalLog
+	refusals   refusalLog // over MaxConnections
+	unwired    refusalLog // closed for want of a protocol handler
 }
 
 // NewTCPServer opens a listening socket on port (0: a free port chosen by
 // the kernel) and returns the server component; it accepts once
-// activated. Options that apply: Host, Backlog, ReuseAddress, ReusePort,
-// NoDelay, KeepAlive, MaxConnections, ShutdownTimeout, TLSConfig (the
-// server side of makessl), Logger, and the connection options (Linger,
-// LingerCap, IdleTimeout, CrashOnBadData, HandshakeTimeout, SendLimit),
-// which it passes to every adapter.
-func NewTCPServer(port int, opts ...Option) (*TCPServer, error) {
-	cfg := newConfig(opts)
+// activated. The options are those of the listening socket
+// (ListenerOption: Host, Backlog, ...), of a server (ServingOption:
+// ServeTLS, ShutdownTimeout, Logger, ...), MaxConnections, TLSServer
+// (the server side of makessl), and the connection options (ConnOption:
+// Linger, IdleTimeout, ...), which it passes to every adapter. A
+// TLSServer or ServeTLS configuration without a certificate is an error
+// matching ErrNoTLSConfig.
+func NewTCPServer(port int, opts ...TCPServerOption) (*TCPServer, error) {
+	return newTCPServer(port, configOf(opts, TCPServerOption.applyTCPServer))
+}
+
+// newTCPServer makes a TCPServer with the configuration cfg.
+func newTCPServer(port int, cfg config) (*TCPServer, error) {
+	if err := cfg.checkServerTLS(); err != nil {
+		return nil, err
+	}
 	ln, err := listenTCP(cfg, port)
 	if err != nil {
 		return nil, err
@@ -99,6 +113,9 @@ func NewTCPServer(port int, opts ...Option) (*TCPServer, error) {
 	s := &TCPServer{cfg: cfg, ln: ln, csas: map[*CSA]*axon.Linkage{}, listening: true, acceptDone: make(chan struct{})}
 	s.refusals.log = func(n int) {
 		s.cfg.logger.Warn("tcpserver: connection limit reached; refused connections", "server", s.Name(), "refused", n, "limit", s.cfg.maxConns)
+	}
+	s.unwired.log = func(n int) {
+		s.cfg.logger.Warn("tcpserver: no protocol handler is linked; closed connections", "server", s.Name(), "closed", n)
 	}
 	s.Core = axon.New("TCPServer", s.run,
 		axon.WithInboxes(
@@ -181,7 +198,7 @@ func (s *TCPServer) step(ctx context.Context, c *axon.Core) error {
 				conn.Close()
 			}
 		}
-		return s.end(nil)
+		return s.end(context.Cause(ctx))
 	}
 	for {
 		box, msg, ok := c.Next()
@@ -228,25 +245,28 @@ func (s *TCPServer) done() bool {
 	}
 }
 
+// end sends the one terminal message, with err, and ends the server
+// with it.
 func (s *TCPServer) end(err error) error {
 	s.drain.end()
 	s.refusals.flush()
+	s.unwired.flush()
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
-	return axon.ErrStop
+	return endWith(err)
 }
 
 // serve makes an adapter for an accepted connection and announces it.
 func (s *TCPServer) serve(ctx context.Context, msg any) {
 	conn, ok := msg.(net.Conn)
 	if !ok {
-		_ = s.Send(ctx, boxSignal, axon.ErrorInformation{Caller: s, Err: fmt.Errorf("TCPServer %s newconnection: %T: %w", s.Name(), msg, ErrBadMessage), Message: msg})
+		_ = s.Send(ctx, boxSignal, axon.ErrorInformation{Caller: s, Err: fmt.Errorf("%w: %T on %s's newconnection", ErrBadMessage, msg, s.Name()), Message: msg})
 		return
 	}
 	if !s.Outbox(boxHandlerSignal).Linked() {
-		s.cfg.logger.Warn("tcpserver: no protocol handler is linked; closing connection", "server", s.Name(), "peer", conn.RemoteAddr())
 		conn.Close()
+		s.unwired.add()
 		return
 	}
 	if max := s.cfg.maxConns; max > 0 && s.open.Load() >= int64(max) {
@@ -258,6 +278,14 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		_ = tc.SetNoDelay(false)
 	}
 	csa := newCSA(conn, &s.cfg) // shared: the server's settings do not change
+	if s.cfg.serveTLS {
+		// Queued before the adapter starts, so that it reads nothing
+		// before the handshake: TLS from the first byte, never plaintext.
+		if !offer(csa.Inbox(boxMakeSSL), MakeSSL{}) {
+			conn.Close()
+			return
+		}
+	}
 	fb, err := s.Link(axon.Out(csa, boxFeedback), axon.In(s, boxFromCSA))
 	if err != nil {
 		conn.Close()

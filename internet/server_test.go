@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
+	"regexp"
 	"strconv"
 	"sync"
 	"syscall"
@@ -97,9 +99,9 @@ func newWirer(make func() axon.Component) *wirer {
 func make1() chan struct{} { return make(chan struct{}, 1) }
 
 // startServer runs a TCPServer on loopback port 0 with a wirer.
-func startServer(t testing.TB, ctx context.Context, handler func() axon.Component, opts ...internet.Option) (*internet.TCPServer, *wirer) {
+func startServer(t testing.TB, ctx context.Context, handler func() axon.Component, opts ...internet.TCPServerOption) (*internet.TCPServer, *wirer) {
 	t.Helper()
-	srv, err := internet.NewTCPServer(0, append([]internet.Option{internet.Host("127.0.0.1")}, opts...)...)
+	srv, err := internet.NewTCPServer(0, append([]internet.TCPServerOption{internet.Host("127.0.0.1")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,16 +203,16 @@ func TestListenOptions(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	tests := []struct {
 		name string
-		opts []internet.Option
+		opts []internet.TCPServerOption
 		want error
 	}{
-		{"second socket on the port with SO_REUSEPORT", []internet.Option{internet.ReusePort(true)}, nil},
+		{"second socket on the port with SO_REUSEPORT", []internet.TCPServerOption{internet.ReusePort(true)}, nil},
 		{"without SO_REUSEPORT the port is taken", nil, syscall.EADDRINUSE},
-		{"backlog", []internet.Option{internet.ReusePort(true), internet.Backlog(16)}, nil},
+		{"backlog", []internet.TCPServerOption{internet.ReusePort(true), internet.Backlog(16)}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, err := internet.NewTCPServer(port, append([]internet.Option{internet.Host("127.0.0.1")}, tt.opts...)...)
+			srv, err := internet.NewTCPServer(port, append([]internet.TCPServerOption{internet.Host("127.0.0.1")}, tt.opts...)...)
 			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -237,6 +239,49 @@ func TestServerWithoutHandlerClosesConnections(t *testing.T) {
 	}
 	srv.Stop()
 	waitDone(t, ctx, srv)
+}
+
+// TestServerWithoutHandlerLogsOncePerSecond: a TCPServer nobody wired
+// closes every connection, and says so at most once a second, with how
+// many, like the refusals over MaxConnections: a flood of clients
+// cannot flood the log.
+func TestServerWithoutHandlerLogsOncePerSecond(t *testing.T) {
+	t.Parallel()
+	ctx, _ := testCtx(t)
+	var logs axontest.Buffer
+	srv, err := internet.NewTCPServer(0, internet.Host("127.0.0.1"), internet.Logger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	activate(t, ctx, srv)
+	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
+	const clients = 30
+	start := time.Now()
+	for i := range clients {
+		expectClosed(t, dialCore(t, srv), "connection "+strconv.Itoa(i))
+	}
+	loggedOncePerSecond(t, ctx, &logs, `no protocol handler.*closed=(\d+)`, clients, start)
+}
+
+// loggedOncePerSecond checks that the lines of logs matching pattern
+// count want events between them (the first submatch of each is its
+// count), in at most one line a second since start (and one more).
+func loggedOncePerSecond(t *testing.T, ctx context.Context, logs *axontest.Buffer, pattern string, want int, start time.Time) {
+	t.Helper()
+	count := regexp.MustCompile(pattern)
+	total, lines := 0, 0
+	eventually(t, ctx, "every event logged", func() bool {
+		total, lines = 0, 0
+		for _, m := range count.FindAllStringSubmatch(logs.String(), -1) {
+			n, _ := strconv.Atoi(m[1])
+			total += n
+			lines++
+		}
+		return total == want
+	})
+	if most := 2 + int(time.Since(start)/time.Second); lines > most {
+		t.Errorf("%d log lines for %d events in %v; want at most %d:\n%s", lines, want, time.Since(start), most, logs.String())
+	}
 }
 
 func TestServerBadMessageOnNewConnection(t *testing.T) {

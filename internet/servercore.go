@@ -2,6 +2,7 @@ package internet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -51,7 +52,9 @@ type Factory func(ConnInfo) (axon.Component, error)
 //	                         the whole server, gracefully
 //	handler "makessl"  → CSA "makessl", and CSA "sslready" → handler
 //	                     "sslready", if the handler has those boxes
-//	                     (STARTTLS; needs the TLSServer option)
+//	                     (STARTTLS; needs the TLSServer option). With
+//	                     ServeTLS, "sslready" gets the SSLReady of the
+//	                     connection's first handshake.
 //
 // A handler is a component with at least "inbox", "control", "outbox"
 // and "signal". It gets the bytes as []byte chunks with arbitrary
@@ -68,24 +71,37 @@ type Factory func(ConnInfo) (axon.Component, error)
 // When the server begins a graceful shutdown, its "control" gets a
 // ShutdownBegun (see Shutdown).
 //
+// A problem the adapter reports without closing the connection is
+// caused by what the handler sent, so the handler hears of it, as an
+// axon.ErrorInformation: a makessl that cannot be carried out (no
+// TLSServer or ServeTLS: ErrNoTLSConfig; already TLS: ErrAlreadyTLS) on
+// its "sslready", where it waits for the answer (on "control" if it has
+// no "sslready"); data it cannot write (ErrBadMessage) or sent after the
+// sending side finished (ErrWriteClosed) on "control". The server logs
+// them too.
+//
 // Inboxes:
 //
 //	control          serverShutdown or shutdownMicroprocess: shut down
 //	                 gracefully, as Shutdown does, bounded by
 //	                 ShutdownTimeout. producerFinished is ignored.
 //	_socketactivity  NewCSA and ShutdownCSA from the TCPServer (internal)
-//	_csasignal       what the adapters report on "signal" (internal: logged)
+//	_csasignal       what the adapters report on "signal" (internal:
+//	                 logged, and passed to the handler)
 //
 // Outboxes:
 //
 //	signal           one axon.ProducerFinished when the server has ended;
-//	                 its Err matches ErrConnectionsCut if a shutdown had to
-//	                 cut connections off
+//	                 its Err, also the server's own, matches
+//	                 ErrConnectionsCut if a shutdown had to cut
+//	                 connections off, and the context's cause if the
+//	                 server was stopped (which resets the connections)
 //
-// Options: those of TCPServer (Host, Backlog, ReuseAddress, Logger,
-// MaxConnections, ShutdownTimeout, the connection options such as
-// IdleTimeout, Linger and HandshakeTimeout, ...) and ServeTLS,
-// TLSServer and ReceiveLimit. A ServerCore is safe for concurrent use.
+// Options (ServerCoreOption): those of TCPServer (Host, Backlog,
+// ReuseAddress, Logger, MaxConnections, ShutdownTimeout, ServeTLS,
+// TLSServer, the connection options such as IdleTimeout, Linger and
+// HandshakeTimeout, ...) and ReceiveLimit. A ServerCore is safe for
+// concurrent use.
 type ServerCore struct {
 	*axon.Core
 	cfg     config
@@ -115,14 +131,15 @@ type serverConn struct {
 // NewServerCore opens a listening socket on port (0: a free port chosen
 // by the kernel) and returns a server that makes a handler with factory
 // for every connection once activated. A port already in use is an
-// error here.
-func NewServerCore(factory Factory, port int, opts ...Option) (*ServerCore, error) {
+// error here, and so is a TLSServer or ServeTLS configuration without a
+// certificate (ErrNoTLSConfig).
+func NewServerCore(factory Factory, port int, opts ...ServerCoreOption) (*ServerCore, error) {
 	if factory == nil {
-		return nil, fmt.Errorf("internet: NewServerCore: nil factory")
+		return nil, errors.New("internet: NewServerCore: nil factory")
 	}
-	tcp, err := NewTCPServer(port, opts...)
+	tcp, err := newTCPServer(port, configOf(opts, ServerCoreOption.applyServerCore))
 	if err != nil {
-		return nil, fmt.Errorf("internet: NewServerCore: %w", err)
+		return nil, err
 	}
 	recv := tcp.cfg.receiveLimit
 	if recv == (axon.Limit{}) {
@@ -134,7 +151,7 @@ func NewServerCore(factory Factory, port int, opts ...Option) (*ServerCore, erro
 		axon.WithInboxes(
 			axon.Box(boxControl, "serverShutdown or shutdownMicroprocess: shut down gracefully"),
 			axon.Box(boxSocketActivity, "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
-			axon.Box(boxCSASignal, "reports from the adapters, logged").WithLimit(axon.Unbounded),
+			axon.Box(boxCSASignal, "reports from the adapters: logged, and passed to the handler").WithLimit(axon.Unbounded),
 		),
 		axon.WithOutboxes(
 			axon.Box(boxSignal, "ProducerFinished when the server has ended"),
@@ -165,9 +182,9 @@ func adoptTCPServer(parent *axon.Core, tcp *TCPServer) error {
 // NewSimpleServer is NewServerCore for handlers that need no details of
 // their connection, Kamaelia's SimpleServer: protocol is called with no
 // arguments for every connection.
-func NewSimpleServer(protocol func() axon.Component, port int, opts ...Option) (*ServerCore, error) {
+func NewSimpleServer(protocol func() axon.Component, port int, opts ...ServerCoreOption) (*ServerCore, error) {
 	if protocol == nil {
-		return nil, fmt.Errorf("internet: NewSimpleServer: nil protocol")
+		return nil, errors.New("internet: NewSimpleServer: nil protocol")
 	}
 	return NewServerCore(func(ConnInfo) (axon.Component, error) { return protocol(), nil }, port, opts...)
 }
@@ -187,7 +204,7 @@ func (s *ServerCore) TCPServer() *TCPServer { return s.tcp }
 func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 	if ctx.Err() != nil { // stopped: the children are stopped with us
 		s.cutAll()
-		return s.end()
+		return s.end(context.Cause(ctx))
 	}
 	for {
 		box, msg, ok := c.Next()
@@ -204,7 +221,7 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 			}
 		case boxCSASignal:
 			if ei, ok := msg.(axon.ErrorInformation); ok {
-				s.cfg.logger.Warn("servercore: connection reported an error", "server", s.Name(), "peer", peerOf(ei.Caller), "err", ei.Err)
+				s.adapterReported(ei)
 			}
 		case boxControl:
 			if axon.IsShutdownMicroprocess(msg) {
@@ -228,19 +245,21 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 		}
 	}
 	if s.drain.active && left == 0 {
-		return s.end()
+		return s.end(nil)
 	}
 	return nil
 }
 
-// end sends the final ProducerFinished and ends the step.
-func (s *ServerCore) end() error {
+// end sends the final ProducerFinished and ends the server, with the
+// stop's cause if it was stopped (stopped, nil otherwise), joined with
+// ErrConnectionsCut if connections were cut off.
+func (s *ServerCore) end(stopped error) error {
 	s.drain.end()
-	err := s.drain.err("ServerCore "+s.Name(), nil)
+	err := s.drain.errOr("ServerCore "+s.Name(), stopped)
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
-	return axon.ErrStop
+	return endWith(err)
 }
 
 func peerOf(c axon.Component) any {

@@ -33,9 +33,6 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 		s.refuse(csa)
 		return
 	}
-	if s.cfg.serveTLS {
-		_ = csa.Inbox(boxMakeSSL).Put(ctx, MakeSSL{})
-	}
 	csa.SetGroup(csa.ID()) // introspection draws a connection's components together
 	axon.CoreOf(handler).SetGroup(csa.ID())
 	if err := s.AddChildren(csa, handler); err != nil {
@@ -174,9 +171,13 @@ func (s *ServerCore) closed(ctx context.Context, m axon.ShutdownCSA) {
 		cause = sc.cause
 	}
 	s.unwire(sc)
-	if errors.Is(cause, ErrIdleTimeout) {
+	switch {
+	case errors.Is(cause, ErrIdleTimeout):
 		s.logConn(slog.LevelInfo, "servercore: idle connection reset", csa.RemoteAddr(), "cause", cause)
-	} else if s.cfg.logger.Enabled(ctx, slog.LevelDebug) { // spares the arguments' cost per connection
+	case !s.cfg.logger.Enabled(ctx, slog.LevelDebug): // spares the arguments' cost per connection
+	case cause == nil:
+		s.logConn(slog.LevelDebug, "servercore: connection closed", csa.RemoteAddr(), "clean", true)
+	default:
 		s.logConn(slog.LevelDebug, "servercore: connection closed", csa.RemoteAddr(), "cause", cause)
 	}
 	if hc := axon.CoreOf(sc.handler); !hc.Finished() {
@@ -186,6 +187,28 @@ func (s *ServerCore) closed(ctx context.Context, m axon.ShutdownCSA) {
 		})
 	}
 	s.forgetIfDone(sc)
+}
+
+// adapterReported passes on a problem an adapter reported that did not
+// end its connection, all of them caused by what the handler sent: a
+// refused makessl goes to the handler's "sslready", where it waits for
+// the answer to makessl, if it has one; the rest (and that, if it has
+// none) to its "control". It is logged too. A handler that does not
+// take its "control" misses it rather than hold the server up.
+func (s *ServerCore) adapterReported(ei axon.ErrorInformation) {
+	s.cfg.logger.Warn("servercore: connection reported an error", "server", s.Name(), "peer", peerOf(ei.Caller), "err", ei.Err)
+	csa, ok := ei.Caller.(*CSA)
+	if !ok || csa.sc == nil || csa.sc.handlerEnd {
+		return
+	}
+	hc := axon.CoreOf(csa.sc.handler)
+	in := hc.Inbox(boxControl)
+	if errors.Is(ei.Err, ErrNoTLSConfig) || errors.Is(ei.Err, ErrAlreadyTLS) {
+		if ready := hc.Inbox(boxSSLReadyIn); ready != nil {
+			in = ready
+		}
+	}
+	offer(in, ei)
 }
 
 // handlerEnded acts on the end of a connection's handler: a failed one is

@@ -24,9 +24,9 @@ import (
 
 // startServerCore runs a ServerCore on loopback port 0 and stops it when
 // the test ends, waiting for it to be done.
-func startServerCore(t testing.TB, ctx context.Context, factory internet.Factory, opts ...internet.Option) *internet.ServerCore {
+func startServerCore(t testing.TB, ctx context.Context, factory internet.Factory, opts ...internet.ServerCoreOption) *internet.ServerCore {
 	t.Helper()
-	opts = append([]internet.Option{internet.Host("127.0.0.1"), internet.Logger(discardLogger())}, opts...)
+	opts = append([]internet.ServerCoreOption{internet.Host("127.0.0.1"), internet.Logger(discardLogger())}, opts...)
 	srv, err := internet.NewServerCore(factory, 0, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -70,19 +70,19 @@ func TestServerCoreThousandClientsGetTheirOwnBytes(t *testing.T) {
 	tests := []struct {
 		name    string
 		clients int
-		opts    []internet.Option
+		opts    []internet.ServerCoreOption
 	}{
 		{"fresh chunks", 1000, nil},
 		// Chunks written are reused for later reads: any mix-up between
 		// connections would show as a client getting others' bytes.
-		{"recycled chunks", 300, []internet.Option{internet.RecycleWrittenChunks()}},
+		{"recycled chunks", 300, []internet.ServerCoreOption{internet.RecycleWrittenChunks()}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { testClientsGetTheirOwnBytes(t, tc.clients, tc.opts...) })
 	}
 }
 
-func testClientsGetTheirOwnBytes(t *testing.T, clients int, opts ...internet.Option) {
+func testClientsGetTheirOwnBytes(t *testing.T, clients int, opts ...internet.ServerCoreOption) {
 	const size = 100 << 10
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory, opts...)
@@ -429,5 +429,46 @@ func TestServerCoreAcceptsWhileSetUpIsSlow(t *testing.T) {
 		if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
 			t.Fatalf("echo of %q = %q, %v", want, got, err)
 		}
+	}
+}
+
+// TestHandlerHearsOfBadDataItSent: a handler that sends its connection
+// something it cannot write (an int) hears of it on "control", as an
+// ErrorInformation matching ErrBadMessage, and the connection goes on.
+func TestHandlerHearsOfBadDataItSent(t *testing.T) {
+	t.Parallel()
+	ctx, _ := testCtx(t)
+	heard := make(chan any, 1)
+	srv := startServerCore(t, ctx, func(internet.ConnInfo) (axon.Component, error) {
+		return axon.NewReactive("careless", func(ctx context.Context, c *axon.Core) error {
+			for box, msg, ok := c.Next(); ok; box, msg, ok = c.Next() {
+				switch box {
+				case "inbox":
+					if err := c.Send(ctx, "outbox", 42); err != nil {
+						return err
+					}
+					if err := c.Send(ctx, "outbox", msg); err != nil {
+						return err
+					}
+				case "control":
+					if ei, ok := msg.(axon.ErrorInformation); ok {
+						heard <- ei
+						continue
+					}
+					return axon.ErrStop
+				}
+			}
+			return nil
+		}), nil
+	})
+	conn := dialCore(t, srv)
+	echoOnce(t, conn, "still served")
+	select {
+	case m := <-heard:
+		if ei := m.(axon.ErrorInformation); !errors.Is(ei.Err, internet.ErrBadMessage) {
+			t.Fatalf("the handler heard %v; want ErrBadMessage", ei.Err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the handler heard nothing")
 	}
 }

@@ -19,7 +19,12 @@ const boxPeerDone = "_peerFinished"
 // refusal (Kamaelia accepted it first and then hung up). When the client
 // leaves, a SocketShutdown goes out of "signal" and the next client may
 // connect. Data arriving on "inbox" while no client is connected waits
-// (up to the inbox's limit) and is sent to the next client.
+// there, in order, and is sent to the next client; the box is bounded by
+// SendLimit (DefaultSendLimit), so a producer that runs ahead waits for
+// room rather than grow the process. Data already handed to a client's
+// connection when that client leaves is lost with it, as a write to a
+// closed socket is; what the server still holds when it ends is
+// dropped.
 //
 // When the client finishes sending (half-closes), the server writes what
 // is queued for it and closes the connection.
@@ -32,7 +37,8 @@ const boxPeerDone = "_peerFinished"
 //
 // Inboxes:
 //
-//	inbox           data ([]byte or string) to send to the client
+//	inbox           data ([]byte or string) to send to the client; while
+//	                none is connected it waits here for the next one
 //	control         shutdown requests: shut down gracefully, as
 //	                Shutdown does, bounded by ShutdownTimeout
 //	_socketactivity NewCSA and ShutdownCSA from the TCPServer (internal)
@@ -44,8 +50,9 @@ const boxPeerDone = "_peerFinished"
 //	signal          a SocketShutdown (a producerFinished) each time a
 //	                client leaves, with the cause; ShutdownBegun when a
 //	                graceful shutdown begins; ProducerFinished when the
-//	                server ends (its Err matches ErrConnectionsCut if the
-//	                client was cut off)
+//	                server ends (its Err, also the server's own, matches
+//	                ErrConnectionsCut if the client was cut off, and the
+//	                context's cause if the server was stopped)
 //
 // A SingleServer is safe for concurrent use.
 type SingleServer struct {
@@ -53,30 +60,34 @@ type SingleServer struct {
 	tcp *TCPServer
 
 	// step only, but for drain's atomics
-	active *CSA
-	links  []*axon.Linkage
-	drain  drain
+	active    *CSA
+	activeCut bool // active has been cut off
+	links     []*axon.Linkage
+	drain     drain
 }
 
 // NewSingleServer opens a listening socket on port (0: a free port
 // chosen by the kernel) and returns the server; it accepts once
-// activated. The options are TCPServer's; MaxConnections is set to 1.
-func NewSingleServer(port int, opts ...Option) (*SingleServer, error) {
-	tcp, err := NewTCPServer(port, append(opts, MaxConnections(1))...)
+// activated. The options are TCPServer's but MaxConnections, since a
+// SingleServer serves one client at a time.
+func NewSingleServer(port int, opts ...SingleServerOption) (*SingleServer, error) {
+	cfg := configOf(opts, SingleServerOption.applySingleServer)
+	cfg.maxConns = 1
+	tcp, err := newTCPServer(port, cfg)
 	if err != nil {
 		return nil, err
 	}
 	s := &SingleServer{tcp: tcp}
 	s.Core = axon.NewReactive("SingleServer", s.step,
 		axon.WithInboxes(
-			axon.Box(boxInbox, "data to send to the connected client"),
-			axon.Box(boxControl, "shutdown requests: close the connection after writing what is queued, then end"),
+			axon.Box(boxInbox, "data to send to the client; waits for the next one while none is connected").WithLimit(cfg.sendLimitFor()),
+			axon.Box(boxControl, "shutdown requests: shut down gracefully, as Shutdown does"),
 			axon.Box(boxSocketActivity, "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
 			axon.Box(boxPeerDone, "the client has finished sending"),
 		),
 		axon.WithOutboxes(
 			axon.Box(boxOutbox, "data from the client"),
-			axon.Box(boxSignal, "SocketShutdown each time a client leaves; ProducerFinished when the server ends"),
+			axon.Box(boxSignal, "SocketShutdown each time a client leaves; ShutdownBegun; ProducerFinished when the server ends"),
 		),
 	)
 	if err := adoptTCPServer(s.Core, tcp); err != nil {
@@ -103,29 +114,34 @@ func (s *SingleServer) Shutdown(ctx context.Context) error {
 }
 
 func (s *SingleServer) step(ctx context.Context, c *axon.Core) error {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil { // stopped: the connection is stopped with us
 		s.cut()
-		return s.end()
+		return s.end(context.Cause(ctx))
 	}
-	for {
-		box, msg, ok := c.Next()
-		if !ok {
-			break
+	// Box by box, never with Next: "inbox" is not ours to take. While
+	// a client is connected it leads straight to the client's adapter;
+	// while none is, what arrives there waits in it for the next one.
+	for msg := range c.Drain(boxSocketActivity) {
+		switch m := msg.(type) {
+		case axon.NewCSA:
+			s.connect(ctx, m)
+		case axon.ShutdownCSA:
+			s.disconnect(ctx, m)
 		}
-		switch box {
-		case boxSocketActivity:
-			switch m := msg.(type) {
-			case axon.NewCSA:
-				s.connect(ctx, m)
-			case axon.ShutdownCSA:
-				s.disconnect(ctx, m)
+	}
+	for msg := range c.Drain(boxPeerDone) {
+		// The client has finished sending: its adapter writes what is
+		// queued for it and closes. The notice names its adapter, which
+		// may have ended (and another connected) in the meantime.
+		if ss, ok := msg.(axon.SocketShutdown); ok {
+			if csa, ok := ss.Caller.(*CSA); ok {
+				_ = csa.Inbox(boxControl).Put(ctx, axon.ProducerFinished{Caller: s})
 			}
-		case boxPeerDone:
-			s.tellActive(ctx, axon.ProducerFinished{Caller: s})
-		case boxControl:
-			if axon.IsShutdownRequest(msg) {
-				s.beginShutdown(msg)
-			}
+		}
+	}
+	for msg := range c.Drain(boxControl) {
+		if axon.IsShutdownRequest(msg) {
+			s.beginShutdown(msg)
 		}
 	}
 	if s.drain.tick.Swap(false) {
@@ -136,7 +152,7 @@ func (s *SingleServer) step(ctx context.Context, c *axon.Core) error {
 		s.cut()
 	}
 	if s.drain.active && c.NumChildren() == 0 {
-		return s.end()
+		return s.end(nil)
 	}
 	return nil
 }
@@ -161,23 +177,28 @@ func (s *SingleServer) closeQuiet() {
 	}
 }
 
-// cut resets the connection if it is still open, and stops listening.
+// cut resets the connection if it is still open (the server has not
+// seen it end), and stops listening.
 func (s *SingleServer) cut() {
 	_ = s.tcp.Close()
-	if a := s.active; a != nil && !a.isClosed() {
+	if a := s.active; a != nil && !s.activeCut {
+		s.activeCut = true
 		s.drain.cutOff(a)
 		s.tcp.cfg.logger.Warn("singleserver: connection cut off with a reset", "server", s.Name(), "peer", a.RemoteAddr())
 	}
 	s.tcp.Stop()
 }
 
-func (s *SingleServer) end() error {
+// end sends the final ProducerFinished and ends the server, with the
+// stop's cause if it was stopped (stopped, nil otherwise), joined with
+// ErrConnectionsCut if the connection was cut off.
+func (s *SingleServer) end(stopped error) error {
 	s.drain.end()
-	err := s.drain.err("SingleServer "+s.Name(), nil)
+	err := s.drain.errOr("SingleServer "+s.Name(), stopped)
 	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
-	return axon.ErrStop
+	return endWith(err)
 }
 
 // connect makes a new connection the server's, or refuses it if one is
@@ -207,7 +228,7 @@ func (s *SingleServer) connect(ctx context.Context, m axon.NewCSA) {
 		}
 		s.links = append(s.links, lk)
 	}
-	s.active = csa
+	s.active, s.activeCut = csa, false
 	if err := s.AddChildren(csa); err != nil {
 		s.unlinkActive()
 		csa.Conn().Close()
@@ -226,13 +247,6 @@ func (s *SingleServer) disconnect(ctx context.Context, m axon.ShutdownCSA) {
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: m.Err},
 		Conn:             m.Conn,
 	})
-}
-
-// tellActive puts msg into the active connection's "control".
-func (s *SingleServer) tellActive(ctx context.Context, msg any) {
-	if s.active != nil {
-		_ = s.active.Inbox(boxControl).Put(ctx, msg)
-	}
 }
 
 func (s *SingleServer) unlinkActive() {

@@ -2,6 +2,7 @@ package internet_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -80,4 +81,46 @@ func TestSingleServerServesOneClientAtATime(t *testing.T) {
 	next.Write([]byte("two"))
 	recv("two")
 	send(next, "to two")
+}
+
+// TestSingleServerKeepsWhatWaitsForAClient: data sent to "inbox" while
+// no client is connected waits, in order, and goes to the next client;
+// the wait is bounded (SendLimit), so a producer is held back rather
+// than the data dropped or the process grown.
+func TestSingleServerKeepsWhatWaitsForAClient(t *testing.T) {
+	t.Parallel()
+	ctx, _ := testCtx(t)
+	srv, err := internet.NewSingleServer(0, internet.Host("127.0.0.1"),
+		internet.SendLimit(axon.Limit{Messages: 4, Bytes: 1 << 10}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := axontest.Handle(t, srv)
+	activate(t, ctx, srv)
+	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
+
+	// Before any client, and again between two clients.
+	for round, name := range []string{"first", "second"} {
+		var want []byte
+		for i := range 4 {
+			msg := fmt.Sprintf("for the %s client, %d; ", name, i)
+			want = append(want, msg...)
+			axontest.Put(t, ctx, h, "inbox", msg)
+		}
+		full, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := srv.Inbox("inbox").Put(full, "one too many"); err == nil {
+			t.Fatalf("round %d: a fifth message found room; want the inbox bounded by SendLimit", round)
+		}
+		c := dialCore(t, srv)
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(c, got); err != nil || string(got) != string(want) {
+			t.Fatalf("round %d: the client got %q, %v; want %q", round, got, err, want)
+		}
+		c.Close()
+		if m := axontest.Get(t, ctx, h, "signal"); !axon.IsProducerFinished(m) {
+			t.Fatalf("round %d: signal = %#v; want the client's SocketShutdown", round, m)
+		}
+	}
 }

@@ -78,7 +78,7 @@ func TestClientMakeSSLAgainstGoServer(t *testing.T) {
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	port := tlsEchoServer(t, p.ServerConfig())
-	c := internet.NewTCPClient("localhost", port, internet.TLSConfig(p.ClientConfig()))
+	c := internet.NewTCPClient("localhost", port, internet.TLSClient(p.ClientConfig()))
 	h := axontest.Handle(t, c)
 	// makessl first, then data at once: the data must wait for TLS (the
 	// server only speaks TLS, so plaintext would break its handshake).
@@ -109,7 +109,7 @@ func TestClientMakeSSLWrongCA(t *testing.T) {
 	ctx, _ := testCtx(t)
 	good, wrong := testpki.New(t), testpki.New(t)
 	port := tlsEchoServer(t, good.ServerConfig())
-	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSConfig(wrong.ClientConfig()))
+	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSClient(wrong.ClientConfig()))
 	h := axontest.Handle(t, c)
 	h.Put(ctx, "makessl", internet.MakeSSL{})
 	activate(t, ctx, c)
@@ -152,7 +152,7 @@ func TestClientMakeSSLAgainstOpenSSLServer(t *testing.T) {
 	}
 	go io.Copy(io.Discard, out)
 
-	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSConfig(p.ClientConfig()))
+	c := internet.NewTCPClient("127.0.0.1", port, internet.TLSClient(p.ClientConfig()))
 	h := axontest.Handle(t, c)
 	h.Put(ctx, "makessl", internet.MakeSSL{})
 	h.Put(ctx, "inbox", "kamaelia\n")
@@ -244,7 +244,7 @@ func TestServerStartTLSWithGoClient(t *testing.T) {
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	var upgraded atomic.Int32
-	srv, _ := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSConfig(p.ServerConfig()))
+	srv, _ := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSServer(p.ServerConfig()))
 	conn := dialCore(t, srv)
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	conn.Write([]byte("HELP\r\n")) // a plaintext exchange before the switch
@@ -278,7 +278,7 @@ func TestServerStartTLSWithOpenSSLClient(t *testing.T) {
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	var upgraded atomic.Int32
-	srv, _ := startServer(t, ctx, startTLSHandler(true, &upgraded), internet.TLSConfig(p.ServerConfig()))
+	srv, _ := startServer(t, ctx, startTLSHandler(true, &upgraded), internet.TLSServer(p.ServerConfig()))
 	cl := exec.CommandContext(ctx, bin, "s_client", "-connect", srv.Addr().String(), "-starttls", "smtp",
 		"-CAfile", p.CAFile, "-verify_return_error", "-verify_hostname", "localhost", "-quiet", "-no_ign_eof")
 	stdin, _ := cl.StdinPipe()
@@ -310,7 +310,7 @@ func TestServerHandshakeFailureClosesCleanly(t *testing.T) {
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	var upgraded atomic.Int32
-	srv, w := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSConfig(p.ServerConfig()),
+	srv, w := startServer(t, ctx, startTLSHandler(false, &upgraded), internet.TLSServer(p.ServerConfig()),
 		internet.HandshakeTimeout(5*time.Second))
 	conn := dialCore(t, srv)
 	conn.Write([]byte("STARTTLS\r\n"))
@@ -350,4 +350,139 @@ func TestMakeSSLWithoutConfigIsReported(t *testing.T) {
 	peer.CloseWrite()
 	readAll(t, ctx, peer)
 	waitDone(t, ctx, csa)
+}
+
+// drainSignal returns what a component ended up sending on "signal".
+func drainSignal(t testing.TB, ctx context.Context, h *axon.Handle) []any {
+	t.Helper()
+	select {
+	case <-h.Done():
+	case <-ctx.Done():
+		t.Fatal("the component did not end")
+	}
+	var msgs []any
+	for {
+		m, ok := h.TryGet("signal")
+		if !ok {
+			return msgs
+		}
+		msgs = append(msgs, m)
+	}
+}
+
+// TestFailedHandshakeSendsOnlyTheTerminalMessage: a TLS handshake that
+// fails ends the connection, so the only message on "signal" is the
+// terminal one, carrying the TLS error; an ErrorInformation is for
+// problems that do not end the connection.
+func TestFailedHandshakeSendsOnlyTheTerminalMessage(t *testing.T) {
+	t.Parallel()
+	good, wrong := testpki.New(t), testpki.New(t)
+	t.Run("TCPClient", func(t *testing.T) {
+		t.Parallel()
+		ctx, _ := testCtx(t)
+		c := internet.NewTCPClient("127.0.0.1", tlsEchoServer(t, good.ServerConfig()), internet.TLSClient(wrong.ClientConfig()))
+		h := axontest.Handle(t, c)
+		h.Put(ctx, "makessl", internet.MakeSSL{})
+		activate(t, ctx, c)
+		msgs := drainSignal(t, ctx, h)
+		var verr *tls.CertificateVerificationError
+		if pf, ok := msgs[0].(axon.ProducerFinished); len(msgs) != 1 || !ok || !errors.As(pf.Err, &verr) {
+			t.Fatalf("signal = %#v; want only a ProducerFinished with the verification error", msgs)
+		}
+	})
+	t.Run("CSA", func(t *testing.T) {
+		t.Parallel()
+		ctx, _ := testCtx(t)
+		conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(tlsEchoServer(t, good.ServerConfig())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		cfg := wrong.ClientConfig()
+		cfg.ServerName = "localhost"
+		csa := internet.NewCSA(conn, internet.TLSClient(cfg))
+		h := axontest.Handle(t, csa)
+		h.Put(ctx, "makessl", internet.MakeSSL{})
+		activate(t, ctx, csa)
+		msgs := drainSignal(t, ctx, h)
+		var verr *tls.CertificateVerificationError
+		if sc, ok := msgs[0].(axon.ShutdownCSA); len(msgs) != 1 || !ok || !errors.As(sc.Err, &verr) {
+			t.Fatalf("signal = %#v; want only a ShutdownCSA with the verification error", msgs)
+		}
+	})
+}
+
+// makesslHandler is a ServerCore handler that sends makessl when the
+// client says "STARTTLS" and reports the first answer it gets back: on
+// its "sslready" (if withReady) or its "control".
+func makesslHandler(withReady bool, answer chan<- any) func(internet.ConnInfo) (axon.Component, error) {
+	return func(internet.ConnInfo) (axon.Component, error) {
+		opts := []axon.Option{axon.AddOutbox(axon.Box("makessl", ""))}
+		if withReady {
+			opts = append(opts, axon.AddInbox(axon.Box("sslready", "")))
+		}
+		return axon.NewReactive("starttls", func(ctx context.Context, c *axon.Core) error {
+			for box, msg, ok := c.Next(); ok; box, msg, ok = c.Next() {
+				switch box {
+				case "inbox":
+					if err := c.Send(ctx, "makessl", internet.MakeSSL{}); err != nil {
+						return err
+					}
+				case "sslready", "control":
+					switch msg.(type) {
+					case internet.ShutdownBegun, internet.SSLReady: // a ServeTLS connection's first handshake
+						continue
+					}
+					answer <- msg
+					return axon.ErrStop
+				}
+			}
+			return nil
+		}, opts...), nil
+	}
+}
+
+// TestHandlerHearsWhyMakeSSLWasRefused: a ServerCore handler whose
+// makessl cannot be carried out (no TLS configuration, or the
+// connection already speaks TLS) gets an ErrorInformation saying why:
+// on "sslready", where it waits for the answer, or on "control" if it
+// has no "sslready".
+func TestHandlerHearsWhyMakeSSLWasRefused(t *testing.T) {
+	t.Parallel()
+	p := testpki.New(t)
+	tests := []struct {
+		name      string
+		withReady bool
+		opts      []internet.ServerCoreOption
+		want      error
+	}{
+		{"no TLS configuration, on sslready", true, nil, internet.ErrNoTLSConfig},
+		{"no TLS configuration, on control", false, nil, internet.ErrNoTLSConfig},
+		{"already TLS", true, []internet.ServerCoreOption{internet.ServeTLS(p.ServerConfig())}, internet.ErrAlreadyTLS},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, _ := testCtx(t)
+			answer := make(chan any, 1)
+			srv := startServerCore(t, ctx, makesslHandler(tt.withReady, answer), tt.opts...)
+			var conn net.Conn = dialCore(t, srv)
+			if len(tt.opts) > 0 {
+				cfg := p.ClientConfig()
+				cfg.ServerName = "localhost"
+				conn = tls.Client(conn, cfg)
+			}
+			if _, err := conn.Write([]byte("STARTTLS\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case m := <-answer:
+				if ei, ok := m.(axon.ErrorInformation); !ok || !errors.Is(ei.Err, tt.want) {
+					t.Fatalf("the handler got %#v; want an ErrorInformation matching %v", m, tt.want)
+				}
+			case <-ctx.Done():
+				t.Fatal("the handler heard nothing back")
+			}
+		})
+	}
 }

@@ -19,9 +19,9 @@ import (
 
 // startEchoServer runs an echo ServerCore on loopback port 0 in ctx's
 // registry, stopped when the test ends.
-func startEchoServer(t testing.TB, ctx context.Context, opts ...internet.Option) *internet.ServerCore {
+func startEchoServer(t testing.TB, ctx context.Context, opts ...internet.ServerCoreOption) *internet.ServerCore {
 	t.Helper()
-	opts = append([]internet.Option{internet.Host("127.0.0.1"), internet.Logger(slog.New(slog.DiscardHandler))}, opts...)
+	opts = append([]internet.ServerCoreOption{internet.Host("127.0.0.1"), internet.Logger(slog.New(slog.DiscardHandler))}, opts...)
 	srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, 0, opts...)
 	if err != nil {
 		t.Fatal(err)

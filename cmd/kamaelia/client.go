@@ -43,7 +43,7 @@ type clientGraph struct {
 
 // newClientGraph wires source to a TCPClient of host:port with opts,
 // whose output goes to out; the session notes TLS on notes.
-func newClientGraph(source axon.Component, out io.Writer, host string, port int, mode tlsMode, opts []internet.Option, notes *slog.Logger) (*clientGraph, error) {
+func newClientGraph(source axon.Component, out io.Writer, host string, port int, mode tlsMode, opts []internet.TCPClientOption, notes *slog.Logger) (*clientGraph, error) {
 	client := internet.NewTCPClient(host, port, opts...)
 	children := chassis.Children{
 		"SOURCE":     source,

@@ -90,7 +90,7 @@ func runConnect(cmd *cobra.Command, e *env, f *connectFlags, args []string) erro
 	// Linger -1: after our half-close, wait for the server to close
 	// for as long as it takes, like nc -N; an interrupt (or the stall
 	// timeout) ends the wait.
-	g, err := newClientGraph(source, e.stdout, host, port, mode, clientOptions(&f.client, tlsCfg, -1, notes), notes)
+	g, err := newClientGraph(source, e.stdout, host, port, mode, clientOptions(&f.client, tlsCfg, -1), notes)
 	if err != nil {
 		return failure(err)
 	}

@@ -12,8 +12,8 @@ import (
 
 // serverOptions are the options of a server listening as l says, with
 // TLS from tlsCfg (nil: none) and logging to log.
-func serverOptions(l *listenerFlags, tlsCfg *tls.Config, p protocol, log *slog.Logger) []internet.Option {
-	opts := []internet.Option{
+func serverOptions(l *listenerFlags, tlsCfg *tls.Config, p protocol, log *slog.Logger) []internet.ServerCoreOption {
+	opts := []internet.ServerCoreOption{
 		internet.Host(l.host),
 		internet.Logger(log),
 		internet.MaxConnections(l.maxConns),
@@ -34,18 +34,16 @@ func serverOptions(l *listenerFlags, tlsCfg *tls.Config, p protocol, log *slog.L
 }
 
 // clientOptions are the options of a client connecting as c says, with
-// TLS from tlsCfg (nil: none) and logging to log. After its half-close
-// it waits for the server to close for linger (-1: for as long as it
-// takes).
-func clientOptions(c *clientFlags, tlsCfg *tls.Config, linger time.Duration, log *slog.Logger) []internet.Option {
-	opts := []internet.Option{
+// TLS from tlsCfg (nil: none). After its half-close it waits for the
+// server to close for linger (-1: for as long as it takes).
+func clientOptions(c *clientFlags, tlsCfg *tls.Config, linger time.Duration) []internet.TCPClientOption {
+	opts := []internet.TCPClientOption{
 		internet.ConnectTimeout(c.timeout),
 		internet.IdleTimeout(c.stall),
 		internet.Linger(linger),
-		internet.Logger(log),
 	}
 	if tlsCfg != nil {
-		opts = append(opts, internet.TLSConfig(tlsCfg))
+		opts = append(opts, internet.TLSClient(tlsCfg))
 	}
 	return opts
 }

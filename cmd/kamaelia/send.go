@@ -104,7 +104,7 @@ func runSend(cmd *cobra.Command, e *env, f *sendFlags, args []string) error {
 		}
 	}
 	notes := e.consoleTo(cmd, notesOut)
-	g, err := newClientGraph(source, out, host, port, mode, clientOptions(&f.client, tlsCfg, sendLinger(f.client.stall), notes), notes)
+	g, err := newClientGraph(source, out, host, port, mode, clientOptions(&f.client, tlsCfg, sendLinger(f.client.stall)), notes)
 	if err != nil {
 		return failure(err)
 	}

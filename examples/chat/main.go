@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, out, logs io.Writer) error {
 
 // newChat returns a chat server on port and its room; a client may fall
 // maxBehind lines behind.
-func newChat(port, maxBehind int, opts ...internet.Option) (*internet.ServerCore, *backplane.Backplane, error) {
+func newChat(port, maxBehind int, opts ...internet.ServerCoreOption) (*internet.ServerCore, *backplane.Backplane, error) {
 	client := func(internet.ConnInfo) (axon.Component, error) {
 		say := backplane.NewPublishTo("chat")
 		hear := backplane.NewSubscribeTo("chat", backplane.NotFrom(say),

@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 		"MAKESSL":    components.NewOneShot(" make ssl "), // any message on makessl will do
 		"CONSOLE":    components.NewConsoleReader(components.WithInput(in), components.WithPrompt("")),
 		"ECHO":       components.NewConsoleEchoer(components.WithOutput(out)),
-		"CONNECTION": internet.NewTCPClient(host, port, internet.TLSConfig(cfg)),
+		"CONNECTION": internet.NewTCPClient(host, port, internet.TLSClient(cfg)),
 	}, chassis.Linkages{
 		{"MAKESSL", "outbox"}:    {"CONNECTION", "makessl"},
 		{"CONSOLE", "outbox"}:    {"CONNECTION", "inbox"},
