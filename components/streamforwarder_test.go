@@ -189,7 +189,7 @@ func TestStreamForwarderBothWaysAtOnce(t *testing.T) {
 		io.Copy(target, target)
 		target.CloseWrite()
 	}()
-	data := random(t, shortOr(4<<20, 16<<20))
+	data := random(t, axontest.ShortOr(4<<20, 16<<20))
 	sent := send(client, data)
 	readAll(t, client, data, "client")
 	if err := <-sent; err != nil {
@@ -303,7 +303,7 @@ func TestStreamForwarderClientReset(t *testing.T) {
 func TestStreamForwarderManyConnections(t *testing.T) {
 	t.Parallel()
 	r := newProxy(t)
-	n, repeats := shortOr(100, 200), shortOr(2000, 20000)
+	n, repeats := axontest.ShortOr(100, 200), axontest.ShortOr(2000, 20000)
 	go func() {
 		for {
 			c, err := r.target.Accept()
@@ -411,12 +411,4 @@ func TestStreamForwarderNotices(t *testing.T) {
 			}
 		})
 	}
-}
-
-// shortOr returns short with -short (the quick test suite), else full.
-func shortOr(short, full int) int {
-	if testing.Short() {
-		return short
-	}
-	return full
 }
