@@ -299,11 +299,13 @@ func TestSendDeliversFileAtRate(t *testing.T) {
 		t.Fatalf("received %d bytes that differ from the file's %d", len(rec.data), len(content))
 	}
 	// From the first byte to the last, the bytes after the first read
-	// arrived at the rate asked for.
+	// arrived at the rate asked for: never more than 10% faster, which is
+	// the limiter's promise, and not much slower. A loaded machine can
+	// only make it slower, so the floor is loose.
 	span := rec.last.Sub(rec.first).Seconds()
 	measured := float64(size-rec.firstChunk) / span
-	if measured < 0.9*rate || measured > 1.1*rate {
-		t.Fatalf("sent at %.0f B/s over %.2fs, want %d B/s ±10%%", measured, span, rate)
+	if measured > 1.1*rate || measured < 0.5*rate {
+		t.Fatalf("sent at %.0f B/s over %.2fs, want %d B/s (at most 10%% more, at least half)", measured, span, rate)
 	}
 	t.Logf("sent %d bytes at %.0f B/s (asked %d) over %.2fs", size, measured, rate, span)
 }
