@@ -188,7 +188,9 @@ func TestServerCoreConnectionLimit(t *testing.T) {
 func TestServerCoreIdleTimeout(t *testing.T) {
 	t.Parallel()
 	ctx, _ := testCtx(t)
-	const idle = 300 * time.Millisecond
+	// Long enough that one round trip on a loaded machine never takes
+	// it, which would reset the busy connection.
+	const idle = time.Second
 	causes := make(chan error, 2)
 	srv := startServerCore(t, ctx, func(internet.ConnInfo) (axon.Component, error) {
 		return axon.NewReactive("recorder", func(ctx context.Context, c *axon.Core) error {
@@ -214,8 +216,8 @@ func TestServerCoreIdleTimeout(t *testing.T) {
 
 	busy := dialCore(t, srv)
 	quiet := dialCore(t, srv)
-	// Keep one connection busy for several idle periods.
-	until := time.Now().Add(4 * idle)
+	// Keep one connection busy for two idle periods.
+	until := time.Now().Add(2 * idle)
 	for time.Now().Before(until) {
 		echoOnce(t, busy, "ping")
 	}
