@@ -85,6 +85,7 @@ type TCPServer struct {
 	open       atomic.Int64
 	refusals   refusalLog // over MaxConnections
 	unwired    refusalLog // closed for want of a protocol handler
+	stats      serverStats
 }
 
 // NewTCPServer opens a listening socket on port (0: a free port chosen by
@@ -111,6 +112,7 @@ func newTCPServer(port int, cfg config) (*TCPServer, error) {
 	}
 	cfg.tlsServer = true
 	s := &TCPServer{cfg: cfg, ln: ln, csas: map[*CSA]*axon.Linkage{}, listening: true, acceptDone: make(chan struct{})}
+	s.cfg.stats = &s.stats // the adapters count their TLS handshakes and cuts here
 	s.refusals.log = func(n int) {
 		s.cfg.logger.Warn("tcpserver: connection limit reached; refused connections", "server", s.Name(), "refused", n, "limit", s.cfg.maxConns)
 	}
@@ -195,7 +197,8 @@ func (s *TCPServer) step(ctx context.Context, c *axon.Core) error {
 		// to the garbage collector.
 		for msg := range c.Drain(boxNewConnection) {
 			if conn, ok := msg.(net.Conn); ok {
-				conn.Close()
+				s.stats.accepted.Add(1)
+				s.refuse(conn)
 			}
 		}
 		return s.end(context.Cause(ctx))
@@ -264,13 +267,14 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		_ = s.Send(ctx, boxSignal, axon.ErrorInformation{Caller: s, Err: fmt.Errorf("%w: %T on %s's newconnection", ErrBadMessage, msg, s.Name()), Message: msg})
 		return
 	}
+	s.stats.accepted.Add(1)
 	if !s.Outbox(boxHandlerSignal).Linked() {
-		conn.Close()
+		s.refuse(conn)
 		s.unwired.add()
 		return
 	}
 	if max := s.cfg.maxConns; max > 0 && s.open.Load() >= int64(max) {
-		conn.Close()
+		s.refuse(conn)
 		s.refusals.add()
 		return
 	}
@@ -282,13 +286,13 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		// Queued before the adapter starts, so that it reads nothing
 		// before the handshake: TLS from the first byte, never plaintext.
 		if !offer(csa.Inbox(boxMakeSSL), MakeSSL{}) {
-			conn.Close()
+			s.refuse(conn)
 			return
 		}
 	}
 	fb, err := s.Link(axon.Out(csa, boxFeedback), axon.In(s, boxFromCSA))
 	if err != nil {
-		conn.Close()
+		s.refuse(conn)
 		return
 	}
 	s.mu.Lock()
@@ -297,7 +301,7 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 	s.open.Add(1)
 	if err := s.Send(ctx, boxHandlerSignal, axon.NewCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: conn}); err != nil {
 		csa.Stop()
-		conn.Close()
+		s.refuse(conn)
 	}
 }
 
@@ -311,10 +315,7 @@ func (s *TCPServer) connectionEnded(ctx context.Context, msg any) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	fb, known := s.csas[csa]
-	delete(s.csas, csa)
-	s.mu.Unlock()
+	fb, known := s.forget(csa, ss.Err)
 	if !known {
 		return
 	}
@@ -351,7 +352,8 @@ func (s *TCPServer) acceptLoop(ctx context.Context) {
 		}
 		backoff = 0
 		if err := in.Put(ctx, conn); err != nil {
-			conn.Close()
+			s.stats.accepted.Add(1)
+			s.refuse(conn)
 			return
 		}
 	}
