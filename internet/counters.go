@@ -102,23 +102,52 @@ func (s *TCPServer) refuse(conn interface{ Close() error }) {
 	conn.Close()
 }
 
-// forget removes an adapter that has ended from the live ones, adding
-// its bytes to those of the connections that ended before, and reports
-// whether it was one of the server's, with its feedback link. A
-// connection that ended for want of progress counts as an idle close.
+// forget removes an adapter that has ended, with cause, from the live
+// ones, and reports whether it was one of the server's, with its
+// feedback link.
 func (s *TCPServer) forget(csa *CSA, cause error) (fb *axon.Linkage, known bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	fb, known = s.csas[csa]
 	if known {
-		delete(s.csas, csa)
-		s.stats.endedRead += uint64(csa.bytesIn.Load())
-		s.stats.endedWritten += uint64(csa.bytesOut.Load())
-	}
-	s.mu.Unlock()
-	if known && errors.Is(cause, ErrIdleTimeout) {
-		s.stats.idleClosed.Add(1)
+		s.endedLocked(csa, cause)
 	}
 	return fb, known
+}
+
+// endedLocked counts the end of a live adapter, with cause: its bytes
+// join those of the connections that ended before, a connection that
+// ended for want of progress counts as an idle close, and Connections
+// no longer counts it. s.mu must be held.
+func (s *TCPServer) endedLocked(csa *CSA, cause error) {
+	delete(s.csas, csa)
+	s.stats.endedRead += uint64(csa.bytesIn.Load())
+	s.stats.endedWritten += uint64(csa.bytesOut.Load())
+	if errors.Is(cause, ErrIdleTimeout) {
+		s.stats.idleClosed.Add(1)
+	}
+	s.open.Add(-1)
+}
+
+// settle, once the server has ended, counts the ends of the adapters
+// that have ended since, which it no longer hears of: those a
+// ServerCore or SingleServer that stopped or cut its connections is
+// ending at the same time as its TCPServer, or those a bare TCPServer's
+// wirer still serves. Before that it does nothing, so it costs nothing
+// while the server runs.
+func (s *TCPServer) settle() {
+	if !s.ended.Load() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for csa := range s.csas {
+		select {
+		case <-csa.Done(): // its counts are final
+			s.endedLocked(csa, csa.closeCause())
+		default:
+		}
+	}
 }
 
 // Stats returns the server's counters. Each is read on its own, so the
@@ -128,6 +157,7 @@ func (s *TCPServer) forget(csa *CSA, cause error) (fb *axon.Linkage, known bool)
 // connection; the connections count nothing extra for it. It is safe
 // for concurrent use.
 func (s *TCPServer) Stats() ServerStats {
+	s.settle()
 	st := ServerStats{
 		Refused:              s.stats.refused.Load(),
 		Cut:                  s.stats.cut.Load(),

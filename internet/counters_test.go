@@ -180,7 +180,7 @@ func TestServerCoreCountsFailedFactoriesAsRefused(t *testing.T) {
 
 // TestServerCountsConnectionsCutAtShutdown: the connections a shutdown
 // resets when its grace runs out are counted, as many as its error
-// names; nothing else moves.
+// names; nothing else moves, and none is open once Shutdown returns.
 func TestServerCountsConnectionsCutAtShutdown(t *testing.T) {
 	for _, kind := range echoServers {
 		t.Run(kind.name, func(t *testing.T) {
@@ -197,6 +197,9 @@ func TestServerCountsConnectionsCutAtShutdown(t *testing.T) {
 					t.Errorf("client %d ended with %v; want a reset", r.ID, r.Err)
 				}
 			}
+			if n := srv.Connections(); n != 0 {
+				t.Errorf("after Shutdown, Connections() = %d, want 0", n)
+			}
 			got := srv.Stats()
 			if got.Cut != uint64(clients) {
 				t.Errorf("Cut = %d, want %d", got.Cut, clients)
@@ -210,7 +213,7 @@ func TestServerCountsConnectionsCutAtShutdown(t *testing.T) {
 
 // TestServerCountsConnectionsCutByStop: stopping a ServerCore or a
 // SingleServer resets its connections, and counts them as cut, as its
-// error says.
+// error says; none is open once it is done.
 func TestServerCountsConnectionsCutByStop(t *testing.T) {
 	for _, kind := range echoServers {
 		if kind.name == "TCPServer" {
@@ -243,6 +246,9 @@ func TestServerCountsConnectionsCutByStop(t *testing.T) {
 			}
 			if got := srv.Stats().Cut; got != uint64(clients) {
 				t.Errorf("Cut = %d, want %d", got, clients)
+			}
+			if n := srv.Connections(); n != 0 {
+				t.Errorf("once stopped, Connections() = %d, want 0", n)
 			}
 		})
 	}

@@ -86,6 +86,7 @@ type TCPServer struct {
 	refusals   refusalLog // over MaxConnections
 	unwired    refusalLog // closed for want of a protocol handler
 	stats      serverStats
+	ended      atomic.Bool // it hears of no more ends (see settle)
 }
 
 // NewTCPServer opens a listening socket on port (0: a free port chosen by
@@ -141,8 +142,11 @@ func (s *TCPServer) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }
 func (s *TCPServer) Port() int { return s.Addr().Port }
 
 // Connections returns how many connections the server has announced
-// that have not ended yet.
-func (s *TCPServer) Connections() int { return int(s.open.Load()) }
+// that have not ended yet. It is safe for concurrent use.
+func (s *TCPServer) Connections() int {
+	s.settle()
+	return int(s.open.Load())
+}
 
 // Close stops listening. Use it for a server that will not be activated;
 // an active server stops listening on serverShutdown or when stopped.
@@ -251,6 +255,7 @@ func (s *TCPServer) done() bool {
 // end sends the one terminal message, with err, and ends the server
 // with it.
 func (s *TCPServer) end(err error) error {
+	s.ended.Store(true)
 	s.drain.end()
 	s.refusals.flush()
 	s.unwired.flush()
@@ -300,6 +305,8 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 	s.mu.Unlock()
 	s.open.Add(1)
 	if err := s.Send(ctx, boxHandlerSignal, axon.NewCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: conn}); err != nil {
+		s.forget(csa, nil) // never announced: it will not be heard of again
+		_ = s.Unlink(fb)
 		csa.Stop()
 		s.refuse(conn)
 	}
@@ -319,7 +326,6 @@ func (s *TCPServer) connectionEnded(ctx context.Context, msg any) {
 	if !known {
 		return
 	}
-	s.open.Add(-1)
 	_ = s.Unlink(fb)
 	_ = s.Send(ctx, boxHandlerSignal, axon.ShutdownCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: ss.Conn, Err: ss.Err})
 }
