@@ -134,6 +134,7 @@ func waitEnd(t *testing.T, f *components.StreamForwarder) {
 // The client finishes first; the target still answers; then it
 // finishes too. Each half-close reaches the other side after every byte.
 func TestStreamForwarderClientHalfClosesFirst(t *testing.T) {
+	t.Parallel()
 	r := newProxy(t)
 	client, target := r.connect(t)
 	request, reply := random(t, 1<<20), random(t, 3<<20)
@@ -160,6 +161,7 @@ func TestStreamForwarderClientHalfClosesFirst(t *testing.T) {
 
 // The target finishes first; the client still sends.
 func TestStreamForwarderTargetHalfClosesFirst(t *testing.T) {
+	t.Parallel()
 	r := newProxy(t)
 	client, target := r.connect(t)
 	greeting, upload := random(t, 64<<10), random(t, 2<<20)
@@ -180,13 +182,14 @@ func TestStreamForwarderTargetHalfClosesFirst(t *testing.T) {
 // Both ways at once, to a target that echoes: neither direction waits
 // for the other, so a large transfer does not deadlock.
 func TestStreamForwarderBothWaysAtOnce(t *testing.T) {
+	t.Parallel()
 	r := newProxy(t)
 	client, target := r.connect(t)
 	go func() {
 		io.Copy(target, target)
 		target.CloseWrite()
 	}()
-	data := random(t, 16<<20)
+	data := random(t, axontest.ShortOr(4<<20, 16<<20))
 	sent := send(client, data)
 	readAll(t, client, data, "client")
 	if err := <-sent; err != nil {
@@ -198,6 +201,7 @@ func TestStreamForwarderBothWaysAtOnce(t *testing.T) {
 // A refused connection to the target closes the client's, is logged, and
 // is the StreamForwarder's error.
 func TestStreamForwarderTargetRefused(t *testing.T) {
+	t.Parallel()
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -232,6 +236,7 @@ func TestStreamForwarderTargetRefused(t *testing.T) {
 // the proxy holds a bounded amount, and everything arrives once the
 // target reads again.
 func TestStreamForwarderStalledTargetIsBounded(t *testing.T) {
+	t.Parallel()
 	r := newProxy(t)
 	client, target := r.connect(t)
 	// Small socket buffers on the test's ends, so that the proxy's boxes
@@ -271,6 +276,7 @@ func TestStreamForwarderStalledTargetIsBounded(t *testing.T) {
 // A client that resets its connection gets the target's closed, and the
 // StreamForwarder ends without an error of its own.
 func TestStreamForwarderClientReset(t *testing.T) {
+	t.Parallel()
 	r := newProxy(t)
 	client, target := r.connect(t)
 	if _, err := client.Write([]byte("hello")); err != nil {
@@ -292,10 +298,12 @@ func TestStreamForwarderClientReset(t *testing.T) {
 	}
 }
 
-// Many connections, all mid-transfer at once.
+// Many connections, all mid-transfer at once: 200 of 100 kB each, or
+// 100 of 10 kB with -short.
 func TestStreamForwarderManyConnections(t *testing.T) {
+	t.Parallel()
 	r := newProxy(t)
-	const n = 200
+	n, repeats := axontest.ShortOr(100, 200), axontest.ShortOr(2000, 20000)
 	go func() {
 		for {
 			c, err := r.target.Accept()
@@ -320,7 +328,7 @@ func TestStreamForwarderManyConnections(t *testing.T) {
 			}
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(axontest.Deadline))
-			data := bytes.Repeat([]byte(fmt.Sprintf("%d,", i)), 20000)
+			data := bytes.Repeat([]byte(fmt.Sprintf("%d,", i)), repeats)
 			done := send(c.(*net.TCPConn), data)
 			got, err := io.ReadAll(c)
 			if err == nil {
@@ -342,6 +350,7 @@ func TestStreamForwarderManyConnections(t *testing.T) {
 }
 
 func TestNewStreamForwarderErrors(t *testing.T) {
+	t.Parallel()
 	if _, err := components.NewStreamForwarder(nil); err == nil {
 		t.Error("accepted a nil target")
 	}
@@ -354,6 +363,7 @@ func TestNewStreamForwarderErrors(t *testing.T) {
 // With an Echo as its target, what goes in comes back out, and the
 // notices travel as the box list says.
 func TestStreamForwarderNotices(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		stop       any

@@ -20,6 +20,7 @@ import (
 // screenshots/ (ignored by git); with KAMAELIA_DOCS_SCREENSHOT=1 it also
 // writes the README's, docs/seeing-inside.png.
 func TestServeDebugPageInBrowser(t *testing.T) {
+	t.Parallel()
 	b := browsertest.Start(t)
 	s := serveDebug(t, nil, "--debug-addr", "127.0.0.1:0", "--log-level", "warn")
 	echoOnce(t, s.addr, "hello\n")
