@@ -83,10 +83,11 @@ func (s *ServerCore) logConn(level slog.Level, msg string, peer any, key string,
 	s.cfg.logger.Log(context.Background(), level, msg, "server", s.Name(), "peer", peer, key, val)
 }
 
-// refuse closes a connection the server will not serve. Its adapter is
-// still started, so that it ends and the TCPServer forgets it.
+// refuse closes a connection the server will not serve, counting it as
+// refused. Its adapter is still started, so that it ends and the
+// TCPServer forgets it.
 func (s *ServerCore) refuse(csa *CSA) {
-	csa.Conn().Close()
+	s.tcp.refuse(csa.Conn())
 	if csa.Parent() == nil {
 		_ = s.AddChildren(csa)
 	}

@@ -40,12 +40,7 @@ func startEchoServer(t testing.TB, ctx context.Context, opts ...internet.ServerC
 // stays open until the test ends.
 func echoed(t testing.TB, srv *internet.ServerCore, msg string) net.Conn {
 	t.Helper()
-	c, err := net.DialTCP("tcp", nil, srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(time.Minute))
+	c := dial(t, srv)
 	if _, err := io.WriteString(c, msg); err != nil {
 		t.Fatal(err)
 	}
