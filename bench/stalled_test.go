@@ -173,12 +173,8 @@ func runRawEcho(t *testing.T) {
 // buildServer builds cmd/echo-kamaelia into a temporary folder.
 func buildServer(t *testing.T) string {
 	t.Helper()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
 	bin := filepath.Join(t.TempDir(), "echo-kamaelia")
-	out, err := exec.Command(goTool, "build", "-o", bin, "./cmd/echo-kamaelia").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "./cmd/echo-kamaelia").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

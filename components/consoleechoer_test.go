@@ -14,6 +14,7 @@ import (
 type point struct{ X, Y int }
 
 func TestConsoleEchoerWritesRawText(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts []components.ConsoleEchoerOption
@@ -52,6 +53,7 @@ func TestConsoleEchoerWritesRawText(t *testing.T) {
 // Everything that arrived before the shutdown request is written; what
 // came after is not.
 func TestConsoleEchoerWritesEverythingBeforeShutdown(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	var out strings.Builder
 	e := components.NewConsoleEchoer(components.WithOutput(&out))
@@ -75,6 +77,7 @@ func TestConsoleEchoerWritesEverythingBeforeShutdown(t *testing.T) {
 }
 
 func TestConsoleEchoerForwarder(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	var out strings.Builder
 	e := components.NewConsoleEchoer(components.WithOutput(&out), components.Forwarder())
@@ -100,6 +103,7 @@ type failingWriter struct{ err error }
 func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
 
 func TestConsoleEchoerWriteError(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	broken := errors.New("broken pipe")
 	e := components.NewConsoleEchoer(components.WithOutput(failingWriter{broken}))

@@ -41,6 +41,7 @@ var inputs = []struct {
 }
 
 func TestConsoleReaderDeliversEveryLineThenFinishes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		input string
@@ -83,6 +84,7 @@ func TestConsoleReaderDeliversEveryLineThenFinishes(t *testing.T) {
 }
 
 func TestConsoleReaderPrompt(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		opts   []components.ConsoleReaderOption
@@ -110,6 +112,7 @@ func TestConsoleReaderPrompt(t *testing.T) {
 }
 
 func TestConsoleReaderReadError(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	boom := errors.New("terminal gone")
 	pr, pw := io.Pipe()
@@ -136,6 +139,7 @@ func TestConsoleReaderReadError(t *testing.T) {
 
 // A read that never returns does not keep a stopped reader alive.
 func TestConsoleReaderStopsDuringBlockedRead(t *testing.T) {
+	t.Parallel()
 	stop := axon.ShutdownMicroprocess{Message: "enough"}
 	tests := []struct {
 		name    string
@@ -195,6 +199,7 @@ func TestConsoleReaderStopsDuringBlockedRead(t *testing.T) {
 // The reader reads a line only once the previous one has been sent, so a
 // consumer that does not keep up holds it back.
 func TestConsoleReaderWaitsForItsConsumer(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := axontest.Context(t)
 		var prompts strings.Builder

@@ -48,6 +48,7 @@ var allComponents = []struct {
 // shutdown request on "control" is passed on, unchanged, and ends it
 // cleanly.
 func TestComponentsFollowTheShutdownConventions(t *testing.T) {
+	t.Parallel()
 	stops := []struct {
 		name string
 		msg  any
@@ -98,6 +99,7 @@ func TestComponentsFollowTheShutdownConventions(t *testing.T) {
 // A stopped component ends at once, says nothing, and reports the
 // context's error.
 func TestComponentsStop(t *testing.T) {
+	t.Parallel()
 	for _, tt := range allComponents {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

@@ -1,8 +1,9 @@
 // Package components holds Kamaelia's everyday components: OneShot and
-// TriggeredOneShot, ConsoleReader and ConsoleEchoer, PromptedFileReader,
-// RateController (Kamaelia's ByteRate_RequestControl) and
-// RateControlledFileReader; the protocol handlers Echo and LineHandler;
-// and the parts that services are built from:
+// TriggeredOneShot, ConsoleReader (lines) and ChunkReader (bytes, as
+// they are), ConsoleEchoer, PromptedFileReader, RateController
+// (Kamaelia's ByteRate_RequestControl) and RateControlledFileReader;
+// the protocol handlers Echo and LineHandler; and the parts that
+// services are built from:
 //
 //   - framing: LineFramer and LineDeframer (lines, "\n" or "\r\n"),
 //     LengthFramer and LengthDeframer (length-prefixed frames, Kamaelia's

@@ -41,6 +41,7 @@ func text(msgs []any) []string {
 }
 
 func TestPromptedFileReader(t *testing.T) {
+	t.Parallel()
 	const content = "one\ntwo\nthree"
 	tests := []struct {
 		name     string
@@ -92,6 +93,7 @@ func TestPromptedFileReader(t *testing.T) {
 }
 
 func TestPromptedFileReaderFileErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		file func(t *testing.T) string
@@ -129,6 +131,7 @@ func TestPromptedFileReaderFileErrors(t *testing.T) {
 }
 
 func TestNewPromptedFileReaderRejectsUnknownMode(t *testing.T) {
+	t.Parallel()
 	if r, err := components.NewPromptedFileReader("x", components.ReadMode(7)); err == nil {
 		t.Fatalf("NewPromptedFileReader = %v, want an error", r.Name())
 	}

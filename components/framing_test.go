@@ -84,6 +84,7 @@ func (tc frameCase) check(t *testing.T) {
 }
 
 func TestLineDeframer(t *testing.T) {
+	t.Parallel()
 	lines := func(opts ...components.FrameOption) func() axon.Component {
 		return func() axon.Component { return components.NewLineDeframer(opts...) }
 	}
@@ -110,6 +111,7 @@ func TestLineDeframer(t *testing.T) {
 }
 
 func TestLineFramer(t *testing.T) {
+	t.Parallel()
 	lines := func(opts ...components.FrameOption) func() axon.Component {
 		return func() axon.Component { return components.NewLineFramer(opts...) }
 	}
@@ -131,6 +133,7 @@ func frame(p string) string {
 }
 
 func TestLengthDeframer(t *testing.T) {
+	t.Parallel()
 	frames := func(opts ...components.FrameOption) func() axon.Component {
 		return func() axon.Component { return components.NewLengthDeframer(opts...) }
 	}
@@ -151,6 +154,7 @@ func TestLengthDeframer(t *testing.T) {
 }
 
 func TestLengthFramer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []frameCase{
 		{name: "frames", make: func() axon.Component { return components.NewLengthFramer() },
 			chunks: []string{"hello", ""}, want: []string{frame("hello"), frame("")}},
@@ -162,6 +166,7 @@ func TestLengthFramer(t *testing.T) {
 }
 
 func TestMarkerDeframer(t *testing.T) {
+	t.Parallel()
 	frames := func(opts ...components.FrameOption) func() axon.Component {
 		return func() axon.Component { return components.NewMarkerDeframer(opts...) }
 	}
@@ -185,6 +190,7 @@ func TestMarkerDeframer(t *testing.T) {
 }
 
 func TestMarkerFramer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []frameCase{
 		{name: "escapes", make: func() axon.Component { return components.NewMarkerFramer() },
 			chunks: []string{"plain", "a~b}c", ""}, want: []string{"plain~", "a}^b}]c~", "~"}},
@@ -196,6 +202,7 @@ func TestMarkerFramer(t *testing.T) {
 }
 
 func TestMarkerRejectsAmbiguousBytes(t *testing.T) {
+	t.Parallel()
 	for _, pair := range [][2]byte{{'~', '~'}, {0x7e, 0x5e}, {0x5d, 0x7d}} {
 		func() {
 			defer func() {
@@ -210,6 +217,7 @@ func TestMarkerRejectsAmbiguousBytes(t *testing.T) {
 
 // Every deframer reports a message that is not bytes, and carries on.
 func TestDeframersReportBadMessages(t *testing.T) {
+	t.Parallel()
 	for _, c := range []axon.Component{
 		components.NewLineDeframer(), components.NewLengthDeframer(), components.NewMarkerDeframer(),
 		components.NewLineFramer(), components.NewLengthFramer(), components.NewMarkerFramer(),

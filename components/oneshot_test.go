@@ -12,6 +12,7 @@ import (
 )
 
 func TestOneShotSendsThenFinishes(t *testing.T) {
+	t.Parallel()
 	for _, msg := range []any{" make ssl ", []byte("raw"), 42} {
 		t.Run(fmt.Sprintf("%T", msg), func(t *testing.T) {
 			ctx := axontest.Context(t)
@@ -32,6 +33,7 @@ func TestOneShotSendsThenFinishes(t *testing.T) {
 }
 
 func TestOneShotShutdownQueuedBeforeStart(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	o := components.NewOneShot("never sent")
 	stop := axon.ShutdownMicroprocess{Message: "early"}
@@ -46,6 +48,7 @@ func TestOneShotShutdownQueuedBeforeStart(t *testing.T) {
 }
 
 func TestTriggeredOneShot(t *testing.T) {
+	t.Parallel()
 	status := axon.Status{Status: "fyi"}
 	stop := axon.ProducerFinished{Message: "no thanks"}
 	tests := []struct {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestEchoPassesDataThenTheRequest(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		stop any
@@ -46,6 +47,7 @@ func TestEchoPassesDataThenTheRequest(t *testing.T) {
 }
 
 func TestLineHandlerJoinsChunksIntoLines(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		chunks []string
@@ -90,6 +92,7 @@ func TestLineHandlerJoinsChunksIntoLines(t *testing.T) {
 }
 
 func TestLineHandlerBoundsLineLength(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	lh := components.NewLineHandler(func([]byte) ([]byte, error) { return nil, nil }, components.WithMaxLine(8))
 	h := axontest.Handle(t, lh)
@@ -104,6 +107,7 @@ func TestLineHandlerBoundsLineLength(t *testing.T) {
 }
 
 func TestLineHandlerReportsBadMessagesAndCarriesOn(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	lh := components.NewLineHandler(func(l []byte) ([]byte, error) { return l, nil })
 	h := axontest.Handle(t, lh)

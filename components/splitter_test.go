@@ -23,6 +23,7 @@ func addSink(c axon.Component) components.AddSink {
 }
 
 func TestPlugSplitterSinksComeAndGo(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	sp := components.NewPlugSplitter()
 	h := axontest.Handle(t, sp)
@@ -71,6 +72,7 @@ func TestPlugSplitterSinksComeAndGo(t *testing.T) {
 // stopped; then the others get everything, and the ended sink is
 // forgotten.
 func TestPlugSplitterWaitsForASlowSink(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	sp := components.NewPlugSplitter() // its own outbox leads nowhere
 	fast, fastH := echoSink(t)
@@ -112,6 +114,7 @@ func TestPlugSplitterWaitsForASlowSink(t *testing.T) {
 }
 
 func TestPlugSplitterReportsBadConfiguration(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	sp := components.NewPlugSplitter()
 	h := axontest.Handle(t, sp)
@@ -140,6 +143,7 @@ func TestPlugSplitterReportsBadConfiguration(t *testing.T) {
 }
 
 func TestPlugAttachesForTheComponentsLife(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	sp := components.NewPlugSplitter()
 	spH := axontest.Handle(t, sp)
@@ -173,6 +177,7 @@ func TestPlugAttachesForTheComponentsLife(t *testing.T) {
 }
 
 func TestFanout(t *testing.T) {
+	t.Parallel()
 	ctx := axontest.Context(t)
 	f, err := components.NewFanout("left", "right")
 	if err != nil {
@@ -212,6 +217,7 @@ func TestFanout(t *testing.T) {
 }
 
 func TestNewFanoutErrors(t *testing.T) {
+	t.Parallel()
 	for _, names := range [][]string{nil, {""}, {"signal"}, {"a", "b", "a"}} {
 		if _, err := components.NewFanout(names...); err == nil {
 			t.Errorf("NewFanout(%q) accepted", names)

@@ -93,8 +93,10 @@ func waitEnd(t *testing.T, f *components.StreamForwarder) {
 // and the StreamForwarder ends without an error, having counted each
 // byte.
 func TestStreamForwarderHalfCloses(t *testing.T) {
+	t.Parallel()
 	for _, tc := range proxytest.HalfCloses {
 		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
 			r := newProxy(t)
 			client, target := r.connect(t)
 			toTarget, fromTarget := tc.Run(t, client, target)
@@ -113,6 +115,7 @@ func TestStreamForwarderHalfCloses(t *testing.T) {
 // A refused connection to the target closes the client's, is logged, and
 // is the StreamForwarder's error.
 func TestStreamForwarderTargetRefused(t *testing.T) {
+	t.Parallel()
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +152,7 @@ func TestStreamForwarderTargetRefused(t *testing.T) {
 // the proxy holds a bounded amount, and everything arrives once the
 // target reads again.
 func TestStreamForwarderStalledTargetIsBounded(t *testing.T) {
+	t.Parallel()
 	r := newProxy(t)
 	client, target := r.connect(t)
 	// Small socket buffers on the test's ends, so that the proxy's boxes
@@ -188,6 +192,7 @@ func TestStreamForwarderStalledTargetIsBounded(t *testing.T) {
 // A client that resets its connection gets the target's closed, and the
 // StreamForwarder ends without an error of its own.
 func TestStreamForwarderClientReset(t *testing.T) {
+	t.Parallel()
 	r := newProxy(t)
 	client, target := r.connect(t)
 	if _, err := client.Write([]byte("hello")); err != nil {
@@ -209,10 +214,12 @@ func TestStreamForwarderClientReset(t *testing.T) {
 	}
 }
 
-// Many connections, all mid-transfer at once.
+// Many connections, all mid-transfer at once: 200 of 100 kB each, or
+// 100 of 10 kB with -short.
 func TestStreamForwarderManyConnections(t *testing.T) {
+	t.Parallel()
 	r := newProxy(t)
-	const n = 200
+	n, repeats := axontest.ShortOr(100, 200), axontest.ShortOr(2000, 20000)
 	go proxytest.Echo(r.target) // a plain Go echo server
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -225,7 +232,7 @@ func TestStreamForwarderManyConnections(t *testing.T) {
 			}
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(axontest.Deadline))
-			data := bytes.Repeat([]byte(fmt.Sprintf("%d,", i)), 20000)
+			data := bytes.Repeat([]byte(fmt.Sprintf("%d,", i)), repeats)
 			done := proxytest.Send(c.(*net.TCPConn), data)
 			got, err := io.ReadAll(c)
 			if err == nil {
@@ -247,6 +254,7 @@ func TestStreamForwarderManyConnections(t *testing.T) {
 }
 
 func TestNewStreamForwarderErrors(t *testing.T) {
+	t.Parallel()
 	if _, err := components.NewStreamForwarder(nil); err == nil {
 		t.Error("accepted a nil target")
 	}
@@ -259,6 +267,7 @@ func TestNewStreamForwarderErrors(t *testing.T) {
 // With an Echo as its target, what goes in comes back out, and the
 // notices travel as the box list says.
 func TestStreamForwarderNotices(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		stop       any

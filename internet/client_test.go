@@ -96,6 +96,7 @@ func fullListener(t testing.TB) int {
 }
 
 func TestClientConnectTimeout(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	port := fullListener(t)
 	c := internet.NewTCPClient("127.0.0.1", port, internet.ConnectTimeout(200*time.Millisecond))

@@ -38,6 +38,7 @@ func send(ctx context.Context, h *axon.Handle, data []byte, seed uint64) error {
 }
 
 func TestTransferBothWaysAndClose(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	c1, c2 := tcpPair(t)
 	a, b := internet.NewCSA(c1), internet.NewCSA(c2)
@@ -178,6 +179,7 @@ func TestCrashOnBadDataCloses(t *testing.T) {
 }
 
 func TestShutdownMicroprocessFlushesThenCloses(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
 	csa := internet.NewCSA(ours)

@@ -65,6 +65,7 @@ func (s *CSA) upgrade(ctx context.Context, plaintext []byte) {
 	hctx, cancel := context.WithTimeout(ctx, s.cfg.handshakeFor())
 	err := tc.HandshakeContext(hctx)
 	cancel()
+	s.cfg.stats.handshake(err) // a server's adapter: counted for its server
 	if err != nil {
 		side := "client"
 		if s.cfg.tlsServer {

@@ -186,6 +186,20 @@
 //	ServerCore    control, _socketactivity, _csasignal                     signal
 //	SingleServer  inbox, control, _socketactivity, _peerFinished           outbox, signal
 //
+// # Counters
+//
+// Every server counts its connections for monitoring: Stats returns a
+// ServerStats with how many it has accepted; refused (past
+// MaxConnections, while shutting down, or unserved because no handler
+// could be made); cut off by a shutdown's grace or a stop; and reset
+// by IdleTimeout; its TLS handshakes completed and failed; and the
+// bytes its connections have read and written. Connections says how
+// many are open now. A ServerCore or SingleServer reports the counters
+// of the TCPServer it runs. The counters only go up, are safe to read
+// from any goroutine, and cost the data path nothing: a connection
+// counts its bytes anyway, and Stats adds up the open ones' only when
+// called. The introspect package serves them as Prometheus metrics.
+//
 // # Stopping, and the Err a component ends with
 //
 // Every component of this package ends with exactly one terminal
@@ -294,4 +308,8 @@
 //   - Safe for concurrent use, as each type says: Reset, Shutdown and
 //     the boxes may be used from any goroutine. TestResetRacesWithTraffic,
 //     TestShutdownCalledConcurrently.
+//   - Counters that add up. A server's Stats never go down while read
+//     under load, and once its connections have ended, the byte counts
+//     are exactly what its clients sent and got back.
+//     TestServerStatsAreSafeForConcurrentUse, TestServerCountsBytesExactly.
 package internet

@@ -127,9 +127,12 @@ func closeQuietly(csa *CSA, caller axon.Component) bool {
 	return offer(csa.Inbox(boxControl), axon.ShutdownMicroprocess{Caller: caller, Message: "shutdown: connection quiet"})
 }
 
-// cutOff resets a connection still open when the grace has run out.
+// cutOff resets a connection still open when the grace has run out,
+// or at a stop, counting it for the drain's error and for the server's
+// counters.
 func (d *drain) cutOff(csa *CSA) {
 	d.cut.Add(1)
+	csa.cfg.stats.countCut()
 	csa.Reset(errCutOff)
 }
 

@@ -32,6 +32,24 @@ func streamAll(t *testing.T, ctx context.Context, addr string, clients int, st s
 	return results
 }
 
+// cutMidStream runs clients clients streaming to srv for far longer
+// than a shutdown's grace, shuts srv down with a grace of 300 ms once
+// each has had an echo, and returns what the clients saw and what
+// Shutdown returned.
+func cutMidStream(t *testing.T, ctx context.Context, srv interface {
+	Addr() *net.TCPAddr
+	Shutdown(context.Context) error
+}, clients int) (results []streamtest.Result, shutdownErr error) {
+	t.Helper()
+	st := streamtest.Stream{Total: 1 << 30, Chunk: 1 << 10, Every: 10 * time.Millisecond}
+	results = streamAll(t, ctx, srv.Addr().String(), clients, st, func() {
+		sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		shutdownErr = srv.Shutdown(sctx)
+	})
+	return results, shutdownErr
+}
+
 // shutdownAsync starts srv.Shutdown with a context that ends after
 // grace, and returns the channel its error will come on.
 func shutdownAsync(ctx context.Context, srv interface{ Shutdown(context.Context) error }, grace time.Duration) <-chan error {
@@ -81,13 +99,7 @@ func TestServerCoreShutdownResetsWhatIsStillOpen(t *testing.T) {
 	const clients = 110
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory)
-	var shutdownErr error
-	st := streamtest.Stream{Total: 1 << 30, Chunk: 1 << 10, Every: 10 * time.Millisecond} // far longer than the grace
-	results := streamAll(t, ctx, srv.Addr().String(), clients, st, func() {
-		sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-		defer cancel()
-		shutdownErr = srv.Shutdown(sctx)
-	})
+	results, shutdownErr := cutMidStream(t, ctx, srv, clients)
 	if !errors.Is(shutdownErr, internet.ErrConnectionsCut) || !errors.Is(shutdownErr, context.DeadlineExceeded) {
 		t.Fatalf("Shutdown = %v; want ErrConnectionsCut and DeadlineExceeded", shutdownErr)
 	}

@@ -114,6 +114,39 @@ func ExampleServerCore_Shutdown() {
 	// connections cut off: false
 }
 
+// A server's counters, for monitoring: here one client is served and
+// one refused by a limit of one connection. After Shutdown every
+// connection has ended, so the byte counts are final. (The introspect
+// package serves these as Prometheus metrics.)
+func ExampleServerCore_Stats() {
+	ctx := context.Background()
+	echo := func(internet.ConnInfo) (axon.Component, error) { return components.NewEcho(), nil }
+	srv, err := internet.NewServerCore(echo, 0, internet.Host("127.0.0.1"), internet.MaxConnections(1))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = srv.Activate(ctx)
+
+	served, _ := net.DialTCP("tcp", nil, srv.Addr())
+	served.Write([]byte("hello\n"))
+	io.ReadFull(served, make([]byte, 6))
+	refused, _ := net.DialTCP("tcp", nil, srv.Addr())
+	io.ReadAll(refused) // closed at once: the one slot is taken
+	refused.Close()
+	served.CloseWrite()
+	io.ReadAll(served) // the server has echoed everything and closed
+	served.Close()
+	_ = srv.Shutdown(ctx)
+
+	st := srv.Stats()
+	fmt.Println("accepted:", st.Accepted, "refused:", st.Refused)
+	fmt.Println("bytes read:", st.BytesRead, "written:", st.BytesWritten)
+	// Output:
+	// accepted: 2 refused: 1
+	// bytes read: 6 written: 6
+}
+
 // A client for an address in the form net.Dial takes.
 func ExampleNewTCPClientAddr() {
 	ctx := context.Background()

@@ -153,6 +153,10 @@ type config struct {
 
 	// ServerCore
 	receiveLimit axon.Limit
+
+	// the counters of the TCPServer whose adapters share this
+	// configuration (see counters.go); nil for any other
+	stats *serverStats
 }
 
 // Defaults.

@@ -86,6 +86,8 @@ type TCPServer struct {
 	open       atomic.Int64
 	refusals   refusalLog // over MaxConnections
 	unwired    refusalLog // closed for want of a protocol handler
+	stats      serverStats
+	ended      atomic.Bool // it hears of no more ends (see settle)
 }
 
 // NewTCPServer opens a listening socket on port (0: a free port chosen by
@@ -114,6 +116,7 @@ func newTCPServer(port int, cfg config) (*TCPServer, error) {
 	}
 	cfg.tlsServer = true
 	s := &TCPServer{cfg: cfg, ln: ln, csas: map[*CSA]*axon.Linkage{}, listening: true, acceptDone: make(chan struct{})}
+	s.cfg.stats = &s.stats // the adapters count their TLS handshakes and cuts here
 	if cfg.connHook != nil {
 		s.cfg.hooks = newConnHooks(cfg.connHook, s)
 	}
@@ -145,8 +148,11 @@ func (s *TCPServer) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }
 func (s *TCPServer) Port() int { return s.Addr().Port }
 
 // Connections returns how many connections the server has announced
-// that have not ended yet.
-func (s *TCPServer) Connections() int { return int(s.open.Load()) }
+// that have not ended yet. It is safe for concurrent use.
+func (s *TCPServer) Connections() int {
+	s.settle()
+	return int(s.open.Load())
+}
 
 // Close stops listening. Use it for a server that will not be activated;
 // an active server stops listening on serverShutdown or when stopped.
@@ -201,7 +207,8 @@ func (s *TCPServer) step(ctx context.Context, c *axon.Core) error {
 		// to the garbage collector.
 		for msg := range c.Drain(boxNewConnection) {
 			if conn, ok := msg.(net.Conn); ok {
-				conn.Close()
+				s.stats.accepted.Add(1)
+				s.refuse(conn)
 			}
 		}
 		return s.end(context.Cause(ctx))
@@ -254,6 +261,7 @@ func (s *TCPServer) done() bool {
 // end sends the one terminal message, with err, and ends the server
 // with it.
 func (s *TCPServer) end(err error) error {
+	s.ended.Store(true)
 	s.drain.end()
 	s.refusals.flush()
 	s.unwired.flush()
@@ -270,13 +278,14 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		_ = s.Send(ctx, boxSignal, axon.ErrorInformation{Caller: s, Err: fmt.Errorf("%w: %T on %s's newconnection", ErrBadMessage, msg, s.Name()), Message: msg})
 		return
 	}
+	s.stats.accepted.Add(1)
 	if !s.Outbox(boxHandlerSignal).Linked() {
-		conn.Close()
+		s.refuse(conn)
 		s.unwired.add()
 		return
 	}
 	if max := s.cfg.maxConns; max > 0 && s.open.Load() >= int64(max) {
-		conn.Close()
+		s.refuse(conn)
 		s.refusals.add()
 		return
 	}
@@ -285,21 +294,21 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 	}
 	csa := newCSA(conn, &s.cfg) // shared: the server's settings do not change
 	if !s.cfg.hooks.accepted(csa) {
-		conn.Close()
+		s.refuse(conn)
 		return
 	}
 	if s.cfg.serveTLS {
 		// Queued before the adapter starts, so that it reads nothing
 		// before the handshake: TLS from the first byte, never plaintext.
 		if !offer(csa.Inbox(boxMakeSSL), MakeSSL{}) {
-			conn.Close()
+			s.refuse(conn)
 			s.cfg.hooks.closed(csa, errNotServed)
 			return
 		}
 	}
 	fb, err := s.Link(axon.Out(csa, boxFeedback), axon.In(s, boxFromCSA))
 	if err != nil {
-		conn.Close()
+		s.refuse(conn)
 		s.cfg.hooks.closed(csa, err)
 		return
 	}
@@ -308,8 +317,10 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 	s.mu.Unlock()
 	s.open.Add(1)
 	if err := s.Send(ctx, boxHandlerSignal, axon.NewCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: conn}); err != nil {
+		s.forget(csa, nil) // never announced: it will not be heard of again
+		_ = s.Unlink(fb)
 		csa.Stop()
-		conn.Close()
+		s.refuse(conn)
 		s.cfg.hooks.closed(csa, err)
 	}
 }
@@ -324,14 +335,10 @@ func (s *TCPServer) connectionEnded(ctx context.Context, msg any) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	fb, known := s.csas[csa]
-	delete(s.csas, csa)
-	s.mu.Unlock()
+	fb, known := s.forget(csa, ss.Err)
 	if !known {
 		return
 	}
-	s.open.Add(-1)
 	_ = s.Unlink(fb)
 	_ = s.Send(ctx, boxHandlerSignal, axon.ShutdownCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: ss.Conn, Err: ss.Err})
 }
@@ -364,7 +371,8 @@ func (s *TCPServer) acceptLoop(ctx context.Context) {
 		}
 		backoff = 0
 		if err := in.Put(ctx, conn); err != nil {
-			conn.Close()
+			s.stats.accepted.Add(1)
+			s.refuse(conn)
 			return
 		}
 	}

@@ -299,6 +299,7 @@ func TestServerBadMessageOnNewConnection(t *testing.T) {
 }
 
 func TestManyConnectionsEcho(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	srv, _ := startServer(t, ctx, nil)
 	const clients = 50

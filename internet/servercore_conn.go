@@ -83,12 +83,12 @@ func (s *ServerCore) logConn(level slog.Level, msg string, peer any, key string,
 	s.cfg.logger.Log(context.Background(), level, msg, "server", s.Name(), "peer", peer, key, val)
 }
 
-// refuse closes a connection the server will not serve, for cause. Its
-// adapter is still started, so that it ends and the TCPServer forgets
-// it.
+// refuse closes a connection the server will not serve, for cause,
+// counting it as refused. Its adapter is still started, so that it ends
+// and the TCPServer forgets it.
 func (s *ServerCore) refuse(csa *CSA, cause error) {
 	s.cfg.hooks.note(csa, cause)
-	csa.Conn().Close()
+	s.tcp.refuse(csa.Conn())
 	if csa.Parent() == nil {
 		if err := s.AddChildren(csa); err != nil {
 			s.cfg.hooks.closed(csa, cause) // it will not end: it never starts

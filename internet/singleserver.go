@@ -211,7 +211,7 @@ func (s *SingleServer) connect(ctx context.Context, m axon.NewCSA) {
 		return
 	}
 	if s.active != nil || s.drain.active {
-		csa.Conn().Close()
+		s.tcp.refuse(csa.Conn())
 		_ = s.AddChildren(csa)
 		return
 	}
@@ -223,7 +223,7 @@ func (s *SingleServer) connect(ctx context.Context, m axon.NewCSA) {
 		lk, err := s.Link(l[0], l[1])
 		if err != nil {
 			s.unlinkActive()
-			csa.Conn().Close()
+			s.tcp.refuse(csa.Conn())
 			_ = s.AddChildren(csa)
 			return
 		}
@@ -232,7 +232,7 @@ func (s *SingleServer) connect(ctx context.Context, m axon.NewCSA) {
 	s.active, s.activeCut = csa, false
 	if err := s.AddChildren(csa); err != nil {
 		s.unlinkActive()
-		csa.Conn().Close()
+		s.tcp.refuse(csa.Conn())
 		s.active = nil
 	}
 }

@@ -240,6 +240,25 @@ func startTLSHandler(smtp bool, upgraded *atomic.Int32) func() axon.Component {
 	}
 }
 
+// askStartTLS asks a startTLSHandler (not smtp) on conn to switch to
+// TLS, and returns the configuration of a client that trusts p, for
+// the handshake that follows.
+func askStartTLS(t testing.TB, conn net.Conn, p *testpki.PKI) *tls.Config {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "STARTTLS\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	ok := make([]byte, 4)
+	if _, err := io.ReadFull(conn, ok); err != nil || string(ok) != "OK\r\n" {
+		t.Fatalf("STARTTLS answer %q, %v", ok, err)
+	}
+	conn.SetReadDeadline(time.Time{})
+	cfg := p.ClientConfig()
+	cfg.ServerName = "localhost"
+	return cfg
+}
+
 func TestServerStartTLSWithGoClient(t *testing.T) {
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
@@ -252,15 +271,7 @@ func TestServerStartTLSWithGoClient(t *testing.T) {
 	if _, err := io.ReadFull(conn, resp); err != nil || string(resp) != "500 what?\r\n" {
 		t.Fatalf("plaintext answer %q, %v", resp, err)
 	}
-	conn.Write([]byte("STARTTLS\r\n"))
-	ok := make([]byte, 4)
-	if _, err := io.ReadFull(conn, ok); err != nil || string(ok) != "OK\r\n" {
-		t.Fatalf("STARTTLS answer %q, %v", ok, err)
-	}
-	conn.SetReadDeadline(time.Time{})
-	cfg := p.ClientConfig()
-	cfg.ServerName = "localhost"
-	tc := tls.Client(conn, cfg)
+	tc := tls.Client(conn, askStartTLS(t, conn, p))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -42,16 +42,16 @@ func Example() {
 	}
 	fmt.Println("version", g.Version)
 	for _, c := range g.Components {
-		fmt.Println(c.Kind, c.State)
+		fmt.Println(c.Kind, len(c.Inboxes), "inboxes") // c.State says what it is doing now
 	}
 	for _, l := range g.Links {
 		fmt.Println(l.From.Box, "→", l.To.Box, l.Kind)
 	}
 	// Output:
 	// version 1
-	// Echo waiting
-	// Echo waiting
-	// pipeline waiting
+	// Echo 2 inboxes
+	// Echo 2 inboxes
+	// pipeline 3 inboxes
 	// outbox → inbox normal
 	// signal → control normal
 	// outbox → outbox outward

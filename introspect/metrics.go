@@ -7,61 +7,40 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kamaelia-go/kamaelia/internet"
 )
 
-// Server is a server whose connections /metrics counts, such as
-// internet.ServerCore or internet.TCPServer. Connections returns how many
-// connections it has open now (kamaelia_connections_open). A server that
-// also has any of these methods gets the matching counter:
+// Server is a server whose connections /metrics counts:
+// internet.ServerCore, internet.SingleServer and internet.TCPServer are.
+// Connections is how many connections it has open now
+// (kamaelia_connections_open); Stats its counters, each a Prometheus
+// counter summed over the servers:
 //
-//	ConnectionsAccepted() uint64   kamaelia_connections_accepted_total
-//	ConnectionsRefused() uint64    kamaelia_connections_refused_total
-//	ConnectionsCut() uint64        kamaelia_connections_cut_total
-//	IdleCloses() uint64            kamaelia_connections_idle_closed_total
-//	BytesRead() uint64             kamaelia_read_bytes_total
-//	BytesWritten() uint64          kamaelia_written_bytes_total
-//	TLSHandshakes() uint64         kamaelia_tls_handshakes_total
-//	TLSHandshakeFailures() uint64  kamaelia_tls_handshake_failures_total
+//	Accepted              kamaelia_connections_accepted_total
+//	Refused               kamaelia_connections_refused_total
+//	Cut                   kamaelia_connections_cut_total
+//	IdleClosed            kamaelia_connections_idle_closed_total
+//	TLSHandshakes         kamaelia_tls_handshakes_total
+//	TLSHandshakeFailures  kamaelia_tls_handshake_failures_total
+//	BytesRead             kamaelia_read_bytes_total
+//	BytesWritten          kamaelia_written_bytes_total
 //
-// Each counts from the server's start and never goes down.
+// Without servers, /metrics counts the connections and bytes of the
+// socket adapters in the graph instead, and has none of the other
+// counters.
 type Server interface {
 	Connections() int
+	Stats() internet.ServerStats
 }
-
-// serverCounter is one optional counter of a Server.
-type serverCounter struct {
-	desc *prometheus.Desc
-	read func(Server) (uint64, bool)
-}
-
-// counter reads the method m of a server, if it has it.
-func counter[M any](get func(M) uint64) func(Server) (uint64, bool) {
-	return func(s Server) (uint64, bool) {
-		if m, ok := s.(M); ok {
-			return get(m), true
-		}
-		return 0, false
-	}
-}
-
-type (
-	accepted       interface{ ConnectionsAccepted() uint64 }
-	refused        interface{ ConnectionsRefused() uint64 }
-	cut            interface{ ConnectionsCut() uint64 }
-	idleCloses     interface{ IdleCloses() uint64 }
-	bytesRead      interface{ BytesRead() uint64 }
-	bytesWritten   interface{ BytesWritten() uint64 }
-	tlsHandshakes  interface{ TLSHandshakes() uint64 }
-	tlsHandshakeKO interface{ TLSHandshakeFailures() uint64 }
-)
 
 var (
 	descOpen = prometheus.NewDesc("kamaelia_connections_open",
 		"Connections open now.", nil, nil)
 	descRead = prometheus.NewDesc("kamaelia_read_bytes_total",
-		"Bytes read from connections.", nil, nil)
+		"Bytes read from connections (data, after TLS decryption).", nil, nil)
 	descWritten = prometheus.NewDesc("kamaelia_written_bytes_total",
-		"Bytes written to connections.", nil, nil)
+		"Bytes written to connections (data, before TLS encryption).", nil, nil)
 	descComponents = prometheus.NewDesc("kamaelia_components",
 		"Live components, by kind and state (active, waiting, blocked, finished).", []string{"kind", "state"}, nil)
 	descQueued = prometheus.NewDesc("kamaelia_box_queued_messages",
@@ -71,22 +50,30 @@ var (
 	descWaiting = prometheus.NewDesc("kamaelia_box_waiting_senders",
 		"Senders waiting for room in inboxes, summed over the components of a kind.", []string{"kind", "box"}, nil)
 
-	serverCounters = []serverCounter{
-		{prometheus.NewDesc("kamaelia_connections_accepted_total", "Connections accepted.", nil, nil),
-			counter(accepted.ConnectionsAccepted)},
-		{prometheus.NewDesc("kamaelia_connections_refused_total", "Connections closed at once: over the connection limit, or while shutting down.", nil, nil),
-			counter(refused.ConnectionsRefused)},
-		{prometheus.NewDesc("kamaelia_connections_cut_total", "Connections cut off by a shutdown whose grace ran out.", nil, nil),
-			counter(cut.ConnectionsCut)},
-		{prometheus.NewDesc("kamaelia_connections_idle_closed_total", "Connections closed for being idle.", nil, nil),
-			counter(idleCloses.IdleCloses)},
-		{prometheus.NewDesc("kamaelia_tls_handshakes_total", "TLS handshakes completed.", nil, nil),
-			counter(tlsHandshakes.TLSHandshakes)},
-		{prometheus.NewDesc("kamaelia_tls_handshake_failures_total", "TLS handshakes failed.", nil, nil),
-			counter(tlsHandshakeKO.TLSHandshakeFailures)},
+	// The counters of the servers' Stats but the bytes.
+	serverCounters = []struct {
+		desc *prometheus.Desc
+		of   func(internet.ServerStats) uint64
+	}{
+		{prometheus.NewDesc("kamaelia_connections_accepted_total",
+			"Connections accepted, refused ones included.", nil, nil),
+			func(st internet.ServerStats) uint64 { return st.Accepted }},
+		{prometheus.NewDesc("kamaelia_connections_refused_total",
+			"Connections closed unserved: over the connection limit, while shutting down, or no handler.", nil, nil),
+			func(st internet.ServerStats) uint64 { return st.Refused }},
+		{prometheus.NewDesc("kamaelia_connections_cut_total",
+			"Connections reset because a shutdown's grace ran out, or by a stop.", nil, nil),
+			func(st internet.ServerStats) uint64 { return st.Cut }},
+		{prometheus.NewDesc("kamaelia_connections_idle_closed_total",
+			"Connections reset for making no progress for the idle timeout.", nil, nil),
+			func(st internet.ServerStats) uint64 { return st.IdleClosed }},
+		{prometheus.NewDesc("kamaelia_tls_handshakes_total",
+			"Server-side TLS handshakes completed.", nil, nil),
+			func(st internet.ServerStats) uint64 { return st.TLSHandshakes }},
+		{prometheus.NewDesc("kamaelia_tls_handshake_failures_total",
+			"Server-side TLS handshakes failed.", nil, nil),
+			func(st internet.ServerStats) uint64 { return st.TLSHandshakeFailures }},
 	}
-	readCounter    = counter(bytesRead.BytesRead)
-	writtenCounter = counter(bytesWritten.BytesWritten)
 )
 
 // collector is the Prometheus collector of one Handler.
@@ -108,39 +95,30 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	g := c.shots.take().g
 	open := len(g.Connections)
+	in, out := c.tally.totals()
 	if len(c.servers) > 0 {
 		open = 0
-		for _, s := range c.servers {
+		stats := make([]internet.ServerStats, len(c.servers))
+		for i, s := range c.servers {
 			open += s.Connections()
+			stats[i] = s.Stats()
 		}
+		total := func(of func(internet.ServerStats) uint64) (n uint64) {
+			for _, st := range stats {
+				n += of(st)
+			}
+			return n
+		}
+		for _, sc := range serverCounters {
+			ch <- prometheus.MustNewConstMetric(sc.desc, prometheus.CounterValue, float64(total(sc.of)))
+		}
+		in = int64(total(func(st internet.ServerStats) uint64 { return st.BytesRead }))
+		out = int64(total(func(st internet.ServerStats) uint64 { return st.BytesWritten }))
 	}
 	ch <- prometheus.MustNewConstMetric(descOpen, prometheus.GaugeValue, float64(open))
-	for _, sc := range serverCounters {
-		if v, ok := c.sum(sc.read); ok {
-			ch <- prometheus.MustNewConstMetric(sc.desc, prometheus.CounterValue, float64(v))
-		}
-	}
-	in, out := c.tally.totals()
-	if v, ok := c.sum(readCounter); ok {
-		in = int64(v)
-	}
-	if v, ok := c.sum(writtenCounter); ok {
-		out = int64(v)
-	}
 	ch <- prometheus.MustNewConstMetric(descRead, prometheus.CounterValue, float64(in))
 	ch <- prometheus.MustNewConstMetric(descWritten, prometheus.CounterValue, float64(out))
 	collectComponents(ch, g)
-}
-
-// sum adds up a counter over the servers that have it; ok is false if
-// none has.
-func (c *collector) sum(read func(Server) (uint64, bool)) (total uint64, ok bool) {
-	for _, s := range c.servers {
-		if v, has := read(s); has {
-			total, ok = total+v, true
-		}
-	}
-	return total, ok
 }
 
 // collectComponents reports the components by kind and state, and their
@@ -184,8 +162,8 @@ func collectComponents(ch chan<- prometheus.Metric, g *Graph) {
 // them (socket adapters) as counters that never go down: the live
 // components' figures, plus the last figures seen of those that have
 // ended since. The bytes a connection moved between the last picture
-// and its end are missed; a server that counts them itself (BytesRead,
-// BytesWritten; see Server) is exact.
+// and its end are missed; the servers' own counts (see Server), used
+// when there are servers, are exact.
 type byteTally struct {
 	mu              sync.Mutex
 	last            map[uint64][2]int64 // component → bytes in, out when last seen

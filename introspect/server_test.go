@@ -40,12 +40,7 @@ func startEchoServer(t testing.TB, ctx context.Context, opts ...internet.ServerC
 // stays open until the test ends.
 func echoed(t testing.TB, srv *internet.ServerCore, msg string) net.Conn {
 	t.Helper()
-	c, err := net.DialTCP("tcp", nil, srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(time.Minute))
+	c := dial(t, srv)
 	if _, err := io.WriteString(c, msg); err != nil {
 		t.Fatal(err)
 	}
@@ -121,12 +116,33 @@ func waitUntil[T any](t testing.TB, ctx context.Context, what string, get func()
 }
 
 // blockedConnection returns the connection of g with a blocked
-// component, or nil.
+// component whose stall has settled: the box it waits on is full or has
+// it waiting, in the same picture. (A picture reads each component once,
+// not all at one instant, so a component just blocked may be seen
+// beside its target's inbox just emptied: then the next picture tells.)
+// It returns nil if there is none.
 func blockedConnection(g *introspect.Graph) *introspect.Connection {
+	byID := map[uint64]*introspect.Component{}
+	for i := range g.Components {
+		byID[g.Components[i].ID] = &g.Components[i]
+	}
+	limits := map[int][]introspect.BoxType{}
+	for _, ty := range g.Types {
+		limits[ty.ID] = ty.Inboxes
+	}
 	blocked := map[uint64]bool{}
 	for _, c := range g.Components {
-		if c.State == "blocked" && c.Conn != 0 {
-			blocked[c.Conn] = true
+		if c.State != "blocked" || c.Conn == 0 || c.Blocked == nil {
+			continue
+		}
+		target := byID[c.Blocked.Component]
+		if target == nil {
+			continue
+		}
+		for i, in := range target.Inboxes {
+			if in.Name == c.Blocked.Box && i < len(limits[target.Type]) && (in.Full(limits[target.Type][i].Limit) || in.Waiting > 0) {
+				blocked[c.Conn] = true
+			}
 		}
 	}
 	for i := range g.Connections {

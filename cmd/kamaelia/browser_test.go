@@ -20,6 +20,7 @@ import (
 // screenshots/ (ignored by git); with KAMAELIA_DOCS_SCREENSHOT=1 it also
 // writes the README's, docs/seeing-inside.png.
 func TestServeDebugPageInBrowser(t *testing.T) {
+	t.Parallel()
 	b := browsertest.Start(t)
 	s := serveDebug(t, nil, "--debug-addr", "127.0.0.1:0", "--log-level", "warn")
 	echoOnce(t, s.addr, "hello\n")
@@ -44,8 +45,10 @@ func TestServeDebugPageInBrowser(t *testing.T) {
 	if err := chromedp.Do(b.Ctx, chromedp.Navigate(s.debugURL)); err != nil {
 		t.Fatal(err)
 	}
-	b.WaitFor(t, "three connections, one blocked",
-		`document.querySelectorAll('#viewport .conn').length === 3 && document.querySelector('#viewport .conn.blocked .node[data-state="blocked"]') !== null`)
+	// Settled: the blocked handler's target inbox is full or waited on in
+	// the same picture (a picture reads components one by one).
+	b.WaitFor(t, "three connections, one blocked on a full inbox",
+		`document.querySelectorAll('#viewport .conn').length === 3 && document.querySelector('#viewport .conn.blocked .node[data-state="blocked"]') !== null && document.querySelector('#viewport .conn.blocked .port.in.full, #viewport .conn.blocked .port.in.waiting') !== null`)
 	f := b.Facts(t)
 	if f.Servers != 1 {
 		t.Errorf("%d ServerCore nodes, want 1", f.Servers)

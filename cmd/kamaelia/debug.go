@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internet"
 	"github.com/kamaelia-go/kamaelia/introspect"
+	"github.com/spf13/pflag"
 )
 
 // debugFlags are serve's --debug-addr and --debug-token: the live view
@@ -23,7 +23,7 @@ type debugFlags struct {
 }
 
 // addDebugFlags declares the flags on fs.
-func addDebugFlags(fs *flag.FlagSet) *debugFlags {
+func addDebugFlags(fs *pflag.FlagSet) *debugFlags {
 	d := &debugFlags{}
 	fs.StringVar(&d.addr, "debug-addr", "", "serve the live graph, metrics and profiles on this `address` (off unless given; \":6060\" is 127.0.0.1:6060)")
 	fs.StringVar(&d.token, "debug-token", "", "require this `token` on every --debug-addr request (needed off loopback; default $KAMAELIA_DEBUG_TOKEN)")

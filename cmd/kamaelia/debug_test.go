@@ -80,6 +80,7 @@ func get(t testing.TB, u string, header ...string) (int, string) {
 }
 
 func TestServeDebugAddr(t *testing.T) {
+	t.Parallel()
 	s := serveDebug(t, nil, "--debug-addr", "127.0.0.1:0")
 	u, err := url.Parse(s.debugURL)
 	if err != nil || u.Hostname() != "127.0.0.1" || u.Port() == "0" || u.Path != "/" {
@@ -115,6 +116,7 @@ func TestServeDebugAddr(t *testing.T) {
 
 // TestServeDebugAddrWithoutHost checks that ":0" serves on 127.0.0.1.
 func TestServeDebugAddrWithoutHost(t *testing.T) {
+	t.Parallel()
 	s := serveDebug(t, nil, "--debug-addr", ":0")
 	if !strings.HasPrefix(s.debugURL, "http://127.0.0.1:") {
 		t.Errorf("--debug-addr :0 serves on %s, want 127.0.0.1", s.debugURL)
@@ -125,6 +127,7 @@ func TestServeDebugAddrWithoutHost(t *testing.T) {
 // TestServeDebugToken serves off loopback with a token: serve warns,
 // and every request needs the token.
 func TestServeDebugToken(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		env  []string
@@ -158,6 +161,7 @@ func TestServeDebugToken(t *testing.T) {
 }
 
 func TestServeDebugBadUsage(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -182,6 +186,7 @@ func TestServeDebugBadUsage(t *testing.T) {
 // TestServeDebugAddrInUse fails before serving when the debug address
 // is taken.
 func TestServeDebugAddrInUse(t *testing.T) {
+	t.Parallel()
 	ln := listen(t)
 	r := runKamaelia(t, "", "serve", "--port", "0", "--debug-addr", ln.Addr().String())
 	if r.code != exitFailure || r.stdout != "" || !strings.Contains(r.stderr, "debug") {
@@ -192,6 +197,7 @@ func TestServeDebugAddrInUse(t *testing.T) {
 // TestServeDebugShutdownInProcess shuts serve down while a live page
 // watches: serve still ends, and its debug listener is closed.
 func TestServeDebugShutdownInProcess(t *testing.T) {
+	t.Parallel()
 	outR, outW := io.Pipe()
 	e, _, errs := testEnv(nil)
 	e.stdout = outW

@@ -55,8 +55,9 @@ func expectClosed(t *testing.T, c net.Conn) {
 }
 
 func TestServeListensEchoesAndShutsDownOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil)
-	host, _ := hostPort(t, s.addr)
+	host, _ := splitAddr(t, s.addr)
 	if host != "127.0.0.1" {
 		t.Errorf("serve listens on %s by default, want loopback", s.addr)
 	}
@@ -69,15 +70,16 @@ func TestServeListensEchoesAndShutsDownOnSIGTERM(t *testing.T) {
 	if code := s.wait(t); code != 0 {
 		t.Fatalf("serve exited %d after SIGTERM; stderr:\n%s", code, s.stderr)
 	}
-	if !strings.Contains(s.stderr.String(), "connection") {
-		t.Errorf("stderr does not log the connection:\n%s", s.stderr)
+	if !strings.Contains(s.stderr.String(), "msg=serving") {
+		t.Errorf("stderr does not log that it serves:\n%s", s.stderr)
 	}
 }
 
 func TestServeTakesPortFromEnvironmentAndStopsOnSIGINT(t *testing.T) {
+	t.Parallel()
 	p := start(t, nil, []string{"PORT=0"}, "serve")
 	addr := listeningAddr(t, p)
-	if _, port := hostPort(t, addr); port == "0" || port == strconv.Itoa(defaultServePort) {
+	if _, port := splitAddr(t, addr); port == "0" || port == strconv.Itoa(defaultServePort) {
 		t.Fatalf("PORT=0 listened on %s, want a port chosen by the kernel", addr)
 	}
 	echoOnce(t, addr, "from PORT\n").Close()
@@ -88,6 +90,7 @@ func TestServeTakesPortFromEnvironmentAndStopsOnSIGINT(t *testing.T) {
 }
 
 func TestServeFlagPortBeatsEnvironment(t *testing.T) {
+	t.Parallel()
 	p := start(t, nil, []string{"PORT=not-a-port"}, "serve", "--port", "0")
 	echoOnce(t, listeningAddr(t, p), "flag wins\n").Close()
 	p.signal(t, syscall.SIGTERM)
@@ -97,6 +100,7 @@ func TestServeFlagPortBeatsEnvironment(t *testing.T) {
 }
 
 func TestServeIdleTimeout(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil, "--idle-timeout", "200ms")
 	c := echoOnce(t, s.addr, "then silence\n")
 	expectClosed(t, c)
@@ -104,6 +108,7 @@ func TestServeIdleTimeout(t *testing.T) {
 }
 
 func TestServeMaxConns(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil, "--max-conns", "1")
 	first := echoOnce(t, s.addr, "first\n") // being served now
 	second, err := net.Dial("tcp", s.addr)
@@ -118,8 +123,9 @@ func TestServeMaxConns(t *testing.T) {
 }
 
 func TestConnectEchoesThroughServe(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil)
-	host, port := hostPort(t, s.addr)
+	host, port := splitAddr(t, s.addr)
 	input := "hello\nworld\n"
 	r := runKamaelia(t, input, "connect", host, port)
 	if r.code != 0 || r.stdout != input {
@@ -129,9 +135,10 @@ func TestConnectEchoesThroughServe(t *testing.T) {
 }
 
 func TestConnectTLSThroughServe(t *testing.T) {
+	t.Parallel()
 	pki := testpki.New(t)
 	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile)
-	host, port := hostPort(t, s.addr)
+	host, port := splitAddr(t, s.addr)
 	input := "over TLS\nsecond line\n"
 	r := runKamaelia(t, input, "connect", "--ssl", "--ca", pki.CAFile, host, port)
 	if r.code != 0 || r.stdout != input {
@@ -154,9 +161,10 @@ func TestConnectTLSThroughServe(t *testing.T) {
 }
 
 func TestConnectStartTLSThroughServe(t *testing.T) {
+	t.Parallel()
 	pki := testpki.New(t)
 	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile, "--starttls")
-	_, port := hostPort(t, s.addr)
+	_, port := splitAddr(t, s.addr)
 	input := "upgraded\n"
 	r := runKamaelia(t, input, "connect", "--starttls", "--ca", pki.CAFile, "localhost", port)
 	if r.code != 0 || r.stdout != input {
@@ -174,8 +182,9 @@ func TestConnectStartTLSThroughServe(t *testing.T) {
 }
 
 func TestConnectStartTLSRefusedByServer(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil) // echo: answers STARTTLS with STARTTLS
-	host, port := hostPort(t, s.addr)
+	host, port := splitAddr(t, s.addr)
 	pki := testpki.New(t)
 	r := runKamaelia(t, "never sent\n", "connect", "--starttls", "--ca", pki.CAFile, host, port)
 	if r.code != 1 {
@@ -186,6 +195,7 @@ func TestConnectStartTLSRefusedByServer(t *testing.T) {
 }
 
 func TestConnectKeepsPrintingAfterEndOfInput(t *testing.T) {
+	t.Parallel()
 	// The server reads until our half-close, then answers and closes:
 	// connect must deliver the answer that comes after its stdin ended.
 	ln := listen(t)
@@ -193,18 +203,19 @@ func TestConnectKeepsPrintingAfterEndOfInput(t *testing.T) {
 		data, _ := io.ReadAll(c)
 		io.WriteString(c, "read "+strconv.Itoa(len(data))+" bytes\n")
 	})
-	host, port := hostPort(t, ln.Addr().String())
+	host, port := splitAddr(t, ln.Addr().String())
 	r := runKamaelia(t, "twelve bytes", "connect", host, port)
-	if want := "read 13 bytes\n"; r.code != 0 || r.stdout != want {
+	if want := "read 12 bytes\n"; r.code != 0 || r.stdout != want {
 		t.Fatalf("exit %d, stdout %q, want 0 and %q; stderr:\n%s", r.code, r.stdout, want, r.stderr)
 	}
 }
 
 func TestConnectRefused(t *testing.T) {
+	t.Parallel()
 	ln := listen(t)
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	host, port := hostPort(t, addr)
+	host, port := splitAddr(t, addr)
 	r := runKamaelia(t, "", "connect", host, port)
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1", r.code)
@@ -213,12 +224,13 @@ func TestConnectRefused(t *testing.T) {
 }
 
 func TestConnectReset(t *testing.T) {
+	t.Parallel()
 	ln := listen(t)
 	serveOne(t, ln, func(c net.Conn) {
 		bufio.NewReader(c).ReadString('\n')
 		c.(*net.TCPConn).SetLinger(0) // close with a reset
 	})
-	host, port := hostPort(t, ln.Addr().String())
+	host, port := splitAddr(t, ln.Addr().String())
 	r := runKamaelia(t, "hello\n", "connect", host, port)
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
@@ -269,7 +281,7 @@ func TestSendDeliversFileAtRate(t *testing.T) {
 		}
 		got <- r // then the connection closes
 	})
-	host, port := hostPort(t, ln.Addr().String())
+	host, port := splitAddr(t, ln.Addr().String())
 	r := runKamaelia(t, "", "send", "--rate", strconv.Itoa(rate), "--chunk", "64KiB", file, host, port)
 	if r.code != 0 {
 		t.Fatalf("send: exit %d; stderr:\n%s", r.code, r.stderr)
@@ -287,18 +299,21 @@ func TestSendDeliversFileAtRate(t *testing.T) {
 		t.Fatalf("received %d bytes that differ from the file's %d", len(rec.data), len(content))
 	}
 	// From the first byte to the last, the bytes after the first read
-	// arrived at the rate asked for.
+	// arrived at the rate asked for: never more than 10% faster, which is
+	// the limiter's promise, and not much slower. A loaded machine can
+	// only make it slower, so the floor is loose.
 	span := rec.last.Sub(rec.first).Seconds()
 	measured := float64(size-rec.firstChunk) / span
-	if measured < 0.9*rate || measured > 1.1*rate {
-		t.Fatalf("sent at %.0f B/s over %.2fs, want %d B/s ±10%%", measured, span, rate)
+	if measured > 1.1*rate || measured < 0.5*rate {
+		t.Fatalf("sent at %.0f B/s over %.2fs, want %d B/s (at most 10%% more, at least half)", measured, span, rate)
 	}
 	t.Logf("sent %d bytes at %.0f B/s (asked %d) over %.2fs", size, measured, rate, span)
 }
 
 func TestSendThroughServeEchoesToStdout(t *testing.T) {
+	t.Parallel()
 	s := serve(t, nil)
-	host, port := hostPort(t, s.addr)
+	host, port := splitAddr(t, s.addr)
 	content := strings.Repeat("kamaelia\n", 30_000) // 270 kB
 	file := filepath.Join(t.TempDir(), "lines")
 	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
@@ -312,62 +327,12 @@ func TestSendThroughServeEchoesToStdout(t *testing.T) {
 }
 
 func TestSendMissingFile(t *testing.T) {
+	t.Parallel()
 	r := runKamaelia(t, "", "send", filepath.Join(t.TempDir(), "nope"), "127.0.0.1", "9")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1", r.code)
 	}
 	assertOneLine(t, r.stderr, "no such file")
-}
-
-func TestBadUsageExits2(t *testing.T) {
-	for _, args := range [][]string{
-		{},
-		{"frobnicate"},
-		{"serve", "--nope"},
-		{"serve", "--port", "70000"},
-		{"serve", "--tls-cert", "cert.pem"},
-		{"serve", "--starttls"},
-		{"serve", "--protocol", "gopher"},
-		{"serve", "--log-level", "loud"},
-		{"serve", "extra"},
-		{"serve", "--handshake-timeout", "0s"},
-		{"serve", "--grace", "-1s"},
-		{"connect", "--stall-timeout", "-1s", "127.0.0.1", "1601"},
-		{"send", "--stall-timeout", "soon", "file", "127.0.0.1", "1601"},
-		{"connect"},
-		{"connect", "127.0.0.1"},
-		{"connect", "127.0.0.1", "port"},
-		{"connect", "--ca", "ca.pem", "127.0.0.1", "1601"},
-		{"connect", "--ssl", "--starttls", "127.0.0.1", "1601"},
-		{"send", "file", "127.0.0.1"},
-		{"send", "--rate", "0", "file", "127.0.0.1", "1601"},
-		{"send", "--rate", "fast", "file", "127.0.0.1", "1601"},
-	} {
-		r := runKamaelia(t, "", args...)
-		if r.code != 2 {
-			t.Errorf("kamaelia %q: exit %d, want 2", args, r.code)
-			continue
-		}
-		first, rest, _ := strings.Cut(r.stderr, "\n")
-		if first == "" || !strings.HasPrefix(rest, "Usage:") {
-			t.Errorf("kamaelia %q: stderr is not one line of error then the usage:\n%s", args, r.stderr)
-		}
-		if r.stdout != "" {
-			t.Errorf("kamaelia %q: wrote %q on stdout", args, r.stdout)
-		}
-	}
-}
-
-func TestHelp(t *testing.T) {
-	for _, args := range [][]string{
-		{"--help"}, {"help"}, {"help", "send"},
-		{"serve", "--help"}, {"connect", "-h"}, {"send", "--help"},
-	} {
-		r := runKamaelia(t, "", args...)
-		if r.code != 0 || !strings.HasPrefix(r.stdout, "Usage:") || !strings.Contains(r.stdout, "Examples:") {
-			t.Errorf("kamaelia %q: exit %d, stdout:\n%s", args, r.code, r.stdout)
-		}
-	}
 }
 
 // assertOneLine checks that stderr is exactly one line and mentions
@@ -380,6 +345,7 @@ func assertOneLine(t *testing.T, stderr, want string) {
 }
 
 func TestServeStartTLSDiscardsPlaintextInjection(t *testing.T) {
+	t.Parallel()
 	pki := testpki.New(t)
 	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile, "--starttls")
 	c, err := net.Dial("tcp", s.addr)
@@ -415,6 +381,7 @@ func TestServeStartTLSDiscardsPlaintextInjection(t *testing.T) {
 // signal comes, the clients still streaming see a reset and serve exits
 // 3 after saying so.
 func TestServeShutdownDrainsThenResets(t *testing.T) {
+	t.Parallel()
 	const clients = 20
 	stream := streamtest.Stream{Total: 1 << 20, Chunk: 16 << 10, Every: time.Second / 32} // 512 KiB/s: 2 s
 	tests := []struct {
@@ -464,6 +431,7 @@ func TestServeShutdownDrainsThenResets(t *testing.T) {
 }
 
 func TestServeHandshakeTimeout(t *testing.T) {
+	t.Parallel()
 	pki := testpki.New(t)
 	s := serve(t, nil, "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile, "--handshake-timeout", "300ms")
 	start := time.Now()
@@ -483,6 +451,7 @@ func TestServeHandshakeTimeout(t *testing.T) {
 // TestClientsGiveUpOnAStall: --stall-timeout ends send and connect when
 // the server stops making progress: exit 1 with one line saying so.
 func TestClientsGiveUpOnAStall(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "big")
 	if err := os.WriteFile(file, make([]byte, 32<<20), 0o600); err != nil {
 		t.Fatal(err)
@@ -506,7 +475,7 @@ func TestClientsGiveUpOnAStall(t *testing.T) {
 			t.Parallel()
 			ln := listen(t)
 			serveOne(t, ln, func(c net.Conn) { tt.server(c, t.Context().Done()) })
-			host, port := hostPort(t, ln.Addr().String())
+			host, port := splitAddr(t, ln.Addr().String())
 			start := time.Now()
 			r := runKamaelia(t, "hello\n", append(tt.args, host, port)...)
 			if r.code != exitFailure {

@@ -29,22 +29,24 @@ func echoListener(t *testing.T) (host, port string) {
 	t.Helper()
 	ln := listen(t)
 	serveOne(t, ln, func(c net.Conn) { io.Copy(c, c) })
-	return hostPort(t, ln.Addr().String())
+	return splitAddr(t, ln.Addr().String())
 }
 
 func TestConnectInProcess(t *testing.T) {
+	t.Parallel()
 	host, port := echoListener(t)
 	input := "one\ntwo\r\nthree"
 	e, out, errs := testEnv(strings.NewReader(input))
 	if code := run(testContext(t), e, []string{"connect", host, port}); code != 0 {
 		t.Fatalf("exit %d; stderr: %s", code, errs)
 	}
-	if want := "one\ntwo\nthree\n"; out.String() != want { // ConsoleReader's lines end in \n
-		t.Fatalf("stdout %q, want %q", out, want)
+	if out.String() != input { // byte for byte
+		t.Fatalf("stdout %q, want %q", out, input)
 	}
 }
 
 func TestConnectInProcessInterrupted(t *testing.T) {
+	t.Parallel()
 	heard := make(chan string, 1)
 	ln := listen(t)
 	serveOne(t, ln, func(c net.Conn) { // hears a line, never answers
@@ -53,7 +55,7 @@ func TestConnectInProcessInterrupted(t *testing.T) {
 		heard <- line
 		io.Copy(io.Discard, r)
 	})
-	host, port := hostPort(t, ln.Addr().String())
+	host, port := splitAddr(t, ln.Addr().String())
 	stdin, typing := io.Pipe()
 	defer typing.Close() // releases the console reader's read
 	e, _, errs := testEnv(stdin)
@@ -83,6 +85,7 @@ func TestConnectInProcessInterrupted(t *testing.T) {
 }
 
 func TestConnectSSLSendsNothingBeforeTLS(t *testing.T) {
+	t.Parallel()
 	// Lines typed at once must wait for TLS: the first bytes the server
 	// sees are a TLS handshake record, never the text.
 	first := make(chan []byte, 1)
@@ -92,7 +95,7 @@ func TestConnectSSLSendsNothingBeforeTLS(t *testing.T) {
 		io.ReadFull(c, b)
 		first <- b
 	}) // then closes: the handshake fails
-	host, port := hostPort(t, ln.Addr().String())
+	host, port := splitAddr(t, ln.Addr().String())
 	e, out, errs := testEnv(strings.NewReader("secret\nsecret\n"))
 	if code := run(testContext(t), e, []string{"connect", "--ssl", "--insecure", host, port}); code != exitFailure {
 		t.Fatalf("exit %d, want %d; stderr %s", code, exitFailure, errs)
@@ -106,6 +109,7 @@ func TestConnectSSLSendsNothingBeforeTLS(t *testing.T) {
 }
 
 func TestServeStartTLSInProcess(t *testing.T) {
+	t.Parallel()
 	pki := testpki.New(t)
 	outR, outW := io.Pipe()
 	e, _, errs := testEnv(nil)
@@ -152,9 +156,10 @@ func TestServeStartTLSInProcess(t *testing.T) {
 }
 
 func TestSendInProcessShowsProgressOnATerminal(t *testing.T) {
+	t.Parallel()
 	ln := listen(t)
 	serveOne(t, ln, func(c net.Conn) { io.Copy(io.Discard, c) })
-	host, port := hostPort(t, ln.Addr().String())
+	host, port := splitAddr(t, ln.Addr().String())
 	file := filepath.Join(t.TempDir(), "payload")
 	if err := os.WriteFile(file, make([]byte, 300<<10), 0o600); err != nil {
 		t.Fatal(err)
@@ -165,7 +170,9 @@ func TestSendInProcessShowsProgressOnATerminal(t *testing.T) {
 		t.Fatalf("exit %d; stderr %q", code, errs)
 	}
 	s := errs.String()
-	if !strings.HasPrefix(s, "\r[") || !strings.HasSuffix(s, "done\x1b[K\n") || !strings.Contains(s, "300.0 KiB / 300.0 KiB") {
+	end := s[strings.LastIndex(s, "\r")+1:]
+	if !strings.HasPrefix(s, "\rconnecting") || !strings.Contains(end, "100%") || !strings.Contains(end, "300/300 KiB") ||
+		!strings.Contains(end, "\nsent 300.0 KiB in ") || strings.Count(end, "\n") != 2 {
 		t.Fatalf("progress output %q", s)
 	}
 	if out.String() != "" {

@@ -4,47 +4,53 @@
 // Usage:
 //
 //	kamaelia serve   [flags]                 run a server (echo by default)
-//	kamaelia connect [flags] HOST PORT       console client: stdin to the server, the server to stdout
-//	kamaelia send    [flags] FILE HOST PORT  send a file at a controlled rate
+//	kamaelia connect [flags] HOST PORT       stdin to the server, the server to stdout
+//	kamaelia send    [flags] FILE HOST PORT  send a file (or stdin: -) at a controlled rate
+//	kamaelia completion SHELL                a shell completion script
 //	kamaelia help [COMMAND]                  show usage
 //
 // serve prints one line, "LISTENING host:port", on stdout once it accepts
 // connections (and, with --debug-addr, a second, "DEBUG http://host:port/",
 // where a browser sees the live graph of its components, with metrics
-// and profiles), logs connections on stderr, and shuts down gracefully on
-// SIGINT or SIGTERM: it stops listening, serves the open connections
-// until their clients finish, and resets those still open after --grace
-// (or at a second signal). It listens on 127.0.0.1 unless told otherwise; the
+// and profiles), logs on stderr, and shuts down gracefully on SIGINT or
+// SIGTERM: it stops listening, serves the open connections until their
+// clients finish, and resets those still open after --grace (or at a
+// second signal). It listens on 127.0.0.1 unless told otherwise; the
 // port comes from --port, else from the PORT environment variable, else
 // 1601. With --tls-cert and --tls-key every connection speaks TLS from
-// the start; with --starttls as well, each connection starts in plaintext
-// and is upgraded through its "makessl" box, as Kamaelia did it, when the
-// client sends the line STARTTLS (connect --starttls does).
+// the start; with --starttls as well, each connection starts in
+// plaintext and is upgraded through its "makessl" box, as Kamaelia did
+// it, when the client sends the line STARTTLS (connect --starttls does).
 //
 // connect is the Graphline of the SSL example in Kamaelia's TCPClient
-// documentation: a ConsoleReader feeding a TCPClient whose output goes to
-// a ConsoleEchoer, with a OneShot sending makessl when --ssl is given. At
-// the end of stdin it half-closes the connection and keeps printing until
-// the server closes (like nc -N).
+// documentation: a reader of stdin feeding a TCPClient whose output goes
+// to a ConsoleEchoer, with a OneShot sending makessl when --ssl is given.
+// It passes bytes through unchanged (with --crlf it sends lines ended by
+// CRLF instead). At the end of stdin it half-closes the connection and
+// keeps printing until the server closes (like nc -N).
 //
 // send is the Pipeline of the first example in Kamaelia's TCPClient
-// documentation: a RateControlledFileReader feeding a TCPClient. It shows
-// a progress bar when stderr is a terminal.
+// documentation: a RateControlledFileReader feeding a TCPClient. It
+// takes connect's TLS flags, and shows a progress bar when stderr is a
+// terminal.
 //
-// Exit status: 0 on success, 1 on failure (with a one-line reason on
-// stderr), 2 for a bad flag or argument, 3 when serve had to cut
-// connections off at shutdown, 130 when connect or send is interrupted.
+// Exit status, for every command: 0 on success; 1 on failure, with a
+// one-line reason on stderr; 2 for a bad command line, in at most three
+// lines; 3 when serve had to reset connections at the end of its grace;
+// 130 when connect or send is interrupted.
 //
-// Each command takes --help for its flags and examples.
+// Each command takes --help for its flags and examples; --version prints
+// the version the binary was built from.
 package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"golang.org/x/term"
 )
 
 // Exit statuses.
@@ -63,26 +69,17 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	// stderrIsTerminal says whether stderr is a terminal (for the
-	// progress bar).
+	// progress bar); stdoutSharesIt whether stdout is that same
+	// terminal; columns is its width (0: unknown).
 	stderrIsTerminal bool
+	stdoutSharesIt   bool
+	columns          func() int
 	// again is closed when a second SIGINT or SIGTERM comes (the first
 	// ends the context the command runs with); nil: never.
 	again <-chan struct{}
-}
 
-// command is one subcommand.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e *env, args []string) int
-}
-
-func commands() []command {
-	return []command{
-		{"serve", "run a TCP server (echo by default)", runServe},
-		{"connect", "console client: stdin to the server, the server to stdout", runConnect},
-		{"send", "send a file to a server at a controlled rate", runSend},
-	}
+	// Set from the root command's flags when it runs.
+	logs logFlags
 }
 
 func main() {
@@ -92,8 +89,16 @@ func main() {
 		stdout:           os.Stdout,
 		stderr:           os.Stderr,
 		getenv:           os.Getenv,
-		stderrIsTerminal: isTerminal(os.Stderr),
-		again:            again,
+		stderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		stdoutSharesIt:   sameFile(os.Stdout, os.Stderr),
+		columns: func() int {
+			w, _, err := term.GetSize(int(os.Stderr.Fd()))
+			if err != nil {
+				return 0
+			}
+			return w
+		},
+		again: again,
 	}
 	code := run(ctx, e, os.Args[1:])
 	stop()
@@ -116,68 +121,30 @@ func interrupts() (ctx context.Context, again <-chan struct{}, stop func()) {
 	return ctx, twice, func() { signal.Stop(sigs); cancel() }
 }
 
-// run dispatches to the subcommand named by args[0] and returns the exit
-// status.
+// run runs the command line args (without the program name) and returns
+// the exit status.
 func run(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "kamaelia: no command given")
-		mainUsage(e.stderr)
-		return exitUsage
-	}
-	name, rest := args[0], args[1:]
-	switch name {
-	case "-h", "-help", "--help", "help":
-		if name == "help" && len(rest) > 0 {
-			if c, ok := lookup(rest[0]); ok {
-				return c.run(ctx, e, []string{"--help"})
-			}
-			fmt.Fprintf(e.stderr, "kamaelia: unknown command %q\n", rest[0])
-			mainUsage(e.stderr)
-			return exitUsage
-		}
-		mainUsage(e.stdout)
-		return exitOK
-	}
-	c, ok := lookup(name)
-	if !ok {
-		fmt.Fprintf(e.stderr, "kamaelia: unknown command %q\n", name)
-		mainUsage(e.stderr)
-		return exitUsage
-	}
-	return c.run(ctx, e, rest)
+	root := newRoot(e)
+	root.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
+	cmd, err := root.ExecuteContextC(ctx)
+	return e.exitStatus(cmd, err)
 }
 
-func lookup(name string) (command, bool) {
-	for _, c := range commands() {
-		if c.name == name {
-			return c, true
-		}
+// width returns the terminal's width in columns, 0 if unknown.
+func (e *env) width() int {
+	if e.columns == nil {
+		return 0
 	}
-	return command{}, false
+	return e.columns()
 }
 
-func mainUsage(w io.Writer) {
-	fmt.Fprint(w, `Usage: kamaelia COMMAND [flags] [arguments]
-
-Kamaelia's network components, wired into a tool.
-
-Commands:
-`)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+// sameFile reports whether a and b are the same open file (the same
+// terminal, say).
+func sameFile(a, b *os.File) bool {
+	ai, err := a.Stat()
+	if err != nil {
+		return false
 	}
-	fmt.Fprint(w, `
-Examples:
-  kamaelia serve                          # echo server on 127.0.0.1:1601
-  kamaelia connect 127.0.0.1 1601         # type lines, see them echoed
-  kamaelia send --rate 1MiB big.iso 127.0.0.1 1601
-
-Run "kamaelia COMMAND --help" for a command's flags.
-`)
-}
-
-// isTerminal reports whether f is a terminal (a character device).
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	bi, err := b.Stat()
+	return err == nil && os.SameFile(ai, bi)
 }

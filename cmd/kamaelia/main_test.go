@@ -9,64 +9,47 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/rogpeppe/go-internal/testscript"
 	"go.uber.org/goleak"
 )
 
-// The end-to-end tests build the command once, into a temporary folder,
-// with the race detector if the tests have it, and run it as a process.
-var (
-	binDir   string
-	binOnce  sync.Once
-	binPath  string
-	binError error
-)
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "kamaelia-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
+	// The test binary is the command as well: run as "kamaelia" (by
+	// the scripts, and by the end-to-end tests through $PATH) it runs
+	// main, so no test builds the command.
+	testscript.Main(leakChecked{m}, map[string]func(){"kamaelia": main})
+}
+
+// leakChecked runs the tests, then checks that none left a goroutine
+// behind: in-process tests run components.
+type leakChecked struct{ m *testing.M }
+
+func (l leakChecked) Run() int {
+	code := l.m.Run()
 	if code == 0 {
-		// In-process tests run components: none may leave a goroutine.
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
-// binary returns the path of the built command, building it on first
-// use.
+// binary returns the path of the command: the test binary, under the
+// name kamaelia in $PATH.
 func binary(t testing.TB) string {
 	t.Helper()
-	binOnce.Do(func() {
-		binPath = filepath.Join(binDir, "kamaelia")
-		args := []string{"build", "-o", binPath}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
-		if err != nil {
-			binError = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if binError != nil {
-		t.Fatal(binError)
+	path, err := exec.LookPath("kamaelia")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binPath
+	return path
 }
 
 // testDeadline bounds every process a test runs, so a broken test fails
@@ -171,7 +154,6 @@ func runKamaelia(t testing.TB, stdin string, args ...string) result {
 type serveProc struct {
 	*proc
 	addr string // host:port from its LISTENING line
-	port int
 }
 
 // serve starts "kamaelia serve --port 0" with args and waits for its
@@ -210,8 +192,8 @@ func listeningAddr(t testing.TB, p *proc) string {
 	return addr
 }
 
-// hostPort splits a host:port address for a command line.
-func hostPort(t testing.TB, addr string) (host, port string) {
+// splitAddr splits a host:port address for a command line.
+func splitAddr(t testing.TB, addr string) (host, port string) {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

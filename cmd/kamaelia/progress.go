@@ -3,110 +3,193 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
-// progress draws send's progress bar on a terminal, one line redrawn in
-// place:
+// drawProgress says whether send draws its progress bar: on stderr, only
+// when stderr is a terminal that is not a dumb one, unless --no-progress.
+func (e *env) drawProgress(noProgress bool) bool {
+	return !noProgress && e.stderrIsTerminal && e.getenv("TERM") != "dumb"
+}
+
+// progress is send's progress bar, redrawn in place on stderr:
 //
-//	[==========>         ]  2.5 MiB / 5.0 MiB   2.0 MiB/s   0:01 left
+//	sending  45% |█████████           | (2.2/5.0 MiB, 2.0 MiB/s) [1s:1s]
 //
-// The rate is measured over the last few seconds, so it follows changes
-// (a stall shows at once) without jumping at every tick.
+// percentage, bytes sent of the total, the rate, then the time elapsed
+// and the time left. Without a total (send -) it shows a spinner, the
+// bytes sent, the rate and the time elapsed. Until the connection is
+// made it says "connecting". When it stops it draws a last time and ends
+// its line, and on success a summary line follows:
+//
+//	sent 5.0 MiB in 2.5s (2.0 MiB/s)
 type progress struct {
-	w       io.Writer
-	total   int64
-	samples []sample // recent (time, bytes) pairs, oldest first
+	bar   *progressbar.ProgressBar
+	line  *termLine
+	total int64 // -1: unknown
+	sent  func() (n int64, connected bool)
+	start time.Time
+	done  chan struct{}
+	wg    sync.WaitGroup
 }
 
-type sample struct {
-	t time.Time
-	n int64
-}
-
-// rateWindow is how far back the current rate looks.
-const rateWindow = 3 * time.Second
-
-// barWidth is the number of cells in the bar.
-const barWidth = 24
-
-func newProgress(w io.Writer, total int64) *progress {
-	return &progress{w: w, total: total}
-}
-
-// record notes that n bytes had been sent at t and returns the current
-// rate in bytes per second (0 until two samples are known).
-func (p *progress) record(t time.Time, n int64) float64 {
-	p.samples = append(p.samples, sample{t, n})
-	// Keep one sample at or before the window's start, for the span.
-	for len(p.samples) > 2 && t.Sub(p.samples[1].t) >= rateWindow {
-		p.samples = p.samples[1:]
+// startProgress draws the bar on line every interval with what sent
+// reports, until stop is called.
+func startProgress(line *termLine, columns int, total int64, interval time.Duration, sent func() (int64, bool)) *progress {
+	width := 30
+	if columns > 0 {
+		width = min(max(columns-60, 10), 40)
 	}
-	first := p.samples[0]
-	if dt := t.Sub(first.t).Seconds(); dt > 0 {
-		return float64(n-first.n) / dt
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(line.barWriter()),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowTotalBytes(true),
+		progressbar.OptionUseIECUnits(true),
+		progressbar.OptionUseANSICodes(true),
+		progressbar.OptionSetWidth(width),
+		progressbar.OptionThrottle(0),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionSetDescription("connecting "),
 	}
-	return 0
+	if total < 0 {
+		// The spinner turns as the loop draws: no goroutine of its own.
+		opts = append(opts, progressbar.OptionSpinnerType(14), progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionSetSpinnerChangeInterval(0))
+	} else {
+		opts = append(opts, progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish())
+	}
+	p := &progress{
+		bar:   progressbar.NewOptions64(total, opts...),
+		line:  line,
+		total: total,
+		sent:  sent,
+		start: time.Now(),
+		done:  make(chan struct{}),
+	}
+	p.wg.Add(1)
+	go p.loop(interval)
+	return p
 }
 
-// line renders the bar for n bytes sent at the given rate.
-func (p *progress) line(n int64, rate float64) string {
-	frac := 1.0
-	if p.total > 0 {
-		frac = min(max(float64(n)/float64(p.total), 0), 1)
-	}
-	cells := int(frac * barWidth)
-	bar := strings.Repeat("=", cells)
-	if cells < barWidth {
-		bar += ">" + strings.Repeat(" ", barWidth-cells-1)
-	}
-	left := "--:-- left"
-	switch {
-	case n >= p.total:
-		left = "done"
-	case rate > 0:
-		left = clock(time.Duration(float64(p.total-n)/rate*float64(time.Second))) + " left"
-	}
-	return fmt.Sprintf("[%s] %9s / %-9s %9s/s  %s", bar, humanBytes(n), humanBytes(p.total), humanBytes(int64(rate)), left)
-}
-
-// draw redraws the line in place: carriage return, the line, and an
-// erase to the end of the line.
-func (p *progress) draw(t time.Time, n int64) {
-	fmt.Fprintf(p.w, "\r%s\x1b[K", p.line(n, p.record(t, n)))
-}
-
-// startProgress redraws the bar every interval with what sent reports,
-// until the returned function is called; that draws it a last time and
-// ends the line.
-func startProgress(w io.Writer, total int64, interval time.Duration, sent func() int64) (stop func()) {
-	p := newProgress(w, total)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(interval)
-		defer tick.Stop()
-		p.draw(time.Now(), sent())
-		for {
-			select {
-			case t := <-tick.C:
-				p.draw(t, sent())
-			case <-done:
-				p.draw(time.Now(), sent())
-				fmt.Fprintln(p.w)
-				return
-			}
+func (p *progress) loop(interval time.Duration) {
+	defer p.wg.Done()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	connected := false
+	for {
+		select {
+		case <-tick.C:
+		case <-p.done:
+			return
 		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() { close(done); wg.Wait() })
+		n, ok := p.sent()
+		if ok && !connected {
+			connected = true
+			p.bar.Describe("sending ")
+		}
+		_ = p.bar.Set64(n)
 	}
 }
+
+// stop draws the bar a last time and ends its line; after a success
+// (ok) it adds the summary line.
+func (p *progress) stop(ok bool) {
+	close(p.done)
+	p.wg.Wait()
+	n, _ := p.sent()
+	p.bar.Describe("")
+	_ = p.bar.Set64(n)
+	p.line.endBar()
+	if ok {
+		elapsed := time.Since(p.start)
+		p.line.println(fmt.Sprintf("sent %s in %s (%s/s)", humanBytes(n), elapsed.Round(100*time.Millisecond),
+			humanBytes(int64(float64(n)/elapsed.Seconds()))))
+	}
+}
+
+// termLine keeps the progress bar and stdout's output apart when both
+// go to one terminal: before stdout writes, the bar is wiped from its
+// line, and it is drawn again only once stdout has ended its line.
+type termLine struct {
+	mu      sync.Mutex
+	term    io.Writer // stderr, the terminal
+	out     io.Writer // stdout
+	drawn   bool      // the bar is on the terminal's current line
+	midLine bool      // stdout shares the terminal and left a line unfinished
+}
+
+// barWriter is where the bar draws.
+func (t *termLine) barWriter() io.Writer {
+	return writerFunc(func(b []byte) (int, error) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if t.midLine {
+			return len(b), nil // not over stdout's unfinished line
+		}
+		t.drawn = true
+		return t.term.Write(b)
+	})
+}
+
+// stdout is where stdout's output goes, given that stdout is the same
+// terminal as stderr.
+func (t *termLine) stdout() io.Writer {
+	return writerFunc(func(b []byte) (int, error) {
+		if len(b) == 0 {
+			return 0, nil
+		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.wipe()
+		t.midLine = b[len(b)-1] != '\n'
+		return t.out.Write(b)
+	})
+}
+
+// wipe clears the bar's line; t.mu is held.
+func (t *termLine) wipe() {
+	if t.drawn {
+		_, _ = io.WriteString(t.term, "\r\x1b[K")
+		t.drawn = false
+	}
+}
+
+// stderr is where other lines for stderr go while the bar is drawn.
+func (t *termLine) stderr() io.Writer {
+	return writerFunc(func(b []byte) (int, error) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.wipe()
+		if t.midLine {
+			if _, err := io.WriteString(t.term, "\n"); err != nil {
+				return 0, err
+			}
+			t.midLine = false
+		}
+		return t.term.Write(b)
+	})
+}
+
+// endBar leaves the bar as it is and ends its line.
+func (t *termLine) endBar() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.drawn {
+		_, _ = io.WriteString(t.term, "\n")
+		t.drawn = false
+	}
+}
+
+// println writes s as a line of its own.
+func (t *termLine) println(s string) { _, _ = io.WriteString(t.stderr(), s+"\n") }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
 // humanBytes formats a byte count with a binary unit: 512 B, 1.5 KiB,
 // 2.0 MiB.
@@ -121,13 +204,4 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
-}
-
-// clock formats a duration as m:ss, or h:mm:ss from an hour up.
-func clock(d time.Duration) string {
-	s := int64(d.Round(time.Second) / time.Second)
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }

@@ -1,54 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 )
 
-func TestProgressLine(t *testing.T) {
-	p := newProgress(nil, 5<<20)
-	for _, tc := range []struct {
-		sent int64
-		rate float64
-		want string
-	}{
-		{0, 0, "[>                       ]       0 B / 5.0 MiB         0 B/s  --:-- left"},
-		{5 << 19, 2 << 20, "[============>           ]   2.5 MiB / 5.0 MiB     2.0 MiB/s  0:01 left"},
-		{5 << 20, 2 << 20, "[========================]   5.0 MiB / 5.0 MiB     2.0 MiB/s  done"},
-	} {
-		if got := p.line(tc.sent, tc.rate); got != tc.want {
-			t.Errorf("line(%d, %.0f) =\n%q, want\n%q", tc.sent, tc.rate, got, tc.want)
-		}
-	}
-}
-
-func TestProgressRateFollowsRecentWindow(t *testing.T) {
-	p := newProgress(nil, 100<<20)
-	t0 := time.Unix(1000, 0)
-	// 1 MiB/s for ten seconds, then a stall.
-	var rate float64
-	for i := range 11 {
-		rate = p.record(t0.Add(time.Duration(i)*time.Second), int64(i)<<20)
-	}
-	if rate != 1<<20 {
-		t.Fatalf("steady rate %.0f, want %d", rate, 1<<20)
-	}
-	if len(p.samples) > 5 {
-		t.Fatalf("kept %d samples, want only the recent window", len(p.samples))
-	}
-	for i := 11; i < 11+int(rateWindow/time.Second)+1; i++ {
-		rate = p.record(t0.Add(time.Duration(i)*time.Second), 10<<20)
-	}
-	if rate != 0 {
-		t.Fatalf("rate %.0f after a stall longer than the window, want 0", rate)
-	}
-}
-
-func TestHumanBytesAndClock(t *testing.T) {
+func TestHumanBytes(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[int64]string{
 		0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB",
 		5 << 20: "5.0 MiB", 3 << 30: "3.0 GiB",
@@ -57,29 +19,116 @@ func TestHumanBytesAndClock(t *testing.T) {
 			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
 		}
 	}
-	for d, want := range map[time.Duration]string{
-		0: "0:00", 1499 * time.Millisecond: "0:01", 61 * time.Second: "1:01",
-		3*time.Hour + 2*time.Minute + 1*time.Second: "3:02:01",
-	} {
-		if got := clock(d); got != want {
-			t.Errorf("clock(%v) = %q, want %q", d, got, want)
+}
+
+// TestProgressShowsPercentRateTimesAndSummary: the bar says
+// "connecting" until connected, then shows the percentage, bytes of the
+// total, the rate, the time elapsed and left; at the end a summary line.
+func TestProgressShowsPercentRateTimesAndSummary(t *testing.T) {
+	t.Parallel()
+	var term axontest.Buffer
+	line := &termLine{term: &term}
+	var sent atomic.Int64
+	var connected atomic.Bool
+	ticked := make(chan struct{}, 100)
+	p := startProgress(line, 100, 4<<20, time.Millisecond, func() (int64, bool) {
+		select {
+		case ticked <- struct{}{}:
+		default:
+		}
+		return sent.Load(), connected.Load()
+	})
+	<-ticked
+	axontest.Eventually(t, testContext(t), "the bar says connecting", func() bool {
+		return strings.Contains(term.String(), "connecting")
+	})
+	connected.Store(true)
+	sent.Store(1 << 20)
+	axontest.Eventually(t, testContext(t), "the bar shows a quarter sent", func() bool {
+		s := term.String()
+		return strings.Contains(s, "25%") && strings.Contains(s, "1.0/4.0 MiB") && strings.Contains(s, "sending")
+	})
+	sent.Store(4 << 20)
+	p.stop(true)
+	s := term.String()
+	last := s[strings.LastIndex(s, "\r")+1:]
+	lines := strings.Split(strings.TrimSuffix(last, "\n"), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "100%") || !strings.HasPrefix(lines[1], "sent 4.0 MiB in ") {
+		t.Fatalf("the end of the output is %q, want the full bar and a summary line", last)
+	}
+}
+
+// TestProgressWithoutTotalShowsBytesAndRate: send - has no total.
+func TestProgressWithoutTotalShowsBytesAndRate(t *testing.T) {
+	t.Parallel()
+	var term axontest.Buffer
+	var sent atomic.Int64
+	p := startProgress(&termLine{term: &term}, 0, -1, time.Millisecond, func() (int64, bool) { return sent.Load(), true })
+	sent.Store(3 << 20)
+	axontest.Eventually(t, testContext(t), "the spinner shows the bytes", func() bool {
+		return strings.Contains(term.String(), "3.0 MiB")
+	})
+	p.stop(false)
+	if s := term.String(); strings.Contains(s, "%") || strings.Contains(s, "sent ") || !strings.HasSuffix(s, "\n") {
+		t.Fatalf("output %q: want no percentage, no summary after a failure, and the line ended", s)
+	}
+}
+
+// TestTermLineKeepsStdoutOffTheBar: with stdout on the same terminal,
+// the bar is wiped before stdout writes, and not drawn over a line
+// stdout left unfinished.
+func TestTermLineKeepsStdoutOffTheBar(t *testing.T) {
+	t.Parallel()
+	var term axontest.Buffer
+	line := &termLine{term: &term, out: &term}
+	bar, out := line.barWriter(), line.stdout()
+	steps := []struct {
+		w    func(string)
+		text string
+		want string // what the terminal got for it
+	}{
+		{func(s string) { bar.Write([]byte(s)) }, "\r[bar 1]", "\r[bar 1]"},
+		{func(s string) { out.Write([]byte(s)) }, "partial", "\r\x1b[Kpartial"},
+		{func(s string) { bar.Write([]byte(s)) }, "\r[bar 2]", ""},
+		{func(s string) { out.Write([]byte(s)) }, " line\n", " line\n"},
+		{func(s string) { bar.Write([]byte(s)) }, "\r[bar 3]", "\r[bar 3]"},
+		{func(s string) { line.println(s) }, "summary", "\r\x1b[Ksummary\n"},
+	}
+	want := ""
+	for _, st := range steps {
+		st.w(st.text)
+		want += st.want
+		if got := term.String(); got != want {
+			t.Fatalf("after writing %q the terminal has %q, want %q", st.text, got, want)
 		}
 	}
 }
 
-func TestStartProgressDrawsAndEndsTheLine(t *testing.T) {
-	var out axontest.Buffer
-	var sent atomic.Int64
-	sent.Store(1 << 20)
-	stop := startProgress(&out, 2<<20, time.Hour, sent.Load)
-	sent.Store(2 << 20)
-	stop()
-	stop() // a second stop does nothing
-	s := out.String()
-	if !strings.HasPrefix(s, "\r[") || !strings.HasSuffix(s, "\n") || !strings.Contains(s, "2.0 MiB / 2.0 MiB") {
-		t.Fatalf("progress output %q", s)
-	}
-	if n := bytes.Count([]byte(s), []byte("\n")); n != 1 {
-		t.Fatalf("progress wrote %d lines, want 1: %q", n, s)
+// TestDrawProgress: the bar is drawn only on a terminal that is not
+// dumb, and not with --no-progress.
+func TestDrawProgress(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		terminal   bool
+		term       string
+		noProgress bool
+		want       bool
+	}{
+		{"a terminal", true, "xterm-256color", false, true},
+		{"a terminal, TERM unset", true, "", false, true},
+		{"a dumb terminal", true, "dumb", false, false},
+		{"--no-progress", true, "xterm", true, false},
+		{"not a terminal", false, "xterm", false, false},
+	} {
+		e := &env{stderrIsTerminal: tc.terminal, getenv: func(k string) string {
+			if k == "TERM" {
+				return tc.term
+			}
+			return ""
+		}}
+		if got := e.drawProgress(tc.noProgress); got != tc.want {
+			t.Errorf("%s: drawProgress = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

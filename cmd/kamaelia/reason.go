@@ -12,9 +12,21 @@ import (
 )
 
 // reason turns the cause a TCPClient signalled into one line for a
-// person: what kind of failure it was, then the error itself.
+// person: what kind of failure it was, then the error itself, unless the
+// error says the kind already. A failure to connect is the dial's own
+// error, without the layers that wrapped it.
 func reason(err error) string {
-	return failureKind(err) + ": " + oneLine(err.Error())
+	msg := err.Error()
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		msg = op.Error()
+	}
+	msg = oneLine(msg)
+	kind := failureKind(err)
+	if strings.Contains(strings.ToLower(msg), kind) {
+		return msg
+	}
+	return kind + ": " + msg
 }
 
 // failureKind names the kind of a connection failure.
@@ -32,7 +44,7 @@ func failureKind(err error) string {
 		return "timed out: the connection stalled"
 	case isTimeout(err):
 		return "timed out"
-	case isTLSError(err), errors.Is(err, errStartTLSRefused):
+	case isTLSError(err), errors.Is(err, errStartTLSRefused), errors.Is(err, errClosedBeforeTLS):
 		return "TLS failure"
 	case errors.As(err, &dns):
 		return "host not found"

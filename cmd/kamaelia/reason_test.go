@@ -15,6 +15,7 @@ import (
 )
 
 func TestFailureKind(t *testing.T) {
+	t.Parallel()
 	op := func(err error) error {
 		return fmt.Errorf("tcpclient: %w", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)})
 	}
@@ -44,9 +45,24 @@ func TestFailureKind(t *testing.T) {
 	}
 }
 
-func TestReasonIsOneLine(t *testing.T) {
-	got := reason(errors.Join(syscall.ECONNRESET, errors.New("second\nthird")))
-	if want := "connection reset: connection reset by peer; second; third"; got != want {
-		t.Fatalf("reason = %q, want %q", got, want)
+func TestReason(t *testing.T) {
+	t.Parallel()
+	dial := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9},
+		Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"folded onto one line, the kind said once", errors.Join(syscall.ECONNRESET, errors.New("second\nthird")),
+			"connection reset by peer; second; third"},
+		{"a dial's own error, without the layers", fmt.Errorf("tcpclient: connect to 127.0.0.1:9: %w", dial),
+			"dial tcp 127.0.0.1:9: connect: connection refused"},
+		{"the kind first when the error does not say it", fmt.Errorf("handshake: %w", tls.AlertError(42)),
+			"TLS failure: handshake: tls: bad certificate"},
+	} {
+		if got := reason(tc.err); got != tc.want {
+			t.Errorf("%s: reason = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

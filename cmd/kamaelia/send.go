@@ -1,23 +1,28 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net"
+	"io"
 	"os"
-	"strconv"
 	"time"
 
+	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/components"
-	"github.com/kamaelia-go/kamaelia/internet"
+	"github.com/spf13/cobra"
 )
 
-const sendAbout = `
-Send FILE to the server at HOST PORT at a controlled rate, then half-close
-the connection and wait for the server to close it. What the server sends
-back is written to stdout. When stderr is a terminal a progress bar shows
-the bytes sent, the current rate and the time left.
+const sendAbout = `Send FILE to the server at HOST PORT at a controlled rate, then half-close
+the connection and wait for the server to close it. FILE "-" is stdin.
+What the server sends back is written to stdout.
+
+When stderr is a terminal (and TERM is not "dumb") a progress bar on
+stderr shows the percentage sent, the bytes, the rate, the time elapsed
+and the time left (for stdin: the bytes, the rate and the time elapsed),
+and a summary line follows at the end. --no-progress turns it off.
+
+It takes connect's TLS flags: --ssl, or --starttls, with --ca, --insecure
+and --servername.
 
 A server that stops reading, or that neither answers nor closes after the
 end of the file, makes no progress; after --stall-timeout of that, send
@@ -33,96 +38,149 @@ Pipeline(RateControlledFileReader(FILE, rate), TCPClient(HOST, PORT)),
 with a ConsoleEchoer after the client for what the server says.`
 
 const sendExamples = `  kamaelia send notes.txt 127.0.0.1 1601
-  kamaelia send --rate 2MiB --chunk 64KiB big.iso 192.0.2.7 9000`
+  kamaelia send --rate 2MiB --chunk 64KiB big.iso 192.0.2.7 9000
+  tar c . | kamaelia send --rate 10MiB - 192.0.2.7 9000
+  kamaelia send --ssl --ca ca.pem report.pdf localhost 1601`
 
-func runSend(ctx context.Context, e *env, args []string) int {
-	c := newCLI("send", "kamaelia send [flags] FILE HOST PORT", sendAbout, sendExamples)
-	rate := byteSize(components.DefaultRate)
-	c.fs.Var(&rate, "rate", "send at this many `bytes` per second: a number, or with a unit as in 64KiB, 2MiB, 1.5MB")
-	var chunk byteSize
-	c.fs.Var(&chunk, "chunk", "read and send the file `n` bytes at a time, units as for --rate (default: a tenth of the rate)")
-	timeout := c.fs.Duration("timeout", 30*time.Second, "give up connecting after this `duration`")
-	stall := c.fs.Duration("stall-timeout", 60*time.Second, "give up (exit 1) when the connection makes no progress for this `duration` (0: never)")
-	pos, code, ok := c.parse(e, args, "FILE", "HOST", "PORT")
-	if !ok {
-		return code
-	}
-	file, host := pos[0], pos[1]
-	port, err := parsePort(pos[2], false)
-	if err != nil {
-		return c.bad(e, "%v", err)
-	}
-	if rate <= 0 {
-		return c.bad(e, "--rate must be positive")
-	}
-	if *timeout <= 0 {
-		return c.bad(e, "--timeout must be positive")
-	}
-	if *stall < 0 {
-		return c.bad(e, "--stall-timeout must not be negative")
-	}
-	st, err := os.Stat(file)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "kamaelia send: %v\n", err)
-		return exitFailure
-	}
-	if !st.Mode().IsRegular() {
-		fmt.Fprintf(e.stderr, "kamaelia send: %s is not a regular file\n", file)
-		return exitFailure
-	}
-
-	p, client, err := newFileSender(e, file, host, port, float64(rate), int(chunk), *timeout, *stall)
-	if err != nil {
-		return c.bad(e, "%v", err)
-	}
-	stopProgress := func() {}
-	if e.stderrIsTerminal {
-		stopProgress = startProgress(e.stderr, st.Size(), 200*time.Millisecond, func() int64 {
-			if csa := client.CSA(); csa != nil {
-				return csa.Stats().BytesWritten
-			}
-			return 0
-		})
-	}
-	end := runClient(ctx, p.Core)
-	stopProgress()
-	if code := end.exitStatus(e, "send", net.JoinHostPort(host, strconv.Itoa(port))); code != exitOK {
-		return code
-	}
-	if end.err != nil { // the file could not be read, say
-		fmt.Fprintf(e.stderr, "kamaelia send: %s\n", oneLine(end.err.Error()))
-		return exitFailure
-	}
-	return exitOK
+// sendFlags are send's flags.
+type sendFlags struct {
+	client     clientFlags
+	rate       byteSize
+	chunk      byteSize
+	noProgress bool
 }
 
-// newFileSender builds send's Pipeline: Kamaelia's TCPClient example, plus
-// an echoer for what the server sends back.
-//
-//	RateControlledFileReader(file, bytes, rate, chunk) → TCPClient(host, port) → ConsoleEchoer(stdout)
-//
-// Each child's signal feeds the next one's control: the reader's end of
-// file makes the client flush, half-close and wait for the server to
-// close; the client's one terminal message (with its cause) makes the
-// echoer finish, and comes out as the pipeline's signal.
-func newFileSender(e *env, file, host string, port int, rate float64, chunk int, timeout, stall time.Duration) (*chassis.Pipeline, *internet.TCPClient, error) {
-	reader, err := components.NewRateControlledFileReader(file, components.ReadBytes,
-		components.WithRate(rate), components.WithChunkSize(chunk))
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", file, err)
+func newSendCommand(e *env) *cobra.Command {
+	f := sendFlags{rate: components.DefaultRate}
+	cmd := &cobra.Command{
+		Use:     "send [flags] FILE HOST PORT",
+		Short:   "Send a file (or stdin) to a server at a controlled rate",
+		Long:    sendAbout,
+		Example: sendExamples,
+		Args:    positional("FILE", "HOST", "PORT"),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return nil, cobra.ShellCompDirectiveDefault // FILE
+			}
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runSend(cmd, e, &f, args) },
 	}
-	// The wait for the server to close after the end of the file is
-	// bounded the same way: no progress for the stall timeout.
-	linger := stall
+	f.client.register(cmd, 60*time.Second)
+	fs := cmd.Flags()
+	fs.Var(&f.rate, "rate", "send at this many `bytes` per second: a number, or with a unit as in 64KiB, 2MiB, 1.5MB")
+	fs.Var(&f.chunk, "chunk", "read and send `bytes` at a time, units as for --rate (default: a tenth of the rate)")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "draw no progress bar, even on a terminal")
+	return cmd
+}
+
+func runSend(cmd *cobra.Command, e *env, f *sendFlags, args []string) error {
+	file, host := args[0], args[1]
+	_, port, err := hostPort(cmd, host, args[2])
+	if err != nil {
+		return err
+	}
+	if f.rate <= 0 {
+		return usagef(cmd, "", "--rate must be positive")
+	}
+	mode, tlsCfg, err := f.client.tls(cmd)
+	if err != nil {
+		return err
+	}
+	source, total, err := sendSource(e, file, float64(f.rate), int(f.chunk))
+	if err != nil {
+		return failure(err)
+	}
+
+	// With a progress bar, stdout (when it is the same terminal) and
+	// the notes on stderr keep off the bar's line.
+	out, notesOut := e.stdout, e.stderr
+	var line *termLine
+	if e.drawProgress(f.noProgress) {
+		line = &termLine{term: e.stderr, out: e.stdout}
+		notesOut = line.stderr()
+		if e.stdoutSharesIt {
+			out = line.stdout()
+		}
+	}
+	notes := e.consoleTo(cmd, notesOut)
+	g, err := newClientGraph(source, out, host, port, mode, clientOptions(&f.client, tlsCfg, sendLinger(f.client.stall)), notes)
+	if err != nil {
+		return failure(err)
+	}
+	if line == nil {
+		return g.run(cmd.Context())
+	}
+	bar := startProgress(line, e.width(), total, 200*time.Millisecond, g.sent)
+	err = g.run(cmd.Context())
+	bar.stop(err == nil)
+	return err
+}
+
+// sendLinger is how long send waits for the server to close after the
+// end of the file: as long as a stall may last (for as long as it takes
+// without a stall timeout).
+func sendLinger(stall time.Duration) time.Duration {
 	if stall == 0 {
-		linger = -1
+		return -1
 	}
-	client := internet.NewTCPClient(host, port, internet.ConnectTimeout(timeout),
-		internet.IdleTimeout(stall), internet.Linger(linger))
-	echo := components.NewConsoleEchoer(components.WithOutput(e.stdout))
-	p, err := chassis.NewPipeline(reader, client, echo)
+	return stall
+}
+
+// sendSource returns the component that reads what send sends, at rate
+// bytes a second in chunks of chunk bytes (0: a tenth of the rate), and
+// its size (-1: unknown). A file is read by a RateControlledFileReader,
+// as in Kamaelia's example; "-", stdin, by a ChunkReader that reads on
+// request, paced by a RateController.
+func sendSource(e *env, file string, rate float64, chunk int) (axon.Component, int64, error) {
+	opts := []components.RateOption{components.WithRate(rate), components.WithChunkSize(chunk)}
+	if file == "-" {
+		return stdinAtRate(e.stdin, opts)
+	}
+	size, err := fileSize(file)
 	if err != nil {
-		return nil, nil, fmt.Errorf("building the sender: %w", err)
+		return nil, 0, err
 	}
-	return p, client, nil
+	r, err := components.NewRateControlledFileReader(file, components.ReadBytes, opts...)
+	if err != nil {
+		return nil, 0, err
+	}
+	return r, size, nil
+}
+
+// fileSize returns the size of the regular file name, checking that it
+// can be opened.
+func fileSize(name string) (int64, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("%s is not a regular file", name)
+	}
+	return st.Size(), nil
+}
+
+// stdinAtRate is in, read at a controlled rate: a RateController
+// prompting a ChunkReader, wired as a RateControlledFileReader is.
+func stdinAtRate(in io.Reader, opts []components.RateOption) (axon.Component, int64, error) {
+	rate, err := components.NewRateController(opts...)
+	if err != nil {
+		return nil, 0, err
+	}
+	g, err := chassis.NewGraphline(chassis.Children{"RATE": rate, "READER": components.NewChunkReader(in, components.OnRequest())}, chassis.Linkages{
+		{"RATE", "outbox"}:   {"READER", "inbox"},
+		{"READER", "outbox"}: {"self", "outbox"},
+		{"READER", "signal"}: {"RATE", "control"},
+		{"RATE", "signal"}:   {"self", "signal"},
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return g, -1, nil
 }

@@ -5,31 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
+	"net"
 	"strings"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
-	"github.com/kamaelia-go/kamaelia/components"
 	"github.com/kamaelia-go/kamaelia/internet"
+	"github.com/spf13/cobra"
 )
 
-// protocols are the protocol handlers serve can speak, by name.
-var protocols = map[string]func() axon.Component{
-	"echo": func() axon.Component { return components.NewEcho() },
-}
-
-// passesChunksThrough names the protocols whose handlers send on only
-// the chunks they were given, and keep none: their connections may reuse
-// a chunk's memory once it is written (internet.RecycleWrittenChunks).
-var passesChunksThrough = map[string]bool{"echo": true}
-
-const serveAbout = `
-Run a TCP server: a ServerCore that gives every connection its own protocol
+const serveAbout = `Run a TCP server: a ServerCore that gives every connection its own protocol
 handler (echo: send every client its own bytes back). When it is ready it
 prints one line on stdout, "LISTENING host:port" (and with --debug-addr a
-second, "DEBUG http://host:port/"), then logs on stderr.
+second, "DEBUG http://host:port/"), then logs on stderr (each connection
+at --log-level debug).
 
 On SIGINT or SIGTERM it shuts down gracefully. It stops listening at once,
 so another server can bind the port. Every open connection goes on being
@@ -46,10 +35,6 @@ waiting for a client that has stopped reading, so stalled clients free
 their --max-conns slots. Connections past --max-conns are closed at once;
 refusals are logged at most once a second, with a count. A TLS handshake
 must be over within --handshake-timeout (or --idle-timeout, if shorter).
-
-Exit status: 0 after a shutdown in which every connection finished; 3
-after one that had to reset connections; 1 when it cannot listen or
-fails; 2 for a bad flag or argument.
 
 It listens on 127.0.0.1 unless --host says otherwise: serving every
 interface is an explicit --host 0.0.0.0 (or ::). The port is --port, else
@@ -69,7 +54,11 @@ DOT, Prometheus metrics and Go's profiles (see package introspect). An
 address without a host is on 127.0.0.1; any other address that is not
 loopback needs --debug-token (sent as "Authorization: Bearer TOKEN", or
 ?token=TOKEN in the page's address), and serve warns that the pages show
-its internals.`
+its internals.
+
+Exit status: 0 after a shutdown in which every connection finished; 3
+after one that had to reset connections; 1 when it cannot listen or
+fails; 2 for a bad flag or argument.`
 
 const serveExamples = `  kamaelia serve                                   # echo on 127.0.0.1:1601
   kamaelia serve --port 0                          # any free port; see the LISTENING line
@@ -84,117 +73,102 @@ const serveExamples = `  kamaelia serve                                   # echo
 // PORT says otherwise.
 const defaultServePort = 1601
 
-func runServe(ctx context.Context, e *env, args []string) int {
-	c := newCLI("serve", "kamaelia serve [flags]", serveAbout, serveExamples)
-	host := c.fs.String("host", "127.0.0.1", "listen on this `address`; 0.0.0.0 or :: for every interface")
-	port := c.fs.Int("port", defaultServePort, "listen on this `port` (0: any free port); when not given, $PORT if set")
-	protocol := c.fs.String("protocol", "echo", "the `name` of the protocol spoken on each connection: "+strings.Join(slices.Sorted(maps.Keys(protocols)), ", "))
-	certFile := c.fs.String("tls-cert", "", "serve TLS with the certificate (chain) in PEM `file`; needs --tls-key")
-	keyFile := c.fs.String("tls-key", "", "the private key of --tls-cert, in PEM `file`")
-	startTLS := c.fs.Bool("starttls", false, "with --tls-cert: start in plaintext and switch to TLS when the client sends STARTTLS")
-	maxConns := c.fs.Int("max-conns", 0, "serve at most `n` connections at once; others are closed at once (0: no limit)")
-	idle := c.fs.Duration("idle-timeout", 0, "reset connections that make no progress (no byte read or written) for this `duration`, output waiting or not (0: never)")
-	handshake := c.fs.Duration("handshake-timeout", internet.DefaultHandshakeTimeout, "close connections whose TLS handshake is not over within this `duration`")
-	grace := c.fs.Duration("grace", 5*time.Second, "on SIGINT/SIGTERM, serve open connections until they finish for up to this `duration`, then reset them (exit 3)")
-	var level slog.Level
-	c.fs.TextVar(&level, "log-level", slog.LevelInfo, "log on stderr from this `level` on: debug (also each connection's end), info (each connection), warn, error")
-	debug := addDebugFlags(c.fs)
-	if _, code, ok := c.parse(e, args); !ok {
-		return code
-	}
-	if !c.set("port") {
-		if p := e.getenv("PORT"); p != "" {
-			n, err := parsePort(p, true)
-			if err != nil {
-				return c.bad(e, "PORT environment variable: %v", err)
-			}
-			*port = n
-		}
-	}
-	proto := protocols[*protocol]
-	debugProblem := debug.check(e)
-	switch {
-	case *port < 0 || *port > 65535:
-		return c.bad(e, "bad port %d: want a number from 0 to 65535", *port)
-	case proto == nil:
-		return c.bad(e, "unknown protocol %q (known: %s)", *protocol, strings.Join(slices.Sorted(maps.Keys(protocols)), ", "))
-	case (*certFile == "") != (*keyFile == ""):
-		return c.bad(e, "--tls-cert and --tls-key go together")
-	case *startTLS && *certFile == "":
-		return c.bad(e, "--starttls needs --tls-cert and --tls-key")
-	case *maxConns < 0:
-		return c.bad(e, "--max-conns must not be negative")
-	case *idle < 0:
-		return c.bad(e, "--idle-timeout must not be negative")
-	case *handshake <= 0:
-		return c.bad(e, "--handshake-timeout must be positive")
-	case *grace < 0:
-		return c.bad(e, "--grace must not be negative")
-	case debugProblem != "":
-		return c.bad(e, "%s", debugProblem)
-	}
+// serveFlags are serve's flags. A new flag is a field here and a line in
+// newServeCommand.
+type serveFlags struct {
+	listen   listenerFlags
+	protocol string
+	debug    *debugFlags
+}
 
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	opts := []internet.ServerCoreOption{internet.Host(*host), internet.Logger(log),
-		internet.MaxConnections(*maxConns), internet.IdleTimeout(*idle), internet.HandshakeTimeout(*handshake)}
-	if passesChunksThrough[*protocol] {
-		opts = append(opts, internet.RecycleWrittenChunks())
+func newServeCommand(e *env) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:     "serve [flags]",
+		Short:   "Run a TCP server (echo by default)",
+		Long:    serveAbout,
+		Example: serveExamples,
+		Args:    positional(),
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runServe(cmd, e, &f) },
 	}
-	mode := "plaintext"
-	if *certFile != "" {
-		cfg, err := serverTLS(*certFile, *keyFile)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "kamaelia serve: %v\n", err)
-			return exitFailure
-		}
-		if *startTLS {
-			mode = "STARTTLS"
-			opts = append(opts, internet.TLSServer(cfg))
-			proto = withStartTLS(proto)
-		} else {
-			mode = "TLS"
-			opts = append(opts, internet.ServeTLS(cfg))
-		}
+	f.listen.register(cmd, defaultServePort)
+	cmd.Flags().StringVar(&f.protocol, "protocol", "echo", "the `name` of the protocol spoken on each connection: "+strings.Join(protocolNames(), ", "))
+	_ = cmd.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions(protocolNames(), cobra.ShellCompDirectiveNoFileComp))
+	f.debug = addDebugFlags(cmd.Flags())
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, e *env, f *serveFlags) error {
+	if err := f.listen.check(cmd, e); err != nil {
+		return err
 	}
-	dbg, err := debug.listen(log)
+	proto, ok := lookupProtocol(f.protocol)
+	if !ok {
+		hint := didYouMean(protocolNames(), f.protocol, "")
+		if hint == "" {
+			hint = "Known protocols: " + strings.Join(protocolNames(), ", ")
+		}
+		return usagef(cmd, hint, "unknown protocol %q", f.protocol)
+	}
+	if problem := f.debug.check(e); problem != "" {
+		return usagef(cmd, "", "%s", problem)
+	}
+	tlsCfg, err := f.listen.tlsConfig()
 	if err != nil {
-		fmt.Fprintf(e.stderr, "kamaelia serve: %v\n", err)
-		return exitFailure
+		return failure(err)
+	}
+	handler := proto.handler
+	if f.listen.startTLS {
+		handler = withStartTLS(handler)
+	}
+	log := e.logger()
+	dbg, err := f.debug.listen(log)
+	if err != nil {
+		return failure(err)
 	}
 	defer dbg.close() // after the server has shut down
-	srv, err := newServer(log, proto, *port, opts)
+	srv, err := internet.NewServerCore(func(internet.ConnInfo) (axon.Component, error) { return handler(), nil },
+		f.listen.port, serverOptions(&f.listen, tlsCfg, proto, log)...)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "kamaelia serve: %v\n", err)
-		return exitFailure
+		return failure(listenError(err))
 	}
 	// The server is not given ctx: a signal asks for a graceful
 	// Shutdown, not the abrupt stop that ctx's end would be.
+	ctx := cmd.Context()
 	if err := srv.Activate(dbg.context(context.WithoutCancel(ctx))); err != nil {
-		fmt.Fprintf(e.stderr, "kamaelia serve: %v\n", err)
-		return exitFailure
+		return failure(err)
 	}
 	fmt.Fprintf(e.stdout, "LISTENING %s\n", srv.Addr())
 	dbg.serve(e.stdout, srv)
-	log.Info("serving", "addr", srv.Addr().String(), "protocol", *protocol, "tls", mode,
-		"max_conns", *maxConns, "idle_timeout", *idle, "grace", *grace)
+	log.Info("serving", "addr", srv.Addr().String(), "protocol", proto.name, "tls", f.listen.tlsMode(),
+		"max_conns", f.listen.maxConns, "idle_timeout", f.listen.idle, "grace", f.listen.grace)
 
 	select {
 	case <-srv.Done():
 		if err := srv.Err(); err != nil {
-			fmt.Fprintf(e.stderr, "kamaelia serve: %s\n", oneLine(err.Error()))
-			return exitFailure
+			return failure(err)
 		}
-		return exitOK
+		return nil
 	case <-ctx.Done():
 	}
-	return shutDown(e, log, srv, *grace)
+	return shutDown(e, log, srv, f.listen.grace)
 }
 
-// shutDown drains srv for up to grace, or until a second signal, and
-// returns the exit status: exitCut if it had to reset connections.
-func shutDown(e *env, log *slog.Logger, srv *internet.ServerCore, grace time.Duration) int {
-	log.Info("shutting down: no longer listening; serving open connections until they finish",
-		"connections", srv.Connections(), "grace", grace)
+// listenError is the cause of a failure to listen, without the layers
+// of the library that wrapped it: "listen tcp 127.0.0.1:1601: bind:
+// address already in use".
+func listenError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op
+	}
+	return err
+}
+
+// shutDown drains srv for up to grace, or until a second signal. The
+// server logs what it does (and how many connections it reset); the
+// error is an exit status 3 if it had to reset connections.
+func shutDown(e *env, log *slog.Logger, srv *internet.ServerCore, grace time.Duration) error {
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	stopWatching := make(chan struct{})
@@ -208,30 +182,14 @@ func shutDown(e *env, log *slog.Logger, srv *internet.ServerCore, grace time.Dur
 		}
 	}()
 	err := srv.Shutdown(sctx)
-	if errors.Is(err, internet.ErrConnectionsCut) {
-		log.Warn("shut down after resetting the connections still open", "err", err)
-		return exitCut
-	}
-	if err != nil {
-		log.Error("shut down", "err", err)
-		return exitFailure
+	switch {
+	case errors.Is(err, internet.ErrConnectionsCut):
+		return &exitError{code: exitCut} // the server logged it
+	case err != nil:
+		return failure(fmt.Errorf("shutting down: %w", err))
 	}
 	log.Info("shut down; every connection finished")
-	return exitOK
-}
-
-// newServer makes the ServerCore: each connection gets a handler from
-// proto, and is logged.
-func newServer(log *slog.Logger, proto func() axon.Component, port int, opts []internet.ServerCoreOption) (*internet.ServerCore, error) {
-	factory := func(info internet.ConnInfo) (axon.Component, error) {
-		log.Info("connection", "peer", info.Peer(), "tls", info.TLS)
-		return proto(), nil
-	}
-	srv, err := internet.NewServerCore(factory, port, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
-	}
-	return srv, nil
+	return nil
 }
 
 // withStartTLS wraps each handler proto makes in a STARTTLS gate.

@@ -199,6 +199,7 @@ func readLines(r *bufio.Reader, n int) ([]string, error) {
 // Fifty clients all talk at once: each hears every line of every other
 // client exactly once, byte for byte, and none of its own.
 func TestChatEveryoneHearsEveryoneElse(t *testing.T) {
+	t.Parallel()
 	const clients, lines = 50, 20
 	addr, room, _ := startChat(t, 1000)
 	conns := dial(t, addr, room, clients, 0)
@@ -223,6 +224,7 @@ func TestChatEveryoneHearsEveryoneElse(t *testing.T) {
 // max-behind lines behind, with a log line; the others hear everything
 // and go on.
 func TestChatDisconnectsASlowClient(t *testing.T) {
+	t.Parallel()
 	const others, maxBehind, batch = 4, 1000, 500
 	addr, room, logs := startChat(t, maxBehind)
 	// The slow client never reads. The kernel's buffers take a few
@@ -309,6 +311,7 @@ func TestChatDisconnectsASlowClient(t *testing.T) {
 // A client that half-closes has said its last line (even one without an
 // ending) and leaves; the others stay.
 func TestChatClientLeaves(t *testing.T) {
+	t.Parallel()
 	addr, room, _ := startChat(t, 1000)
 	conns := dial(t, addr, room, 2, 0)
 	io.WriteString(conns[0], "bye\nno newline")
@@ -330,6 +333,7 @@ func TestChatClientLeaves(t *testing.T) {
 // A line over the maximum closes that client's connection, with a log
 // line; the others are not affected.
 func TestChatLineTooLong(t *testing.T) {
+	t.Parallel()
 	addr, room, logs := startChat(t, 1000)
 	conns := dial(t, addr, room, 3, 0)
 	io.WriteString(conns[0], "fine\n"+strings.Repeat("z", components.DefaultMaxLine+1))
@@ -347,6 +351,7 @@ func TestChatLineTooLong(t *testing.T) {
 
 // The program: LISTENING, then a graceful exit when ctx ends.
 func TestRun(t *testing.T) {
+	t.Parallel()
 	addr, stop := runChat(t, "-port", "0")
 	if !strings.HasPrefix(addr, "127.0.0.1:") {
 		t.Fatalf("listening on %q", addr)
@@ -363,6 +368,7 @@ func TestRun(t *testing.T) {
 // where it is passed from child to child and must not go round for
 // ever.)
 func TestChatShutdownWithClientsConnected(t *testing.T) {
+	t.Parallel()
 	server, err := newChat(0, 1000, internet.Host("127.0.0.1"), internet.Linger(time.Second),
 		internet.Logger(slog.New(slog.DiscardHandler)))
 	if err != nil {
@@ -387,4 +393,15 @@ func TestChatShutdownWithClientsConnected(t *testing.T) {
 	}
 	room.Stop()
 	<-room.Done()
+}
+
+// TestHelpExitsZero: -help, -h and --help print the usage and exit 0; a
+// flag that does not exist exits 1.
+func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
+	for arg, want := range map[string]int{"-help": 0, "-h": 0, "--help": 0, "-no-such-flag": 1} {
+		if got := exitStatus(run(context.Background(), []string{arg}, io.Discard, io.Discard)); got != want {
+			t.Errorf("%s: exit status %d, want %d", arg, got, want)
+		}
+	}
 }

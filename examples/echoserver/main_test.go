@@ -15,6 +15,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestEchoServer(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out, w := io.Pipe()
@@ -53,5 +54,16 @@ func TestEchoServer(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the server did not shut down")
+	}
+}
+
+// TestHelpExitsZero: -help, -h and --help print the usage and exit 0; a
+// flag that does not exist exits 1.
+func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
+	for arg, want := range map[string]int{"-help": 0, "-h": 0, "--help": 0, "-no-such-flag": 1} {
+		if got := exitStatus(run(context.Background(), []string{arg}, io.Discard)); got != want {
+			t.Errorf("%s: exit status %d, want %d", arg, got, want)
+		}
 	}
 }

@@ -40,10 +40,19 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:])
 	stop()
-	if err != nil {
+	if code := exitStatus(err); code != 0 {
 		fmt.Fprintln(os.Stderr, "filesender:", err)
-		os.Exit(1)
+		os.Exit(code)
 	}
+}
+
+// exitStatus is the exit status for what run returned: 0 for nothing
+// or for -help (the flag package has printed the usage), else 1.
+func exitStatus(err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 1
 }
 
 // run sends the file the arguments name to the server they name.

@@ -19,6 +19,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestFileSenderDeliversTheFile(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	content := bytes.Repeat([]byte("Kamaelia in Go\n"), 10_000) // 150 kB
@@ -53,6 +54,7 @@ func TestFileSenderDeliversTheFile(t *testing.T) {
 }
 
 func TestFileSenderReportsRefusal(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -74,5 +76,16 @@ func TestFileSenderReportsRefusal(t *testing.T) {
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Fatalf("a refused send took %v", took)
+	}
+}
+
+// TestHelpExitsZero: -help, -h and --help print the usage and exit 0; a
+// flag that does not exist exits 1.
+func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
+	for arg, want := range map[string]int{"-help": 0, "-h": 0, "--help": 0, "-no-such-flag": 1} {
+		if got := exitStatus(run(context.Background(), []string{arg})); got != want {
+			t.Errorf("%s: exit status %d, want %d", arg, got, want)
+		}
 	}
 }

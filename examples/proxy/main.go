@@ -48,10 +48,19 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
+	if code := exitStatus(err); code != 0 {
 		fmt.Fprintln(os.Stderr, "proxy:", err)
-		os.Exit(1)
+		os.Exit(code)
 	}
+}
+
+// exitStatus is the exit status for what run returned: 0 for nothing
+// or for -help (the flag package has printed the usage), else 1.
+func exitStatus(err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 1
 }
 
 // run serves until ctx ends, then shuts down gracefully.

@@ -236,10 +236,7 @@ func logLine(logs, s string) string {
 // bytes.
 func TestProxyUnderLoad(t *testing.T) {
 	t.Parallel()
-	clients, size := 300, 256<<10
-	if testing.Short() {
-		clients, size = 200, 64<<10
-	}
+	clients, size := axontest.ShortOr(200, 300), axontest.ShortOr(64<<10, 256<<10)
 	r := newRig(t)
 	go proxytest.Echo(r.target) // a plain Go echo server
 	var wg sync.WaitGroup
@@ -366,6 +363,17 @@ func TestRun(t *testing.T) {
 		err := run(context.Background(), tc.args, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: run = %v; want an error saying %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestHelpExitsZero: -help, -h and --help print the usage and exit 0; a
+// flag that does not exist exits 1.
+func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
+	for arg, want := range map[string]int{"-help": 0, "-h": 0, "--help": 0, "-no-such-flag": 1} {
+		if got := exitStatus(run(context.Background(), []string{arg}, io.Discard, io.Discard)); got != want {
+			t.Errorf("%s: exit status %d, want %d", arg, got, want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestSSLClientAgainstTLSEchoServer(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pki := testpki.New(t)
@@ -68,6 +70,7 @@ func TestSSLClientAgainstTLSEchoServer(t *testing.T) {
 }
 
 func TestSSLClientRejectsUnknownCA(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pki := testpki.New(t)
@@ -93,4 +96,15 @@ func TestSSLClientRejectsUnknownCA(t *testing.T) {
 		t.Fatalf("run = %v, want a certificate verification error", err)
 	}
 	<-served
+}
+
+// TestHelpExitsZero: -help, -h and --help print the usage and exit 0; a
+// flag that does not exist exits 1.
+func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
+	for arg, want := range map[string]int{"-help": 0, "-h": 0, "--help": 0, "-no-such-flag": 1} {
+		if got := exitStatus(run(context.Background(), []string{arg}, strings.NewReader(""), io.Discard)); got != want {
+			t.Errorf("%s: exit status %d, want %d", arg, got, want)
+		}
+	}
 }

@@ -119,3 +119,22 @@ func Eventually(t testing.TB, ctx context.Context, what string, cond func() bool
 		}
 	}
 }
+
+// SkipShort skips a load test with -short, saying why it is one: the
+// quick suite (the README's test command) leaves it to the full suite,
+// which CI runs as well.
+func SkipShort(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("a load test (%s); skipped with -short", why)
+	}
+}
+
+// ShortOr returns short with -short (the quick suite), else full: the
+// size of a load test that runs smaller in the quick suite.
+func ShortOr(short, full int) int {
+	if testing.Short() {
+		return short
+	}
+	return full
+}

@@ -47,9 +47,13 @@ func executable() string {
 }
 
 // Start launches a headless browser with a fresh profile, closed when
-// the test ends.
+// the test ends. With -short it skips the test: starting a browser takes
+// seconds, so the quick suite leaves the browser tests to the full one.
 func Start(t testing.TB) *Browser {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("drives a browser; skipped with -short (the full suite runs it)")
+	}
 	path := executable()
 	if path == "" {
 		if os.Getenv("KAMAELIA_REQUIRE_BROWSER") != "" {

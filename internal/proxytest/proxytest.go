@@ -121,7 +121,7 @@ var HalfCloses = []Case{
 			target.CloseWrite()
 			echoed <- n
 		}()
-		data := Random(16 << 20)
+		data := Random(axontest.ShortOr(4<<20, 16<<20))
 		done := Send(client, data)
 		Expect(t, client, data, "client")
 		sent(t, done)

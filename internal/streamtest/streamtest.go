@@ -102,29 +102,38 @@ func Echo(ctx context.Context, addr string, id int, s Stream, started chan<- int
 
 // Many runs clients clients against addr, each streaming s, and returns
 // what each saw once all have ended. Once every client has had an echo,
-// midway, it calls during. It returns early, with ok false, if a client
-// ends before its first echo or ctx ends first.
+// midway, it calls during (a short stream may have ended by then). If
+// a client ends before its first echo, or ctx ends first, it does not
+// call during, and returns ok false once all have ended, with that
+// client's result first.
 func Many(ctx context.Context, addr string, clients int, s Stream, during func()) (results []Result, ok bool) {
 	started := make(chan int, clients)
 	done := make(chan Result, clients)
 	for id := range clients {
 		go func() { done <- Echo(ctx, addr, id, s, started) }()
 	}
-	collect := func(have []Result) []Result {
-		for len(have) < clients {
-			have = append(have, <-done)
+	var ended []Result
+	collect := func() []Result {
+		for len(ended) < clients {
+			ended = append(ended, <-done)
 		}
-		return have
+		return ended
 	}
-	for range clients {
+	for echoed := 0; echoed < clients; {
 		select {
 		case <-started:
+			echoed++
 		case r := <-done:
-			return collect([]Result{r}), false
+			ended = append(ended, r)
+			if r.Got < min(s.Chunk, s.Total) { // it ended before its first echo
+				ended[0], ended[len(ended)-1] = r, ended[0] // first, for the caller to report
+				return collect(), false
+			}
+			// It had its echo, and said so on started before it ended.
 		case <-ctx.Done():
-			return collect(nil), false
+			return collect(), false
 		}
 	}
 	during()
-	return collect(nil), true
+	return collect(), true
 }
