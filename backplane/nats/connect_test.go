@@ -7,9 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nkeys"
 
 	"github.com/kamaelia-go/kamaelia/backplane/nats"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
@@ -41,59 +39,6 @@ func writeFile(t *testing.T, name string, data []byte) string {
 	return path
 }
 
-// operator is a NATS operator with one account and a user of it, for a
-// server that takes credentials files.
-type operator struct {
-	claims *jwt.OperatorClaims
-	accPub string
-	accJWT string
-	creds  []byte // the user's credentials file
-}
-
-func newOperator(t *testing.T) *operator {
-	t.Helper()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	okp, err := nkeys.CreateOperator()
-	must(err)
-	opub, err := okp.PublicKey()
-	must(err)
-	oc := jwt.NewOperatorClaims(opub)
-	_, err = oc.Encode(okp)
-	must(err)
-	akp, err := nkeys.CreateAccount()
-	must(err)
-	apub, err := akp.PublicKey()
-	must(err)
-	ajwt, err := jwt.NewAccountClaims(apub).Encode(okp)
-	must(err)
-	ukp, err := nkeys.CreateUser()
-	must(err)
-	upub, err := ukp.PublicKey()
-	must(err)
-	ujwt, err := jwt.NewUserClaims(upub).Encode(akp)
-	must(err)
-	seed, err := ukp.Seed()
-	must(err)
-	creds, err := jwt.FormatUserConfig(ujwt, seed)
-	must(err)
-	return &operator{claims: oc, accPub: apub, accJWT: ajwt, creds: creds}
-}
-
-// serve configures a server to trust the operator.
-func (o *operator) serve(opts *server.Options) {
-	r := &server.MemAccResolver{}
-	if err := r.Store(o.accPub, o.accJWT); err != nil {
-		panic(err)
-	}
-	opts.TrustedOperators = []*jwt.OperatorClaims{o.claims}
-	opts.AccountResolver = r
-}
-
 // New fails, with one line that names the URL and the cause, for each
 // thing that can be wrong at start; and leaves nothing running.
 func TestNewErrors(t *testing.T) {
@@ -105,9 +50,9 @@ func TestNewErrors(t *testing.T) {
 		o.Users = []*server.User{{Username: "u", Password: "p", Permissions: &server.Permissions{
 			Subscribe: &server.SubjectPermission{Deny: []string{">"}}}}}
 	})
-	op := newOperator(t)
-	withCreds := natstest.Start(t, op.serve)
-	stranger := newOperator(t) // a user no server trusts
+	op := natstest.NewOperator(t)
+	withCreds := natstest.Start(t, op.Serve)
+	stranger := natstest.NewOperator(t) // a user no server trusts
 	down := closedPort(t)
 	garbage := writeFile(t, "garbage", []byte("not a credentials file\n"))
 	secureURL := "tls://" + secure.Addr()
@@ -130,7 +75,7 @@ func TestNewErrors(t *testing.T) {
 		{"empty subject token", plain.URL(), []nats.Option{nats.Subject("chat..room")}, `subject "chat..room" is not a NATS subject`},
 		{"credentials missing", plain.URL(), []nats.Option{nats.Credentials(filepath.Join(t.TempDir(), "none.creds"))}, "credentials: open "},
 		{"credentials malformed", plain.URL(), []nats.Option{nats.Credentials(garbage)}, "credentials " + garbage + ": nkeys: "},
-		{"credentials not trusted", withCreds.URL(), []nats.Option{nats.Credentials(writeFile(t, "stranger.creds", stranger.creds))}, "Authorization Violation"},
+		{"credentials not trusted", withCreds.URL(), []nats.Option{nats.Credentials(writeFile(t, "stranger.creds", stranger.Creds))}, "Authorization Violation"},
 		{"no credentials where needed", withCreds.URL(), nil, "Authorization Violation"},
 		{"token missing", token.URL(), nil, "nats: Authorization Violation"},
 		{"CA file missing", plain.URL(), []nats.Option{nats.RootCA(filepath.Join(t.TempDir(), "none.pem"))}, "error loading or parsing rootCA file"},
@@ -167,7 +112,7 @@ func TestNewErrors(t *testing.T) {
 // messages.
 func TestTLSAndCredentials(t *testing.T) {
 	pki := testpki.New(t)
-	op := newOperator(t)
+	op := natstest.NewOperator(t)
 	for _, tc := range []struct {
 		name string
 		srv  *natstest.Server
@@ -178,8 +123,8 @@ func TestTLSAndCredentials(t *testing.T) {
 			func(s *natstest.Server) string { return "tls://" + s.Addr() }, []nats.Option{nats.RootCA(pki.CAFile)}},
 		{"nats URL and CA", natstest.Start(t, func(o *server.Options) { o.TLS, o.TLSConfig = true, pki.ServerConfig() }),
 			func(s *natstest.Server) string { return "nats://" + s.Addr() }, []nats.Option{nats.RootCA(pki.CAFile)}},
-		{"credentials", natstest.Start(t, op.serve),
-			(*natstest.Server).URL, []nats.Option{nats.Credentials(writeFile(t, "user.creds", op.creds))}},
+		{"credentials", natstest.Start(t, op.Serve),
+			(*natstest.Server).URL, []nats.Option{nats.Credentials(writeFile(t, "user.creds", op.Creds))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := startProc(t, tc.url(tc.srv), tc.opts...), startProc(t, tc.url(tc.srv), tc.opts...)
