@@ -33,7 +33,7 @@ type proxyRig struct {
 
 func newProxy(t *testing.T) *proxyRig {
 	t.Helper()
-	target := listenTarget(t)
+	target := proxytest.Target(t)
 	return startProxy(t, target, target.Addr().(*net.TCPAddr).Port)
 }
 
@@ -356,7 +356,7 @@ func TestStreamForwarderAbortWith(t *testing.T) {
 			}
 		}},
 		{"the target resets", func(t *testing.T) {
-			target := listenTarget(t)
+			target := proxytest.Target(t)
 			r := startResettingProxy(t, target, target.Addr().(*net.TCPAddr).Port)
 			client, tc := r.connect(t)
 			client.Write([]byte("hello"))
@@ -368,7 +368,7 @@ func TestStreamForwarderAbortWith(t *testing.T) {
 			}
 		}},
 		{"the client resets", func(t *testing.T) {
-			target := listenTarget(t)
+			target := proxytest.Target(t)
 			r := startResettingProxy(t, target, target.Addr().(*net.TCPAddr).Port)
 			client, tc := r.connect(t)
 			client.Write([]byte("hello"))
@@ -388,15 +388,4 @@ func TestStreamForwarderAbortWith(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, tc.run)
 	}
-}
-
-// listenTarget listens on a free loopback port, for a proxy's target.
-func listenTarget(t *testing.T) *net.TCPListener {
-	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/proxytest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -68,37 +69,10 @@ func TestClientConnectRefused(t *testing.T) {
 	}
 }
 
-// fullListener returns the port of a listener that accepts nothing and
-// whose backlog is full, so a further connect gets no answer and times
-// out. Only loopback is used.
-func fullListener(t testing.TB) int {
-	t.Helper()
-	ln, err := internet.ListenTCP(0, internet.Host("127.0.0.1"), internet.Backlog(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	addr := ln.Addr().String()
-	for i := 0; ; i++ {
-		if i > 64 {
-			t.Skip("could not fill the listen backlog on this system")
-		}
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return ln.Addr().(*net.TCPAddr).Port
-			}
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-	}
-}
-
 func TestClientConnectTimeout(t *testing.T) {
 	t.Parallel()
 	ctx, _ := testCtx(t)
-	port := fullListener(t)
+	port := proxytest.Unanswering(t)
 	c := internet.NewTCPClient("127.0.0.1", port, internet.ConnectTimeout(200*time.Millisecond))
 	h := axontest.Handle(t, c)
 	start := time.Now()

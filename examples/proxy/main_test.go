@@ -61,11 +61,7 @@ func startProxy(t *testing.T, target string) *rig {
 // newRig starts a target listener and a proxy to it.
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := proxytest.Target(t)
 	r := startProxy(t, ln.Addr().String())
 	r.target = ln
 	return r

@@ -6,12 +6,14 @@ package proxytest
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internet"
 )
 
 // Connect dials the proxy at addr and accepts the connection it makes
@@ -143,5 +145,45 @@ func Echo(ln net.Listener) {
 			io.Copy(c, c)
 			c.(*net.TCPConn).CloseWrite()
 		}()
+	}
+}
+
+// Target listens on a free port of 127.0.0.1, for a proxy's target, and
+// closes the listener when the test ends.
+func Target(t testing.TB) *net.TCPListener {
+	t.Helper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// Unanswering returns the port of a listener on 127.0.0.1 that accepts
+// nothing and whose listen backlog is full, so a further connect gets no
+// answer and times out. It skips the test where the backlog cannot be
+// filled.
+func Unanswering(t testing.TB) int {
+	t.Helper()
+	ln, err := internet.ListenTCP(0, internet.Host("127.0.0.1"), internet.Backlog(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	addr := ln.Addr().String()
+	for i := 0; ; i++ {
+		if i > 64 {
+			t.Skip("could not fill the listen backlog on this system")
+		}
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return ln.Addr().(*net.TCPAddr).Port
+			}
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
 	}
 }
