@@ -3,6 +3,7 @@ package axon_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,7 +86,8 @@ func TestGroups(t *testing.T) {
 type byteCounter struct{ in, out atomic.Int64 }
 
 func (b *byteCounter) ReportStats() axon.Stats {
-	return axon.Stats{BytesIn: b.in.Load(), BytesOut: b.out.Load(), Remote: "192.0.2.1:4000"}
+	return axon.Stats{BytesIn: b.in.Load(), BytesOut: b.out.Load(), Remote: "192.0.2.1:4000",
+		Counters: []axon.Counter{{Name: "frames", Value: uint64(b.in.Load() / 2)}}}
 }
 
 func TestStatsReporter(t *testing.T) {
@@ -105,8 +107,9 @@ func TestStatsReporter(t *testing.T) {
 	}
 	counts.in.Add(10)
 	counts.out.Add(3)
-	want := axon.Stats{BytesIn: 10, BytesOut: 3, Remote: "192.0.2.1:4000"}
-	if st := infoOf(t, r, reporting).Stats; st == nil || *st != want {
+	want := axon.Stats{BytesIn: 10, BytesOut: 3, Remote: "192.0.2.1:4000",
+		Counters: []axon.Counter{{Name: "frames", Value: 5}}}
+	if st := infoOf(t, r, reporting).Stats; st == nil || !reflect.DeepEqual(*st, want) {
 		t.Errorf("Stats = %+v, want %+v", st, want)
 	}
 	reporting.SetStatsReporter(nil)

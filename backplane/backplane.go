@@ -75,6 +75,7 @@ var backplaneOptions = []axon.Option{
 func New(name string) *Backplane {
 	b := &Backplane{name: name}
 	b.Core = axon.NewReactive("Backplane:"+name, b.step, backplaneOptions...)
+	b.SetStatsReporter((*backplaneReport)(b))
 	return b
 }
 
@@ -91,7 +92,9 @@ type Stats struct {
 	Disconnected uint64
 }
 
-// Stats returns the backplane's counters. It is safe for concurrent use.
+// Stats returns the backplane's counters. Snapshots of the registry
+// show them too, as the backplane's axon.Stats.Counters "published",
+// "dropped" and "disconnected". It is safe for concurrent use.
 func (b *Backplane) Stats() Stats {
 	b.mu.Lock()
 	s := Stats{Subscribers: len(b.subs), Published: b.published}

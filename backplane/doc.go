@@ -34,7 +34,9 @@
 //
 // Either way the publisher and the other subscribers go on at their own
 // pace. Drops and disconnects are counted: see Backplane.Stats and
-// SubscribeTo.Stats.
+// SubscribeTo.Stats, whose counts every snapshot of the registry shows
+// as well (axon.Stats.Counters), so the live view of package introspect
+// has them.
 //
 // # Order and sharing
 //

@@ -156,6 +156,7 @@ func NewSubscribeTo(name string, opts ...SubscribeOption) *SubscribeTo {
 	}
 	s.batchMax = min(maxBatch, max(1, s.limit.Messages/4))
 	s.Core = axon.NewReactive("SubscribeTo:"+name, s.step, subscribeOptions...)
+	s.SetStatsReporter((*subscriberReport)(s))
 	return s
 }
 
@@ -170,7 +171,9 @@ type SubscriberStats struct {
 	Disconnected bool // cut off for falling behind
 }
 
-// Stats returns the subscriber's counters. It is safe for concurrent
+// Stats returns the subscriber's counters. Snapshots of the registry
+// show them too, as its axon.Stats.Counters "delivered", "dropped" and
+// "disconnected" (1 once it has been cut off). It is safe for concurrent
 // use.
 func (s *SubscribeTo) Stats() SubscriberStats {
 	s.mu.Lock()
@@ -370,6 +373,9 @@ func (s *SubscribeTo) deliver(c *axon.Core) error {
 		s.bi++
 		if err := out.Send(s.sendCtx, msg); err != nil {
 			s.countDropped(1 + s.dropBatch())
+			s.mu.Lock()
+			s.held, s.heldBytes = 0, 0 // what was held is dropped: no longer queued
+			s.mu.Unlock()
 			return err
 		}
 		s.delivered.Add(1)

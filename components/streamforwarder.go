@@ -57,7 +57,10 @@ import (
 // forwarded) and the StreamForwarder ends with the target's error, which
 // a ServerCore logs. When this side fails, the target is closed, and the
 // StreamForwarder ends without an error of its own (the owner of this
-// side knows the cause). Stopping the StreamForwarder stops the target.
+// side knows the cause). With AbortWith, the side that did not fail is
+// sent that message instead: a proxy resets it, so its peer can tell
+// that the stream was cut short. Stopping the StreamForwarder stops the
+// target.
 //
 // Kamaelia had no such component; its name here is not Forwarder because
 // that is ConsoleEchoer's option. StreamForwarder is reactive, and so are
@@ -68,6 +71,8 @@ type StreamForwarder struct {
 	target   *axon.Core
 	toTarget *relay // this side to the target
 	toSide   *relay // the target to this side
+
+	abort func(cause error) any // what closes a side when the other fails (AbortWith)
 
 	// step only
 	done       [2]bool // the side has finished sending (or is gone)
@@ -80,15 +85,38 @@ const (
 	sideTarget = 1
 )
 
+// ForwarderOption configures NewStreamForwarder.
+type ForwarderOption func(*StreamForwarder)
+
+// AbortWith sets the message that closes a side when the other side
+// fails: msg(cause) goes out of "signal" when the target fails, and to
+// the target's "control" when this side fails. Without it, that message
+// is a shutdownMicroprocess carrying the cause, which closes the side in
+// order, after what was forwarded. A proxy gives an internet.Reset, so
+// that a client whose target refused or reset it sees a reset too (and
+// a target whose client reset, likewise):
+//
+//	components.AbortWith(func(cause error) any { return internet.Reset{Err: cause} })
+//
+// A nil msg means the default.
+func AbortWith(msg func(cause error) any) ForwarderOption {
+	return func(f *StreamForwarder) { f.abort = msg }
+}
+
 // NewStreamForwarder returns a StreamForwarder to target, which becomes
 // its child: it starts when the StreamForwarder does. target must have
 // the boxes "inbox", "control", "outbox" and "signal", and no parent.
-func NewStreamForwarder(target axon.Component) (*StreamForwarder, error) {
+func NewStreamForwarder(target axon.Component, opts ...ForwarderOption) (*StreamForwarder, error) {
 	tc := axon.CoreOf(target)
 	if tc == nil {
 		return nil, fmt.Errorf("components: NewStreamForwarder: nil target")
 	}
 	f := &StreamForwarder{target: tc}
+	for _, o := range opts {
+		if o != nil {
+			o(f)
+		}
+	}
 	f.toTarget = newRelay(f, sideSelf)
 	f.toSide = newRelay(f, sideTarget)
 	f.Core = axon.NewReactive("StreamForwarder", f.step,
@@ -216,7 +244,11 @@ func (f *StreamForwarder) handle(ctx context.Context, n notice) (end bool, err e
 	}
 	if cause != nil {
 		// The side failed: close the other at once.
-		f.tell(ctx, other, axon.ShutdownMicroprocess{Caller: f, Message: cause})
+		var stop any = axon.ShutdownMicroprocess{Caller: f, Message: cause}
+		if f.abort != nil {
+			stop = f.abort(cause)
+		}
+		f.tell(ctx, other, stop)
 		if n.side == sideTarget {
 			return true, fmt.Errorf("%s: target %s: %w", f.Name(), f.target.Name(), cause)
 		}

@@ -3,7 +3,6 @@ package components_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/components"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/proxytest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -33,20 +33,21 @@ type proxyRig struct {
 
 func newProxy(t *testing.T) *proxyRig {
 	t.Helper()
-	target, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { target.Close() })
+	target := proxytest.Target(t)
 	return startProxy(t, target, target.Addr().(*net.TCPAddr).Port)
 }
 
 func startProxy(t *testing.T, target *net.TCPListener, port int) *proxyRig {
 	t.Helper()
+	return startProxyWith(t, target, port)
+}
+
+func startProxyWith(t *testing.T, target *net.TCPListener, port int, opts ...components.ForwarderOption) *proxyRig {
+	t.Helper()
 	r := &proxyRig{target: target, registry: axon.NewRegistry(), log: &axontest.Buffer{}, fwds: make(chan *components.StreamForwarder, 1000)}
 	logger := slog.New(slog.NewTextHandler(r.log, nil))
 	srv, err := internet.NewServerCore(func(internet.ConnInfo) (axon.Component, error) {
-		f, err := components.NewStreamForwarder(internet.NewTCPClient("127.0.0.1", port, internet.AllowHalfClose()))
+		f, err := components.NewStreamForwarder(internet.NewTCPClient("127.0.0.1", port, internet.AllowHalfClose()), opts...)
 		if err == nil {
 			r.fwds <- f
 		}
@@ -75,51 +76,7 @@ func startProxy(t *testing.T, target *net.TCPListener, port int) *proxyRig {
 // target's end of the forwarded one.
 func (r *proxyRig) connect(t *testing.T) (client, target *net.TCPConn) {
 	t.Helper()
-	c, err := net.Dial("tcp", r.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := r.target.AcceptTCP()
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(axontest.Deadline)
-	c.SetDeadline(deadline)
-	s.SetDeadline(deadline)
-	t.Cleanup(func() { c.Close(); s.Close() })
-	return c.(*net.TCPConn), s
-}
-
-func random(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	rand.Read(b)
-	return b
-}
-
-// send writes p and half-closes, in the background; the result comes on
-// the channel.
-func send(c *net.TCPConn, p []byte) <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.Write(p)
-		if err == nil {
-			err = c.CloseWrite()
-		}
-		done <- err
-	}()
-	return done
-}
-
-func readAll(t *testing.T, c net.Conn, want []byte, who string) {
-	t.Helper()
-	got, err := io.ReadAll(c)
-	if err != nil {
-		t.Fatalf("%s: read: %v (after %d bytes)", who, err, len(got))
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s got %d bytes, want %d, or not the same", who, len(got), len(want))
-	}
+	return proxytest.Connect(t, r.addr, r.target)
 }
 
 func waitEnd(t *testing.T, f *components.StreamForwarder) {
@@ -131,71 +88,28 @@ func waitEnd(t *testing.T, f *components.StreamForwarder) {
 	}
 }
 
-// The client finishes first; the target still answers; then it
-// finishes too. Each half-close reaches the other side after every byte.
-func TestStreamForwarderClientHalfClosesFirst(t *testing.T) {
+// Each way a connection ends in order: the half-close of either side
+// reaches the other after every byte, while the other direction goes on,
+// and the StreamForwarder ends without an error, having counted each
+// byte.
+func TestStreamForwarderHalfCloses(t *testing.T) {
 	t.Parallel()
-	r := newProxy(t)
-	client, target := r.connect(t)
-	request, reply := random(t, 1<<20), random(t, 3<<20)
-
-	sent := send(client, request)
-	readAll(t, target, request, "target") // EOF: the half-close came across
-	if err := <-sent; err != nil {
-		t.Fatal(err)
+	for _, tc := range proxytest.HalfCloses {
+		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
+			r := newProxy(t)
+			client, target := r.connect(t)
+			toTarget, fromTarget := tc.Run(t, client, target)
+			f := <-r.fwds
+			waitEnd(t, f)
+			if f.Err() != nil {
+				t.Fatalf("Err = %v", f.Err())
+			}
+			if st := f.Stats(); st.ToTarget != int64(toTarget) || st.FromTarget != int64(fromTarget) {
+				t.Fatalf("stats %+v; want %d to the target, %d from it", st, toTarget, fromTarget)
+			}
+		})
 	}
-	sent = send(target, reply) // the target may still send
-	readAll(t, client, reply, "client")
-	if err := <-sent; err != nil {
-		t.Fatal(err)
-	}
-	f := <-r.fwds
-	waitEnd(t, f)
-	if f.Err() != nil {
-		t.Fatalf("Err = %v", f.Err())
-	}
-	if st := f.Stats(); st.ToTarget != int64(len(request)) || st.FromTarget != int64(len(reply)) {
-		t.Fatalf("stats %+v", st)
-	}
-}
-
-// The target finishes first; the client still sends.
-func TestStreamForwarderTargetHalfClosesFirst(t *testing.T) {
-	t.Parallel()
-	r := newProxy(t)
-	client, target := r.connect(t)
-	greeting, upload := random(t, 64<<10), random(t, 2<<20)
-
-	sent := send(target, greeting)
-	readAll(t, client, greeting, "client")
-	if err := <-sent; err != nil {
-		t.Fatal(err)
-	}
-	sent = send(client, upload)
-	readAll(t, target, upload, "target")
-	if err := <-sent; err != nil {
-		t.Fatal(err)
-	}
-	waitEnd(t, <-r.fwds)
-}
-
-// Both ways at once, to a target that echoes: neither direction waits
-// for the other, so a large transfer does not deadlock.
-func TestStreamForwarderBothWaysAtOnce(t *testing.T) {
-	t.Parallel()
-	r := newProxy(t)
-	client, target := r.connect(t)
-	go func() {
-		io.Copy(target, target)
-		target.CloseWrite()
-	}()
-	data := random(t, axontest.ShortOr(4<<20, 16<<20))
-	sent := send(client, data)
-	readAll(t, client, data, "client")
-	if err := <-sent; err != nil {
-		t.Fatal(err)
-	}
-	waitEnd(t, <-r.fwds)
 }
 
 // A refused connection to the target closes the client's, is logged, and
@@ -207,8 +121,10 @@ func TestStreamForwarderTargetRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close() // nothing listens there now
+	// The proxy listens before the port is free, or it might be given
+	// that port and forward to itself.
 	r := startProxy(t, nil, port)
+	ln.Close() // nothing listens there now
 	c, err := net.Dial("tcp", r.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -243,8 +159,8 @@ func TestStreamForwarderStalledTargetIsBounded(t *testing.T) {
 	// fill with a few megabytes.
 	client.SetWriteBuffer(32 << 10)
 	target.SetReadBuffer(32 << 10)
-	data := random(t, 8<<20)
-	sent := send(client, data)
+	data := proxytest.Random(8 << 20)
+	sent := proxytest.Send(client, data)
 	blocked := false
 	for !blocked {
 		for _, c := range r.registry.Snapshot().Components {
@@ -262,7 +178,7 @@ func TestStreamForwarderStalledTargetIsBounded(t *testing.T) {
 		t.Fatalf("the proxy holds %d bytes", q)
 	}
 	target.SetReadBuffer(4 << 20)
-	readAll(t, target, data, "target")
+	proxytest.Expect(t, target, data, "target")
 	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
@@ -304,19 +220,7 @@ func TestStreamForwarderManyConnections(t *testing.T) {
 	t.Parallel()
 	r := newProxy(t)
 	n, repeats := axontest.ShortOr(100, 200), axontest.ShortOr(2000, 20000)
-	go func() {
-		for {
-			c, err := r.target.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-				c.(*net.TCPConn).CloseWrite()
-			}()
-		}
-	}()
+	go proxytest.Echo(r.target) // a plain Go echo server
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {
@@ -329,7 +233,7 @@ func TestStreamForwarderManyConnections(t *testing.T) {
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(axontest.Deadline))
 			data := bytes.Repeat([]byte(fmt.Sprintf("%d,", i)), repeats)
-			done := send(c.(*net.TCPConn), data)
+			done := proxytest.Send(c.(*net.TCPConn), data)
 			got, err := io.ReadAll(c)
 			if err == nil {
 				err = <-done
@@ -410,5 +314,78 @@ func TestStreamForwarderNotices(t *testing.T) {
 				t.Fatalf("stats %+v", st)
 			}
 		})
+	}
+}
+
+// startResettingProxy is startProxy with components.AbortWith, as a
+// proxy that resets one side when the other fails is wired.
+func startResettingProxy(t *testing.T, target *net.TCPListener, port int) *proxyRig {
+	t.Helper()
+	return startProxyWith(t, target, port, components.AbortWith(func(cause error) any { return internet.Reset{Err: cause} }))
+}
+
+// With AbortWith a Reset, a side that fails gets the other reset rather
+// than closed in order: the peer on that side can tell that its stream
+// was cut short. Each case is one way a side fails.
+func TestStreamForwarderAbortWith(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"the target refuses", func(t *testing.T) {
+			ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := ln.Addr().(*net.TCPAddr).Port
+			r := startResettingProxy(t, nil, port) // before the port is free, as above
+			ln.Close()
+			c, err := net.Dial("tcp", r.addr)
+			if err == nil { // else the reset came before Dial saw the connection up
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(axontest.Deadline))
+				_, err = io.ReadAll(c)
+			}
+			if !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("client: %v; want a reset", err)
+			}
+			f := <-r.fwds
+			waitEnd(t, f)
+			if !errors.Is(f.Err(), syscall.ECONNREFUSED) {
+				t.Fatalf("Err = %v, want ECONNREFUSED", f.Err())
+			}
+		}},
+		{"the target resets", func(t *testing.T) {
+			target := proxytest.Target(t)
+			r := startResettingProxy(t, target, target.Addr().(*net.TCPAddr).Port)
+			client, tc := r.connect(t)
+			client.Write([]byte("hello"))
+			io.ReadFull(tc, make([]byte, 5))
+			tc.SetLinger(0)
+			tc.Close()
+			if _, err := io.ReadAll(client); !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("client read: %v; want a reset", err)
+			}
+		}},
+		{"the client resets", func(t *testing.T) {
+			target := proxytest.Target(t)
+			r := startResettingProxy(t, target, target.Addr().(*net.TCPAddr).Port)
+			client, tc := r.connect(t)
+			client.Write([]byte("hello"))
+			io.ReadFull(tc, make([]byte, 5))
+			client.SetLinger(0)
+			client.Close()
+			if _, err := io.ReadAll(tc); !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("target read: %v; want a reset", err)
+			}
+			f := <-r.fwds
+			waitEnd(t, f)
+			if f.Err() != nil {
+				t.Fatalf("Err = %v", f.Err())
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, tc.run)
 	}
 }

@@ -122,6 +122,26 @@ func NewTCPClient(host string, port int, opts ...TCPClientOption) *TCPClient {
 	return t
 }
 
+// NewTCPClientAddr is NewTCPClient for an address in the form net.Dial
+// takes: "host:port", "[::1]:port", or ":port" for the local system,
+// where port is a number or a service name such as "https". The options
+// are NewTCPClient's. A malformed address, or port 0, is an error
+// naming the address, and no client is made.
+func NewTCPClientAddr(addr string, opts ...TCPClientOption) (*TCPClient, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("internet: NewTCPClientAddr: %w", err) // "address X: missing port in address"
+	}
+	if p == "" || p == "0" {
+		return nil, fmt.Errorf("internet: NewTCPClientAddr: address %s: missing port (port 0 is nobody's)", addr)
+	}
+	port, err := net.LookupPort("tcp", p)
+	if err != nil {
+		return nil, fmt.Errorf("internet: NewTCPClientAddr: %w", err) // "address X: invalid port", "lookup tcp/X: unknown port"
+	}
+	return NewTCPClient(host, port, opts...), nil
+}
+
 func trimBrackets(h string) string {
 	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
 		return h[1 : len(h)-1]

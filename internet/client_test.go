@@ -12,6 +12,7 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/proxytest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -68,37 +69,10 @@ func TestClientConnectRefused(t *testing.T) {
 	}
 }
 
-// fullListener returns the port of a listener that accepts nothing and
-// whose backlog is full, so a further connect gets no answer and times
-// out. Only loopback is used.
-func fullListener(t testing.TB) int {
-	t.Helper()
-	ln, err := internet.ListenTCP(0, internet.Host("127.0.0.1"), internet.Backlog(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	addr := ln.Addr().String()
-	for i := 0; ; i++ {
-		if i > 64 {
-			t.Skip("could not fill the listen backlog on this system")
-		}
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return ln.Addr().(*net.TCPAddr).Port
-			}
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-	}
-}
-
 func TestClientConnectTimeout(t *testing.T) {
 	t.Parallel()
 	ctx, _ := testCtx(t)
-	port := fullListener(t)
+	port := proxytest.Unanswering(t)
 	c := internet.NewTCPClient("127.0.0.1", port, internet.ConnectTimeout(200*time.Millisecond))
 	h := axontest.Handle(t, c)
 	start := time.Now()
@@ -216,26 +190,31 @@ func TestClientHostForms(t *testing.T) {
 			defer ln.Close()
 			_, port, _ := net.SplitHostPort(ln.Addr().String())
 			p, _ := strconv.Atoi(port)
-			c := internet.NewTCPClient(tt.host, p)
-			h := axontest.Handle(t, c)
-			activate(t, ctx, c)
-			conn, err := ln.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := h.Put(ctx, "inbox", "ping"); err != nil {
-				t.Fatal(err)
-			}
-			buf := make([]byte, 4)
-			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-			if _, err := conn.Read(buf); err != nil || string(buf) != "ping" {
-				t.Fatalf("server read %q, %v", buf, err)
-			}
-			conn.Close()
-			if pf := terminal(t, ctx, h); pf.Err != nil {
-				t.Fatalf("terminal Err = %v", pf.Err)
-			}
+			pingThrough(t, ctx, ln, internet.NewTCPClient(tt.host, p))
 		})
+	}
+}
+
+// pingThrough activates c, a client of ln's, and checks that what it
+// is sent reaches the server, and that it ends cleanly when the server
+// closes.
+func pingThrough(t *testing.T, ctx context.Context, ln net.Listener, c *internet.TCPClient) {
+	t.Helper()
+	h := axontest.Handle(t, c)
+	activate(t, ctx, c)
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	axontest.Put(t, ctx, h, "inbox", "ping")
+	buf := make([]byte, 4)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Read(buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("server read %q, %v", buf, err)
+	}
+	conn.Close()
+	if pf := terminal(t, ctx, h); pf.Err != nil {
+		t.Fatalf("terminal Err = %v", pf.Err)
 	}
 }
 

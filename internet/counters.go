@@ -29,8 +29,9 @@ type ServerStats struct {
 	// Refused counts the accepted connections closed without being
 	// served: past MaxConnections (or, for a SingleServer, while a
 	// client is connected), while shutting down or stopping, with no
-	// protocol handler linked, or when a ServerCore's Factory failed or
-	// panicked. A connection is counted before it is closed.
+	// protocol handler linked, when a ServerCore's Factory failed or
+	// panicked, or when an OnConnState hook panicked on ConnAccepted. A
+	// connection is counted before it is closed.
 	Refused uint64
 	// Cut counts the connections reset because a shutdown's grace ran
 	// out, or by a Stop: the total of the counts the server's errors

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/proxytest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -48,7 +49,7 @@ func TestClientWaitsWithoutSpinning(t *testing.T) {
 			if tt.heldUp {
 				// The listener's backlog is full: the connect gets no
 				// answer until the ConnectTimeout.
-				c = internet.NewTCPClient("127.0.0.1", fullListener(t), internet.ConnectTimeout(wait))
+				c = internet.NewTCPClient("127.0.0.1", proxytest.Unanswering(t), internet.ConnectTimeout(wait))
 				over = func() { waitDone(t, ctx, c) }
 			} else {
 				ln, port := listener(t)

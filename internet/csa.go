@@ -463,6 +463,7 @@ func (s *CSA) sendFinal() error {
 		return endWith(cause)
 	}
 	s.finalSent = true
+	s.cfg.hooks.closed(s, cause) // a server's OnConnState
 	ctx := &finalCtx{}
 	defer ctx.stop()
 	fb := axon.SocketShutdown{

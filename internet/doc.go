@@ -22,7 +22,8 @@
 // not exist: Go's runtime netpoller does that job inside the adapter.
 //
 //	Kamaelia                         kamaelia-go
-//	TCPClient(host, port, delay)     NewTCPClient(host, port, Delay(d), ConnectTimeout(d), TLSClient(cfg))
+//	TCPClient(host, port, delay)     NewTCPClient(host, port, Delay(d), ConnectTimeout(d), TLSClient(cfg)),
+//	                                 or NewTCPClientAddr("host:port", ...)
 //	  inbox, control, makessl        same; control before connect is honoured
 //	  _socketFeedback                same (internal)
 //	  (none)                         _peerFinished: the adapter's peerFinished (internal)
@@ -120,7 +121,12 @@
 //     that connection only.
 //   - TCPServer's host, backlog, socket options and port 0 are options, and
 //     the bound address is reported; Kamaelia bound every interface with a
-//     backlog of 5 and a random port it did not report.
+//     backlog of 5 and a random port it did not report. A server can also
+//     serve on a listener the program made (ServeOn): a socket inherited
+//     from systemd, one a test opened, a wrapping listener.
+//   - A server tells a program of each connection it serves, accepted
+//     and closed, with the cause (OnConnState), the way http.Server's
+//     ConnState does; Kamaelia had no such hook.
 //   - Accepting never waits for set-up: a burst of clients is taken off
 //     the kernel's listen queue as fast as accept allows (up to
 //     AcceptAhead waiting), so clients are not left to the kernel's
@@ -151,7 +157,8 @@
 //	Delay, ConnectTimeout, AllowHalfClose      TCPClient (TCPClientOption)
 //	Host, Backlog, ReuseAddress, ReusePort,    ListenTCP and the servers (ListenerOption)
 //	KeepAlive
-//	NoDelay, ShutdownTimeout, ServeTLS, Logger the servers: TCPServer, ServerCore, SingleServer (ServingOption)
+//	NoDelay, ShutdownTimeout, ServeTLS,        the servers: TCPServer, ServerCore, SingleServer (ServingOption)
+//	Logger, ServeOn, OnConnState
 //	MaxConnections                             TCPServer, ServerCore (MaxConnectionsOption)
 //	ReceiveLimit                               ServerCore (ServerCoreOption)
 //
@@ -288,6 +295,16 @@
 //     TestHandlerHearsWhyMakeSSLWasRefused, TestHandlerHearsOfBadDataItSent.
 //   - Silence. Nothing is logged unless a Logger is given.
 //     TestLibraryIsSilentWithoutALogger.
+//   - Every connection accounted for. An OnConnState hook hears of each
+//     connection a server serves once when it is accepted and once when
+//     it has ended, with the cause, however it ends; a hook that panics
+//     is contained as a Factory that panics is. TestOnConnState,
+//     TestOnConnStateUnderLoad, TestOnConnStatePanics.
+//   - One reset. A handler aborts its connection with a Reset on its
+//     "signal": the peer sees ECONNRESET, the queued data is dropped,
+//     and the connection ends with the Reset's Err. It is the reset a
+//     shutdown whose grace runs out uses (CSA.Reset).
+//     TestHandlerResetsItsConnection, TestOnConnState.
 //   - Safe for concurrent use, as each type says: Reset, Shutdown and
 //     the boxes may be used from any goroutine. TestResetRacesWithTraffic,
 //     TestShutdownCalledConcurrently.

@@ -47,6 +47,11 @@ var (
 	ErrReset = errors.New("internet: connection reset")
 
 	// ErrHandler wraps the error of a protocol handler that failed or
-	// panicked, as reported for its connection.
+	// panicked, or of a Factory that could not make one, as reported for
+	// its connection.
 	ErrHandler = errors.New("internet: protocol handler failed")
+
+	// errNotServed is the cause of a connection accepted and then
+	// dropped before it was served (the server was stopping).
+	errNotServed = errors.New("internet: connection dropped before it was served")
 )

@@ -146,3 +146,97 @@ func ExampleServerCore_Stats() {
 	// accepted: 2 refused: 1
 	// bytes read: 6 written: 6
 }
+
+// A client for an address in the form net.Dial takes.
+func ExampleNewTCPClientAddr() {
+	ctx := context.Background()
+	srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, 0,
+		internet.Host("127.0.0.1"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = srv.Activate(ctx)
+	defer srv.Shutdown(ctx)
+
+	client, err := internet.NewTCPClientAddr(srv.Addr().String(), internet.ConnectTimeout(5*time.Second))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h, _ := axon.NewHandle(client)
+	defer h.Close()
+	_ = client.Activate(ctx)
+	_ = h.Put(ctx, "inbox", "hello")
+	var reply []byte
+	for len(reply) < len("hello") {
+		m, _ := h.Get(ctx, "outbox")
+		reply = append(reply, m.([]byte)...)
+	}
+	fmt.Printf("%s\n", reply)
+	_ = h.Put(ctx, "control", axon.ShutdownMicroprocess{})
+	<-client.Done()
+
+	_, err = internet.NewTCPClientAddr("example.org")
+	fmt.Println(err)
+	// Output:
+	// hello
+	// internet: NewTCPClientAddr: address example.org: missing port in address
+}
+
+// A server on a listener the program made: here one a test might open;
+// under systemd's socket activation, net.FileListener(os.NewFile(3,
+// "socket")). The server closes it when it shuts down.
+func ExampleServeOn() {
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, 0,
+		internet.ServeOn(ln))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = srv.Activate(ctx)
+	defer srv.Shutdown(ctx)
+
+	conn, _ := net.Dial("tcp", ln.Addr().String())
+	conn.Write([]byte("served on the caller's listener"))
+	conn.(*net.TCPConn).CloseWrite()
+	reply, _ := io.ReadAll(conn)
+	conn.Close()
+	fmt.Printf("%s; the server's address is the listener's: %v\n", reply, srv.Addr().String() == ln.Addr().String())
+	// Output: served on the caller's listener; the server's address is the listener's: true
+}
+
+// A hook that hears of every connection a server serves: here it
+// prints them; a program would count them, or log them.
+func ExampleOnConnState() {
+	ctx := context.Background()
+	events := make(chan internet.ConnEvent, 2)
+	srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, 0,
+		internet.Host("127.0.0.1"),
+		internet.OnConnState(func(ev internet.ConnEvent) { events <- ev }))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = srv.Activate(ctx)
+	defer srv.Shutdown(ctx)
+
+	conn, _ := net.DialTCP("tcp", nil, srv.Addr())
+	conn.Write([]byte("hello"))
+	conn.CloseWrite()
+	io.ReadAll(conn)
+	conn.Close()
+	for range 2 {
+		ev := <-events
+		fmt.Println(ev.State, ev.Info.PeerHost, ev.Err)
+	}
+	// Output:
+	// accepted 127.0.0.1 <nil>
+	// closed 127.0.0.1 <nil>
+}

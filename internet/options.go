@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -77,6 +78,15 @@ func (o ListenerOption) applyTCPServer(c *config)    { o.f.set(c) }
 func (o ListenerOption) applyServerCore(c *config)   { o.f.set(c) }
 func (o ListenerOption) applySingleServer(c *config) { o.f.set(c) }
 
+// listenerOpt is a ListenerOption called name, which ServeOn refuses
+// to go with.
+func listenerOpt(name string, f setter) ListenerOption {
+	return ListenerOption{func(c *config) {
+		f(c)
+		c.listenOpts = append(c.listenOpts, name)
+	}}
+}
+
 // ServingOption configures a server: it is a TCPServerOption,
 // ServerCoreOption and SingleServerOption.
 type ServingOption struct{ f setter }
@@ -126,6 +136,11 @@ type config struct {
 	reuseAddr bool
 	reusePort bool
 	keepAlive time.Duration
+	// the names of the listener options given, and the listeners given
+	// with ServeOn (see serveon.go)
+	listenOpts []string
+	given      []net.Listener
+	serveOn    bool
 
 	// servers
 	logger          *slog.Logger
@@ -133,6 +148,8 @@ type config struct {
 	maxConns        int
 	shutdownTimeout time.Duration
 	serveTLS        bool
+	connHook        func(ConnEvent) // OnConnState
+	hooks           *connHooks      // calls connHook; made by the TCPServer
 
 	// ServerCore
 	receiveLimit axon.Limit
@@ -310,34 +327,34 @@ func AllowHalfClose() TCPClientOption {
 // default, "", means every interface, as in Kamaelia and net.Listen;
 // "127.0.0.1" keeps a server on loopback.
 func Host(h string) ListenerOption {
-	return ListenerOption{func(c *config) { c.host = h }}
+	return listenerOpt("Host", func(c *config) { c.host = h })
 }
 
 // Backlog sets the listen backlog: how many connections the kernel may
 // queue before they are accepted. Zero means the system's maximum
 // (somaxconn); Kamaelia used 5.
 func Backlog(n int) ListenerOption {
-	return ListenerOption{func(c *config) { c.backlog = n }}
+	return listenerOpt("Backlog", func(c *config) { c.backlog = n })
 }
 
 // ReuseAddress sets SO_REUSEADDR on the listening socket so it can
 // listen again at once on a port with connections in TIME_WAIT. It is
 // on by default (as in Go's net package).
 func ReuseAddress(on bool) ListenerOption {
-	return ListenerOption{func(c *config) { c.reuseAddr = on }}
+	return listenerOpt("ReuseAddress", func(c *config) { c.reuseAddr = on })
 }
 
 // ReusePort sets SO_REUSEPORT on the listening socket, so several
 // servers can share one port and the kernel spreads connections among
 // them. Off by default.
 func ReusePort(on bool) ListenerOption {
-	return ListenerOption{func(c *config) { c.reusePort = on }}
+	return listenerOpt("ReusePort", func(c *config) { c.reusePort = on })
 }
 
 // KeepAlive sets the TCP keep-alive period of accepted connections. Zero
 // means Go's default (15 s); negative turns keep-alives off.
 func KeepAlive(d time.Duration) ListenerOption {
-	return ListenerOption{func(c *config) { c.keepAlive = d }}
+	return listenerOpt("KeepAlive", func(c *config) { c.keepAlive = d })
 }
 
 // NoDelay sets TCP_NODELAY on accepted connections (on by default, as in

@@ -144,6 +144,11 @@ func TestMisappliedOptionsDoNotCompile(t *testing.T) {
 		{"ShutdownTimeout on a CSA", `internet.NewCSA(nil, internet.ShutdownTimeout(1))`, false},
 		{"a connection option on ListenTCP", `internet.ListenTCP(0, internet.Linger(1))`, false},
 		{"ServeTLS on ListenTCP", `internet.ListenTCP(0, internet.ServeTLS(cfg))`, false},
+		{"ServeOn on every server", `internet.NewTCPServer(0, internet.ServeOn(nil)); internet.NewServerCore(nil, 0, internet.ServeOn(nil)); internet.NewSingleServer(0, internet.ServeOn(nil))`, true},
+		{"OnConnState on every server", `internet.NewTCPServer(0, internet.OnConnState(nil)); internet.NewServerCore(nil, 0, internet.OnConnState(nil)); internet.NewSingleServer(0, internet.OnConnState(nil))`, true},
+		{"OnConnState on a TCPClient", `internet.NewTCPClient("h", 1, internet.OnConnState(nil))`, false},
+		{"ServeOn on ListenTCP", `internet.ListenTCP(0, internet.ServeOn(nil))`, false},
+		{"ServeOn on a TCPClient", `internet.NewTCPClientAddr("h:1", internet.ServeOn(nil))`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -54,7 +54,8 @@ const (
 // Kamaelia chose a random port in 2000-50000 when none was given, without
 // retrying on a collision and without telling anyone which; here port 0
 // asks the kernel for a free port, which is always free, and Addr says
-// which it is.
+// which it is. ServeOn gives the server a listener the program made
+// instead (systemd's socket activation, a test's listener).
 //
 // Kamaelia's _selectorSignal and _selectorShutdownSignal outboxes talked
 // to its select() loop; an accept goroutine on Go's netpoller replaces
@@ -73,7 +74,7 @@ const (
 type TCPServer struct {
 	*axon.Core
 	cfg config
-	ln  *net.TCPListener
+	ln  net.Listener // its address is a *net.TCPAddr
 
 	mu        sync.Mutex
 	csas      map[*CSA]*axon.Linkage // each adapter's feedback link
@@ -90,8 +91,9 @@ type TCPServer struct {
 }
 
 // NewTCPServer opens a listening socket on port (0: a free port chosen by
-// the kernel) and returns the server component; it accepts once
-// activated. The options are those of the listening socket
+// the kernel), or takes the listener given with ServeOn, and returns the
+// server component; it accepts once activated. The options are those of
+// the listening socket
 // (ListenerOption: Host, Backlog, ...), of a server (ServingOption:
 // ServeTLS, ShutdownTimeout, Logger, ...), MaxConnections, TLSServer
 // (the server side of makessl), and the connection options (ConnOption:
@@ -105,15 +107,19 @@ func NewTCPServer(port int, opts ...TCPServerOption) (*TCPServer, error) {
 // newTCPServer makes a TCPServer with the configuration cfg.
 func newTCPServer(port int, cfg config) (*TCPServer, error) {
 	if err := cfg.checkServerTLS(); err != nil {
+		cfg.closeGiven()
 		return nil, err
 	}
-	ln, err := listenTCP(cfg, port)
+	ln, err := cfg.listen(port)
 	if err != nil {
 		return nil, err
 	}
 	cfg.tlsServer = true
 	s := &TCPServer{cfg: cfg, ln: ln, csas: map[*CSA]*axon.Linkage{}, listening: true, acceptDone: make(chan struct{})}
 	s.cfg.stats = &s.stats // the adapters count their TLS handshakes and cuts here
+	if cfg.connHook != nil {
+		s.cfg.hooks = newConnHooks(cfg.connHook, s)
+	}
 	s.refusals.log = func(n int) {
 		s.cfg.logger.Warn("tcpserver: connection limit reached; refused connections", "server", s.Name(), "refused", n, "limit", s.cfg.maxConns)
 	}
@@ -287,17 +293,23 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		_ = tc.SetNoDelay(false)
 	}
 	csa := newCSA(conn, &s.cfg) // shared: the server's settings do not change
+	if !s.cfg.hooks.accepted(csa) {
+		s.refuse(conn)
+		return
+	}
 	if s.cfg.serveTLS {
 		// Queued before the adapter starts, so that it reads nothing
 		// before the handshake: TLS from the first byte, never plaintext.
 		if !offer(csa.Inbox(boxMakeSSL), MakeSSL{}) {
 			s.refuse(conn)
+			s.cfg.hooks.closed(csa, errNotServed)
 			return
 		}
 	}
 	fb, err := s.Link(axon.Out(csa, boxFeedback), axon.In(s, boxFromCSA))
 	if err != nil {
 		s.refuse(conn)
+		s.cfg.hooks.closed(csa, err)
 		return
 	}
 	s.mu.Lock()
@@ -309,6 +321,7 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		_ = s.Unlink(fb)
 		csa.Stop()
 		s.refuse(conn)
+		s.cfg.hooks.closed(csa, err)
 	}
 }
 

@@ -67,7 +67,8 @@ type Factory func(ConnInfo) (axon.Component, error)
 // unlike Kamaelia, a handler that simply returns does not leave the
 // connection open. A handler that fails or panics closes only its own
 // connection; the error is logged with the client's address. A handler
-// may abort its connection with a reset by sending a Reset on "signal".
+// may abort its connection with a reset by sending a Reset on "signal"
+// (see Reset): the reset a shutdown uses when its grace runs out.
 // When the server begins a graceful shutdown, its "control" gets a
 // ShutdownBegun (see Shutdown).
 //
@@ -129,15 +130,18 @@ type serverConn struct {
 }
 
 // NewServerCore opens a listening socket on port (0: a free port chosen
-// by the kernel) and returns a server that makes a handler with factory
+// by the kernel), or takes the listener given with ServeOn, and returns
+// a server that makes a handler with factory
 // for every connection once activated. A port already in use is an
 // error here, and so is a TLSServer or ServeTLS configuration without a
 // certificate (ErrNoTLSConfig).
 func NewServerCore(factory Factory, port int, opts ...ServerCoreOption) (*ServerCore, error) {
+	cfg := configOf(opts, ServerCoreOption.applyServerCore)
 	if factory == nil {
+		cfg.closeGiven()
 		return nil, errors.New("internet: NewServerCore: nil factory")
 	}
-	tcp, err := newTCPServer(port, configOf(opts, ServerCoreOption.applyServerCore))
+	tcp, err := newTCPServer(port, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +188,8 @@ func adoptTCPServer(parent *axon.Core, tcp *TCPServer) error {
 // arguments for every connection.
 func NewSimpleServer(protocol func() axon.Component, port int, opts ...ServerCoreOption) (*ServerCore, error) {
 	if protocol == nil {
+		cfg := configOf(opts, ServerCoreOption.applyServerCore)
+		cfg.closeGiven()
 		return nil, errors.New("internet: NewSimpleServer: nil protocol")
 	}
 	return NewServerCore(func(ConnInfo) (axon.Component, error) { return protocol(), nil }, port, opts...)

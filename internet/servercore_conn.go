@@ -30,7 +30,7 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 	if err != nil {
 		s.logOpenError("servercore: cannot serve connection; closing it", info, err)
 		s.unwire(sc)
-		s.refuse(csa)
+		s.refuse(csa, fmt.Errorf("%w: %w", ErrHandler, err))
 		return
 	}
 	csa.SetGroup(csa.ID()) // introspection draws a connection's components together
@@ -38,7 +38,7 @@ func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
 	if err := s.AddChildren(csa, handler); err != nil {
 		s.logOpenError("servercore: cannot start connection; closing it", info, err)
 		s.unwire(sc)
-		s.refuse(csa)
+		s.refuse(csa, err)
 		return
 	}
 	s.conns[axon.CoreOf(handler)] = sc
@@ -83,13 +83,16 @@ func (s *ServerCore) logConn(level slog.Level, msg string, peer any, key string,
 	s.cfg.logger.Log(context.Background(), level, msg, "server", s.Name(), "peer", peer, key, val)
 }
 
-// refuse closes a connection the server will not serve, counting it as
-// refused. Its adapter is still started, so that it ends and the
-// TCPServer forgets it.
-func (s *ServerCore) refuse(csa *CSA) {
+// refuse closes a connection the server will not serve, for cause,
+// counting it as refused. Its adapter is still started, so that it ends
+// and the TCPServer forgets it.
+func (s *ServerCore) refuse(csa *CSA, cause error) {
+	s.cfg.hooks.note(csa, cause)
 	s.tcp.refuse(csa.Conn())
 	if csa.Parent() == nil {
-		_ = s.AddChildren(csa)
+		if err := s.AddChildren(csa); err != nil {
+			s.cfg.hooks.closed(csa, cause) // it will not end: it never starts
+		}
 	}
 }
 
@@ -228,6 +231,7 @@ func (s *ServerCore) handlerEnded(ctx context.Context, sc *serverConn) {
 			sc.cause = fmt.Errorf("%w: %w", ErrHandler, err)
 		}
 		req = axon.ShutdownMicroprocess{Caller: s}
+		s.cfg.hooks.note(sc.csa, sc.cause)
 	}
 	if !sc.csaDone {
 		_ = sc.csa.Inbox(boxControl).Put(ctx, req)

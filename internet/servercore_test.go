@@ -86,10 +86,17 @@ func testClientsGetTheirOwnBytes(t *testing.T, clients int, opts ...internet.Ser
 	const size = 100 << 10
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory, opts...)
+	echoClients(t, ctx, srv.Addr(), clients, size)
+}
+
+// echoClients runs that many echoClients of size bytes at once, and fails the
+// test if any fails.
+func echoClients(t *testing.T, ctx context.Context, addr *net.TCPAddr, clients, size int) {
+	t.Helper()
 	errs := make(chan error, clients)
 	var wg sync.WaitGroup
 	for i := range clients {
-		wg.Go(func() { errs <- echoClient(ctx, srv.Addr(), size, i) })
+		wg.Go(func() { errs <- echoClient(ctx, addr, size, i) })
 	}
 	wg.Wait()
 	close(errs)

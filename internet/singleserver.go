@@ -67,7 +67,8 @@ type SingleServer struct {
 }
 
 // NewSingleServer opens a listening socket on port (0: a free port
-// chosen by the kernel) and returns the server; it accepts once
+// chosen by the kernel), or takes the listener given with ServeOn, and
+// returns the server; it accepts once
 // activated. The options are TCPServer's but MaxConnections, since a
 // SingleServer serves one client at a time.
 func NewSingleServer(port int, opts ...SingleServerOption) (*SingleServer, error) {

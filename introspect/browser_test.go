@@ -164,3 +164,25 @@ func TestPageWithToken(t *testing.T) {
 	b.WaitFor(t, "the server and its connection", `document.querySelector('#viewport .node[data-kind="ServerCore"]') !== null && document.querySelectorAll('#viewport .conn').length === 1`)
 	b.CheckErrors(t)
 }
+
+// TestPageWithoutConnections draws a graph that has no connections (no
+// server, or one nobody has connected to yet): graph.json then has
+// "connections": null, which the page takes as none.
+func TestPageWithoutConnections(t *testing.T) {
+	b := browsertest.Start(t)
+	ctx, reg := testCtx(t)
+	echo := components.NewEcho()
+	if err := echo.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { echo.Stop(); <-echo.Done() }()
+	h := introspect.New(introspect.WithRegistry(reg), introspect.WithInterval(200*time.Millisecond))
+	hs := httptest.NewServer(h)
+	defer hs.Close()
+	defer h.Close()
+	if err := chromedp.Do(b.Ctx, chromedp.Navigate(hs.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	b.WaitFor(t, "the Echo drawn", `document.querySelector('#viewport .node[data-kind="Echo"]') !== null`)
+	b.CheckErrors(t)
+}

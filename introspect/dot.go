@@ -73,8 +73,17 @@ func writeNode(w *bufio.Writer, indent string, c *Component, t *Type) {
 	sb.WriteString(recordEscape(c.Name))
 	sb.WriteString("\\n")
 	sb.WriteString(recordEscape(c.State))
-	if c.Stats != nil {
-		fmt.Fprintf(&sb, "\\nin %d B, out %d B", c.Stats.BytesIn, c.Stats.BytesOut)
+	if st := c.Stats; st != nil {
+		if len(st.Counters) == 0 || st.BytesIn != 0 || st.BytesOut != 0 {
+			fmt.Fprintf(&sb, "\\nin %d B, out %d B", st.BytesIn, st.BytesOut)
+		}
+		for i, k := range st.Counters {
+			sep := ", "
+			if i == 0 {
+				sep = "\\n"
+			}
+			fmt.Fprintf(&sb, "%s%s %d", sep, recordEscape(k.Name), k.Value)
+		}
 	}
 	sb.WriteString("|{")
 	for i, b := range c.Outboxes {

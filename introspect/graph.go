@@ -92,6 +92,15 @@ type Stats struct {
 	BytesIn  int64  `json:"bytes_in"`
 	BytesOut int64  `json:"bytes_out"`
 	Remote   string `json:"remote,omitempty"` // the peer's address, for a socket
+	// Counters are its other counts (a backplane's drops and
+	// disconnects), in the order it gave them.
+	Counters []Counter `json:"counters,omitempty"`
+}
+
+// Counter is one named count a component reports.
+type Counter struct {
+	Name  string `json:"name"`
+	Value uint64 `json:"value"`
 }
 
 // Box holds one box's figures. Zero figures are left out of the JSON.
@@ -223,6 +232,9 @@ func (b *graphBuilder) build() *Graph {
 		}
 		if st := ci.Stats; st != nil {
 			c.Stats = &Stats{BytesIn: st.BytesIn, BytesOut: st.BytesOut, Remote: st.Remote}
+			for _, k := range st.Counters {
+				c.Stats.Counters = append(c.Stats.Counters, Counter{Name: k.Name, Value: k.Value})
+			}
 		}
 		c.Inboxes, store = fillBoxes(store, ci.Inboxes)
 		c.Outboxes, store = fillBoxes(store, ci.Outboxes)

@@ -341,6 +341,8 @@ func TestGraphJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	g.Components[1].Blocked = &introspect.Endpoint{Box: "gone", Label: "Gone#1.gone"}
 	g.Components[2].Stats = &introspect.Stats{BytesIn: 1, BytesOut: 2, Remote: odd[0]}
+	g.Components[3].Stats = &introspect.Stats{Counters: []introspect.Counter{{Name: odd[1], Value: 1 << 63}, {Name: "dropped"}}}
+	g.Components[4].Stats = &introspect.Stats{Counters: []introspect.Counter{}}
 	for _, tc := range []struct {
 		name string
 		g    *introspect.Graph

@@ -106,12 +106,24 @@ func appendComponent(buf []byte, c *Component) []byte {
 			buf = append(buf, `,"remote":`...)
 			buf = appendString(buf, st.Remote)
 		}
+		if len(st.Counters) > 0 {
+			buf = append(buf, `,"counters":`...)
+			buf = appendList(buf, st.Counters, appendCounter)
+		}
 		buf = append(buf, '}')
 	}
 	buf = append(buf, `,"inboxes":`...)
 	buf = appendList(buf, c.Inboxes, appendBox)
 	buf = append(buf, `,"outboxes":`...)
 	buf = appendList(buf, c.Outboxes, appendBox)
+	return append(buf, '}')
+}
+
+func appendCounter(buf []byte, k *Counter) []byte {
+	buf = append(buf, `{"name":`...)
+	buf = appendString(buf, k.Name)
+	buf = append(buf, `,"value":`...)
+	buf = strconv.AppendUint(buf, k.Value, 10)
 	return append(buf, '}')
 }
 

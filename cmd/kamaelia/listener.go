@@ -36,10 +36,15 @@ func (l *listenerFlags) register(cmd *cobra.Command, defaultPort int) {
 	fs.DurationVar(&l.grace, "grace", 5*time.Second, "on SIGINT/SIGTERM, serve open connections until they finish for up to this `duration`, then reset them (exit 3)")
 	fs.StringVar(&l.certFile, "tls-cert", "", "serve TLS with the certificate (chain) in PEM `file`; needs --tls-key")
 	fs.StringVar(&l.keyFile, "tls-key", "", "the private key of --tls-cert, in PEM `file`")
-	fs.BoolVar(&l.startTLS, "starttls", false, "with --tls-cert: start in plaintext and switch to TLS when the client sends STARTTLS")
 	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt")
 	_ = cmd.MarkFlagFilename("tls-key", "pem", "key")
 	_ = cmd.RegisterFlagCompletionFunc("host", cobra.FixedCompletions([]string{"127.0.0.1", "::1", "0.0.0.0", "::"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// registerStartTLS adds --starttls, for a command whose protocol handlers
+// can be put behind a STARTTLS gate (serve).
+func (l *listenerFlags) registerStartTLS(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&l.startTLS, "starttls", false, "with --tls-cert: start in plaintext and switch to TLS when the client sends STARTTLS")
 }
 
 // check reads $PORT if --port was not given, and checks that the flags

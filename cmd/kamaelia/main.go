@@ -3,7 +3,8 @@
 //
 // Usage:
 //
-//	kamaelia serve   [flags]                 run a server (echo by default)
+//	kamaelia serve   [flags]                 run a server (echo by default; chat: one room)
+//	kamaelia forward --to HOST:PORT [flags]  forward every connection to HOST:PORT (a TCP proxy)
 //	kamaelia connect [flags] HOST PORT       stdin to the server, the server to stdout
 //	kamaelia send    [flags] FILE HOST PORT  send a file (or stdin: -) at a controlled rate
 //	kamaelia completion SHELL                a shell completion script
@@ -21,6 +22,15 @@
 // the start; with --starttls as well, each connection starts in
 // plaintext and is upgraded through its "makessl" box, as Kamaelia did
 // it, when the client sends the line STARTTLS (connect --starttls does).
+// With --protocol chat it is one chat room (a Backplane, and line
+// framing), in the process or, with --backplane nats://HOST:PORT, shared
+// with other chat servers through NATS.
+//
+// forward is a TCP proxy, ServerCore(StreamForwarder(TCPClient(--to))):
+// it takes serve's listener flags, prints the same LISTENING line, and
+// shuts down the same way; bytes pass both ways unchanged, half-closes
+// are carried across, and a target that refuses or resets the
+// connection has the client's reset.
 //
 // connect is the Graphline of the SSL example in Kamaelia's TCPClient
 // documentation: a reader of stdin feeding a TCPClient whose output goes
@@ -36,8 +46,8 @@
 //
 // Exit status, for every command: 0 on success; 1 on failure, with a
 // one-line reason on stderr; 2 for a bad command line, in at most three
-// lines; 3 when serve had to reset connections at the end of its grace;
-// 130 when connect or send is interrupted.
+// lines; 3 when serve or forward had to reset connections at the end of
+// its grace; 130 when connect or send is interrupted.
 //
 // Each command takes --help for its flags and examples; --version prints
 // the version the binary was built from.

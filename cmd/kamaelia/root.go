@@ -9,14 +9,18 @@ func newRoot(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kamaelia",
 		Short: "Kamaelia's network components, wired into a tool",
-		Long: `Kamaelia's network components, wired into a tool: a server, a client
-that joins stdin and stdout to a server, and a file sender.
+		Long: `Kamaelia's network components, wired into a tool: a server (echo, or a
+chat room shared through NATS), a TCP proxy, a client that joins stdin
+and stdout to a server, and a file sender.
 
 Exit status, for every command: 0 on success; 1 on failure, with a
-one-line reason on stderr; 2 for a bad command line; 3 when serve had to
-reset connections at the end of its grace; 130 when interrupted.`,
+one-line reason on stderr; 2 for a bad command line; 3 when serve or
+forward had to reset connections at the end of its grace; 130 when
+interrupted.`,
 		Example: `  kamaelia serve                          # echo server on 127.0.0.1:1601
   kamaelia connect 127.0.0.1 1601         # type, and see it echoed
+  kamaelia serve --protocol chat          # one room: nc 127.0.0.1 1601 in two terminals
+  kamaelia forward --to example.org:80    # a proxy on 127.0.0.1:1603
   kamaelia send --rate 1MiB big.iso 127.0.0.1 1601
   source <(kamaelia completion bash)      # complete commands and flags`,
 		Version:                    version(),
@@ -31,7 +35,7 @@ reset connections at the end of its grace; 130 when interrupted.`,
 	root.SetFlagErrorFunc(flagError)
 	root.SetHelpCommand(helpCommand())
 	e.logs.register(root)
-	root.AddCommand(newServeCommand(e), newConnectCommand(e), newSendCommand(e))
+	root.AddCommand(newServeCommand(e), newForwardCommand(e), newConnectCommand(e), newSendCommand(e))
 	root.InitDefaultCompletionCmd() // cobra's, made now to be checked as root is
 	for _, c := range []*cobra.Command{root, findCommand(root, "completion")} {
 		needsCommand(c)

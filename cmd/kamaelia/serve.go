@@ -15,7 +15,7 @@ import (
 )
 
 const serveAbout = `Run a TCP server: a ServerCore that gives every connection its own protocol
-handler (echo: send every client its own bytes back). When it is ready it
+handler (echo: send every client its own bytes back; chat: one room). When it is ready it
 prints one line on stdout, "LISTENING host:port" (and with --debug-addr a
 second, "DEBUG http://host:port/"), then logs on stderr (each connection
 at --log-level debug).
@@ -47,6 +47,19 @@ to TLS when the client sends the line STARTTLS: the server answers
 in Kamaelia); the protocol then runs over TLS. Plaintext that follows the
 STARTTLS line before the handshake is discarded.
 
+--protocol chat is one room: every line a client sends (LF or CRLF, at
+most 64 KiB) reaches every other client, byte for byte, and not the
+sender. A client that falls more than --max-behind lines behind is
+disconnected, with a log line, rather than anyone losing lines without a
+word. The room is in the process, or, with --backplane, shared through a
+NATS server with every chat server using it: a line reaches the clients
+of every server, once each. --backplane-creds and --backplane-ca (or a
+tls:// URL) are for a NATS server that wants them. If NATS cannot be
+reached at start, serve exits 1. If it goes away later, this server's
+clients go on talking among themselves, the loss and the return are
+logged, and lines said meanwhile are kept (up to --backplane-buffer) and
+sent once NATS is back; the rest are dropped, and counted in the log.
+
 With --debug-addr it also serves, on that address, a page that draws the
 live graph of components (each connection's adapter and handler, their
 boxes, queues and links, who is blocked on what), the graph as JSON and
@@ -66,6 +79,8 @@ const serveExamples = `  kamaelia serve                                   # echo
   kamaelia serve --host 0.0.0.0 --max-conns 1000 --idle-timeout 5m --grace 30s
   kamaelia serve --tls-cert cert.pem --tls-key key.pem
   kamaelia serve --tls-cert cert.pem --tls-key key.pem --starttls
+  kamaelia serve --protocol chat                   # one room; nc 127.0.0.1 1601 in two terminals
+  kamaelia serve --protocol chat --backplane nats://127.0.0.1:4222 --port 0   # one room, many servers
   kamaelia serve --debug-addr :6060                # then open http://127.0.0.1:6060/
   KAMAELIA_DEBUG_TOKEN=s3cret kamaelia serve --debug-addr 0.0.0.0:6060`
 
@@ -78,6 +93,7 @@ const defaultServePort = 1601
 type serveFlags struct {
 	listen   listenerFlags
 	protocol string
+	chat     chatFlags
 	debug    *debugFlags
 }
 
@@ -92,8 +108,10 @@ func newServeCommand(e *env) *cobra.Command {
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runServe(cmd, e, &f) },
 	}
 	f.listen.register(cmd, defaultServePort)
+	f.listen.registerStartTLS(cmd)
 	cmd.Flags().StringVar(&f.protocol, "protocol", "echo", "the `name` of the protocol spoken on each connection: "+strings.Join(protocolNames(), ", "))
 	_ = cmd.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions(protocolNames(), cobra.ShellCompDirectiveNoFileComp))
+	f.chat.register(cmd)
 	f.debug = addDebugFlags(cmd.Flags())
 	return cmd
 }
@@ -110,6 +128,9 @@ func runServe(cmd *cobra.Command, e *env, f *serveFlags) error {
 		}
 		return usagef(cmd, hint, "unknown protocol %q", f.protocol)
 	}
+	if err := f.chat.check(cmd, proto); err != nil {
+		return err
+	}
 	if problem := f.debug.check(e); problem != "" {
 		return usagef(cmd, "", "%s", problem)
 	}
@@ -117,9 +138,12 @@ func runServe(cmd *cobra.Command, e *env, f *serveFlags) error {
 	if err != nil {
 		return failure(err)
 	}
-	handler := proto.handler
-	if f.listen.startTLS {
-		handler = withStartTLS(handler)
+	factory := func(internet.ConnInfo) (axon.Component, error) {
+		h, err := proto.handler(f)
+		if err != nil || !f.listen.startTLS {
+			return h, err
+		}
+		return newStartTLSGate(h), nil
 	}
 	log := e.logger()
 	dbg, err := f.debug.listen(log)
@@ -127,21 +151,50 @@ func runServe(cmd *cobra.Command, e *env, f *serveFlags) error {
 		return failure(err)
 	}
 	defer dbg.close() // after the server has shut down
-	srv, err := internet.NewServerCore(func(internet.ConnInfo) (axon.Component, error) { return handler(), nil },
-		f.listen.port, serverOptions(&f.listen, tlsCfg, proto, log)...)
+	room, err := openRoom(proto, &f.chat, log)
+	if err != nil {
+		return failure(err)
+	}
+	defer room.stop() // after the server has shut down
+	srv, err := internet.NewServerCore(factory, f.listen.port, serverOptions(&f.listen, tlsCfg, proto, log)...)
 	if err != nil {
 		return failure(listenError(err))
 	}
-	// The server is not given ctx: a signal asks for a graceful
-	// Shutdown, not the abrupt stop that ctx's end would be.
+	if proto.room != "" {
+		log.Info("room", "name", proto.room, "backplane", room.where, "max_behind", f.chat.maxBehind)
+	}
+	return runServer(cmd, e, log, dbg, srv, f.listen.grace, room.activate,
+		"serving", "addr", srv.Addr().String(), "protocol", proto.name, "tls", f.listen.tlsMode(),
+		"max_conns", f.listen.maxConns, "idle_timeout", f.listen.idle, "grace", f.listen.grace)
+}
+
+// runServer runs srv, a server made for cmd, until cmd's context ends
+// (a signal), then shuts it down gracefully within grace (see
+// shutDown). start, if not nil, first starts what srv's handlers need
+// (a room), with the context srv runs with. Once srv listens it prints
+// the LISTENING line (and, with dbg, the DEBUG line) and logs msg with
+// args.
+//
+// The server is not given cmd's context, whose end (a signal) asks for
+// a graceful Shutdown, not the abrupt stop that the context's end would
+// be. Its registry is its own (the debug server's, with --debug-addr),
+// where its handlers find what start started.
+func runServer(cmd *cobra.Command, e *env, log *slog.Logger, dbg *debugServer, srv *internet.ServerCore,
+	grace time.Duration, start func(context.Context) error, msg string, args ...any) error {
 	ctx := cmd.Context()
-	if err := srv.Activate(dbg.context(context.WithoutCancel(ctx))); err != nil {
+	sctx := dbg.context(axon.NewContext(context.WithoutCancel(ctx), axon.NewRegistry()))
+	if start != nil {
+		if err := start(sctx); err != nil {
+			srv.TCPServer().Close()
+			return failure(err)
+		}
+	}
+	if err := srv.Activate(sctx); err != nil {
 		return failure(err)
 	}
 	fmt.Fprintf(e.stdout, "LISTENING %s\n", srv.Addr())
 	dbg.serve(e.stdout, srv)
-	log.Info("serving", "addr", srv.Addr().String(), "protocol", proto.name, "tls", f.listen.tlsMode(),
-		"max_conns", f.listen.maxConns, "idle_timeout", f.listen.idle, "grace", f.listen.grace)
+	log.Info(msg, args...)
 
 	select {
 	case <-srv.Done():
@@ -151,7 +204,7 @@ func runServe(cmd *cobra.Command, e *env, f *serveFlags) error {
 		return nil
 	case <-ctx.Done():
 	}
-	return shutDown(e, log, srv, f.listen.grace)
+	return shutDown(e, log, srv, grace)
 }
 
 // listenError is the cause of a failure to listen, without the layers
@@ -190,9 +243,4 @@ func shutDown(e *env, log *slog.Logger, srv *internet.ServerCore, grace time.Dur
 	}
 	log.Info("shut down; every connection finished")
 	return nil
-}
-
-// withStartTLS wraps each handler proto makes in a STARTTLS gate.
-func withStartTLS(proto func() axon.Component) func() axon.Component {
-	return func() axon.Component { return newStartTLSGate(proto()) }
 }

@@ -18,9 +18,17 @@
 // The server prints "LISTENING host:port" once it accepts, and on
 // Ctrl-C stops accepting, lets the clients go and exits.
 //
+// Several chat servers share one room through a NATS server when given
+// its URL (-backplane nats://host:4222): the room is then a NATS
+// backplane (package backplane/nats), and the wiring above is the same.
+// -backplane-creds names a NATS credentials file, -backplane-ca a CA
+// file for the server's certificate (a tls:// URL asks for TLS). If
+// NATS cannot be reached at start, chat exits 1 with the reason.
+//
 // Usage:
 //
 //	chat [-host 127.0.0.1] [-port 1602] [-max-behind 1000] [-linger 5s]
+//	     [-backplane URL [-backplane-creds FILE] [-backplane-ca FILE]]
 //
 // Then, in two other terminals: "nc 127.0.0.1 1602", and type.
 package main
@@ -39,6 +47,7 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/backplane"
+	bpnats "github.com/kamaelia-go/kamaelia/backplane/nats"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/components"
 	"github.com/kamaelia-go/kamaelia/internet"
@@ -70,13 +79,26 @@ func run(ctx context.Context, args []string, out, logs io.Writer) error {
 	port := fs.Int("port", 1602, "port to listen on (0: any free port)")
 	maxBehind := fs.Int("max-behind", 1000, "lines a client may fall behind before it is disconnected")
 	linger := fs.Duration("linger", 5*time.Second, "how long closing a connection may take")
+	nats := fs.String("backplane", "", "URL of a NATS server (nats://host:4222) to share the room with other chat servers")
+	creds := fs.String("backplane-creds", "", "NATS credentials file")
+	ca := fs.String("backplane-ca", "", "CA file that signed the NATS server's certificate")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *nats == "" && (*creds != "" || *ca != "") {
+		return errors.New("-backplane-creds and -backplane-ca need -backplane")
+	}
 
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	server, room, err := newChat(*port, *maxBehind, internet.Host(*host), internet.Linger(*linger), internet.Logger(logger))
+	room, err := newRoom(*nats, *creds, *ca, logger)
 	if err != nil {
+		return err
+	}
+	server, err := newChat(*port, *maxBehind, internet.Host(*host), internet.Linger(*linger), internet.Logger(logger))
+	if err != nil {
+		if c, ok := room.(interface{ Close() error }); ok {
+			c.Close() // the NATS connection
+		}
 		return err
 	}
 	if err := start(ctx, server, room); err != nil {
@@ -87,14 +109,24 @@ func run(ctx context.Context, args []string, out, logs io.Writer) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = server.Shutdown(shutdown) // stop accepting, let the clients go
-	room.Stop()
-	<-room.Done()
+	axon.CoreOf(room).Stop()
+	<-axon.CoreOf(room).Done()
 	return err
 }
 
-// newChat returns a chat server on port and its room; a client may fall
-// maxBehind lines behind.
-func newChat(port, maxBehind int, opts ...internet.ServerCoreOption) (*internet.ServerCore, *backplane.Backplane, error) {
+// newRoom returns the room: a backplane called "chat" of this process's
+// own, or, given the URL of a NATS server, one shared with every chat
+// server using that NATS server (creds and ca name files, if not empty).
+func newRoom(url, creds, ca string, logger *slog.Logger) (axon.Component, error) {
+	if url == "" {
+		return backplane.New("chat"), nil
+	}
+	return bpnats.New("chat", url, bpnats.Credentials(creds), bpnats.RootCA(ca), bpnats.Logger(logger))
+}
+
+// newChat returns a chat server on port, whose clients talk through the
+// room called "chat"; a client may fall maxBehind lines behind.
+func newChat(port, maxBehind int, opts ...internet.ServerCoreOption) (*internet.ServerCore, error) {
 	client := func(internet.ConnInfo) (axon.Component, error) {
 		say := backplane.NewPublishTo("chat")
 		hear := backplane.NewSubscribeTo("chat", backplane.NotFrom(say),
@@ -107,24 +139,25 @@ func newChat(port, maxBehind int, opts ...internet.ServerCoreOption) (*internet.
 			{"self", "inbox"}:   {"LINES", "inbox"},
 			{"LINES", "outbox"}: {"SAY", "inbox"},
 			{"HEAR", "outbox"}:  {"self", "outbox"},
-			// Whoever ends first ends the others, so the connection
-			// closes: the client finishing, a line too long, or HEAR
-			// falling too far behind.
+			// The client finishing ends LINES, then SAY, then HEAR (once
+			// it has sent what it holds), so the connection closes. A
+			// child that fails (a line too long, HEAR falling too far
+			// behind) ends the whole graph. Not a ring: each child
+			// passes other control messages on (a server's
+			// ShutdownBegun notice), which would go round for ever.
 			{"self", "control"}: {"LINES", "control"},
 			{"LINES", "signal"}: {"SAY", "control"},
 			{"SAY", "signal"}:   {"HEAR", "control"},
-			{"HEAR", "signal"}:  {"LINES", "control"},
 		})
 	}
-	server, err := internet.NewServerCore(client, port, opts...)
-	return server, backplane.New("chat"), err
+	return internet.NewServerCore(client, port, opts...)
 }
 
 // start starts the room, then the server, with a registry of their own;
 // ctx ending does not stop them (Shutdown does).
-func start(ctx context.Context, server *internet.ServerCore, room *backplane.Backplane) error {
+func start(ctx context.Context, server *internet.ServerCore, room axon.Component) error {
 	ctx = axon.NewContext(context.WithoutCancel(ctx), axon.NewRegistry())
-	if err := room.Activate(ctx); err != nil {
+	if err := axon.CoreOf(room).Activate(ctx); err != nil {
 		return err
 	}
 	return server.Activate(ctx)

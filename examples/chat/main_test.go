@@ -16,7 +16,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/backplane"
+	bpnats "github.com/kamaelia-go/kamaelia/backplane/nats"
 	"github.com/kamaelia-go/kamaelia/components"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
@@ -28,10 +30,19 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // returned buffer, and shuts it down when the test ends.
 func startChat(t *testing.T, maxBehind int) (addr string, room *backplane.Backplane, logs *axontest.Buffer) {
 	t.Helper()
-	logs = &axontest.Buffer{}
-	server, room, err := newChat(0, maxBehind, internet.Host("127.0.0.1"), internet.Linger(time.Second),
-		internet.Logger(slog.New(slog.NewTextHandler(logs, nil))))
+	room, logs = backplane.New("chat"), &axontest.Buffer{}
+	return serve(t, room, maxBehind, slog.New(slog.NewTextHandler(logs, nil))), room, logs
+}
+
+// serve starts a chat server on a free port with room, and shuts both
+// down when the test ends.
+func serve(t *testing.T, room axon.Component, maxBehind int, logger *slog.Logger) (addr string) {
+	t.Helper()
+	server, err := newChat(0, maxBehind, internet.Host("127.0.0.1"), internet.Linger(time.Second), internet.Logger(logger))
 	if err != nil {
+		if c, ok := room.(interface{ Close() error }); ok {
+			c.Close()
+		}
 		t.Fatal(err)
 	}
 	if err := start(context.Background(), server, room); err != nil {
@@ -43,15 +54,26 @@ func startChat(t *testing.T, maxBehind int) (addr string, room *backplane.Backpl
 		if err := server.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-		room.Stop()
-		<-room.Done()
+		axon.CoreOf(room).Stop()
+		<-axon.CoreOf(room).Done()
 	})
-	return server.Addr().String(), room, logs
+	return server.Addr().String()
+}
+
+// subscribers returns how many subscribers (clients) room has.
+func subscribers(room axon.Component) int {
+	switch r := room.(type) {
+	case *backplane.Backplane:
+		return r.Stats().Subscribers
+	case *bpnats.Backplane:
+		return r.Stats().Subscribers
+	}
+	panic(fmt.Sprintf("a room of type %T", room))
 }
 
 // dial connects n clients and waits until the room has them all as well
 // as the have subscribers it had.
-func dial(t *testing.T, addr string, room *backplane.Backplane, n, have int) []*net.TCPConn {
+func dial(t *testing.T, addr string, room axon.Component, n, have int) []*net.TCPConn {
 	t.Helper()
 	var cs []*net.TCPConn
 	for range n {
@@ -63,7 +85,7 @@ func dial(t *testing.T, addr string, room *backplane.Backplane, n, have int) []*
 		t.Cleanup(func() { c.Close() })
 		cs = append(cs, c.(*net.TCPConn))
 	}
-	eventually(t, func() bool { return room.Stats().Subscribers == have+n })
+	eventually(t, func() bool { return subscribers(room) == have+n })
 	return cs
 }
 
@@ -77,6 +99,87 @@ func eventually(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met before the deadline")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// talkAtOnce has every client say its lines (said(i, j) is client i's
+// line j) while every client listens, and checks that each heard every
+// line of every other client exactly once, byte for byte, and none of
+// its own.
+func talkAtOnce(t *testing.T, conns []*net.TCPConn, lines int, said func(i, j int) string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	heard := make([][]string, len(conns))
+	errs := make(chan error, 2*len(conns))
+	for i, c := range conns {
+		wg.Go(func() { // talk, a line at a time
+			for j := range lines {
+				if _, err := io.WriteString(c, said(i, j)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+		wg.Go(func() { // listen
+			var err error
+			heard[i], err = readLines(bufio.NewReader(c), (len(conns)-1)*lines)
+			if err != nil {
+				errs <- fmt.Errorf("client %d after %d lines: %w", i, len(heard[i]), err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i := range conns {
+		var want []string
+		for k := range conns {
+			for j := range lines {
+				if k != i {
+					want = append(want, said(k, j))
+				}
+			}
+		}
+		got := append([]string(nil), heard[i]...)
+		sort.Strings(got)
+		sort.Strings(want)
+		if strings.Join(got, "") != strings.Join(want, "") {
+			t.Fatalf("client %d heard %d lines, not each of the others' %d exactly once", i, len(got), len(want))
+		}
+	}
+}
+
+// runChat runs the program with args until stop is called, which fails
+// the test unless the program then exits cleanly. It returns the
+// address the program printed it listens on.
+func runChat(t *testing.T, args ...string) (addr string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	out, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, w, io.Discard)
+		w.Close()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "LISTENING ")
+	if err != nil || !ok {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	return addr, func() {
+		t.Helper()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+		case <-time.After(axontest.Deadline):
+			t.Fatal("the server did not shut down")
+		}
 	}
 }
 
@@ -100,54 +203,12 @@ func TestChatEveryoneHearsEveryoneElse(t *testing.T) {
 	const clients, lines = 50, 20
 	addr, room, _ := startChat(t, 1000)
 	conns := dial(t, addr, room, clients, 0)
-
-	said := func(i, j int) string {
+	talkAtOnce(t, conns, lines, func(i, j int) string {
 		if i%2 == 0 {
 			return fmt.Sprintf("client %d line %d\r\n", i, j) // CRLF goes through as it is
 		}
 		return fmt.Sprintf("client %d line %d: %s\n", i, j, strings.Repeat("x", i*10))
-	}
-	var wg sync.WaitGroup
-	heard := make([][]string, clients)
-	errs := make(chan error, 2*clients)
-	for i, c := range conns {
-		wg.Go(func() { // talk, a line at a time
-			for j := range lines {
-				if _, err := io.WriteString(c, said(i, j)); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-		wg.Go(func() { // listen
-			var err error
-			heard[i], err = readLines(bufio.NewReader(c), (clients-1)*lines)
-			if err != nil {
-				errs <- fmt.Errorf("client %d after %d lines: %w", i, len(heard[i]), err)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	for i := range clients {
-		var want []string
-		for k := range clients {
-			for j := range lines {
-				if k != i {
-					want = append(want, said(k, j))
-				}
-			}
-		}
-		got := append([]string(nil), heard[i]...)
-		sort.Strings(got)
-		sort.Strings(want)
-		if strings.Join(got, "") != strings.Join(want, "") {
-			t.Fatalf("client %d heard %d lines, not each of the others' %d exactly once", i, len(got), len(want))
-		}
-	}
+	})
 	// Nothing more is on its way: a last line from client 0 is the next
 	// thing client 1 hears.
 	io.WriteString(conns[0], "last\n")
@@ -291,33 +352,47 @@ func TestChatLineTooLong(t *testing.T) {
 // The program: LISTENING, then a graceful exit when ctx ends.
 func TestRun(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out, w := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-port", "0"}, w, io.Discard)
-		w.Close()
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
+	addr, stop := runChat(t, "-port", "0")
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		t.Fatalf("listening on %q", addr)
 	}
-	if _, ok := strings.CutPrefix(strings.TrimSpace(line), "LISTENING 127.0.0.1:"); !ok {
-		t.Fatalf("first line %q", line)
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(axontest.Deadline):
-		t.Fatal("the server did not shut down")
-	}
+	stop()
 	if err := run(context.Background(), []string{"-port", "nope"}, io.Discard, io.Discard); err == nil {
 		t.Fatal("a bad flag was accepted")
 	}
+}
+
+// Shutting the server down while clients are connected lets them go:
+// each hears the end of its connection and Shutdown returns. (The
+// server's ShutdownBegun notice reaches each client's graph on control,
+// where it is passed from child to child and must not go round for
+// ever.)
+func TestChatShutdownWithClientsConnected(t *testing.T) {
+	t.Parallel()
+	server, err := newChat(0, 1000, internet.Host("127.0.0.1"), internet.Linger(time.Second),
+		internet.Logger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := backplane.New("chat")
+	if err := start(context.Background(), server, room); err != nil {
+		t.Fatal(err)
+	}
+	conns := dial(t, server.Addr().String(), room, 3, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), axontest.Deadline)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- server.Shutdown(ctx) }()
+	for i, c := range conns {
+		if _, err := io.ReadAll(c); err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	room.Stop()
+	<-room.Done()
 }
 
 // TestHelpExitsZero: -help, -h and --help print the usage and exit 0; a

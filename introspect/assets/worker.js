@@ -346,7 +346,7 @@
     parts.push(`<text class="nt" x="${x + 8}" y="${y + 15}">${esc(c.name)}</text>`);
     let sub = c.state;
     if (c.blocked) sub = 'blocked on ' + blockedLabel;
-    else if (c.stats) sub += ` · in ${bytes(c.stats.bytes_in)} · out ${bytes(c.stats.bytes_out)}`;
+    else if (c.stats && !c.stats.counters) sub += ` · in ${bytes(c.stats.bytes_in)} · out ${bytes(c.stats.bytes_out)}`;
     parts.push(`<text class="ns" x="${x + 8}" y="${y + 29}">${esc(sub)}</text>`);
     c.inboxes.forEach((b, i) => {
       const bt = t.inboxes[i] || {};
@@ -387,8 +387,9 @@
       if (parent) html += `<dt>parent</dt><dd><button class="link" data-select="component:${parent.id}">${esc(parent.name)}</button></dd>`;
       if (c.connection) html += `<dt>connection</dt><dd><button class="link" data-select="connection:${c.connection}">${c.connection}</button></dd>`;
       if (c.stats) {
-        html += `<dt>bytes in</dt><dd>${num(c.stats.bytes_in)} (${bytes(c.stats.bytes_in)})</dd><dt>bytes out</dt><dd>${num(c.stats.bytes_out)} (${bytes(c.stats.bytes_out)})</dd>`;
+        if (!c.stats.counters || c.stats.bytes_in || c.stats.bytes_out) html += `<dt>bytes in</dt><dd>${num(c.stats.bytes_in)} (${bytes(c.stats.bytes_in)})</dd><dt>bytes out</dt><dd>${num(c.stats.bytes_out)} (${bytes(c.stats.bytes_out)})</dd>`;
         if (c.stats.remote) html += `<dt>peer</dt><dd>${esc(c.stats.remote)}</dd>`;
+        for (const k of c.stats.counters || []) html += `<dt>${esc(k.name)}</dt><dd data-counter="${esc(k.name)}">${num(k.value)}</dd>`;
       }
       html += '</dl><h3>inboxes</h3><table><tr><th>box</th><th title="messages queued / the limit">queue</th><th title="bytes queued / the limit">bytes</th><th title="messages ever received">in</th><th title="messages ever taken out">out</th><th title="senders waiting for room">wait</th></tr>';
       c.inboxes.forEach((b, i) => {
@@ -483,6 +484,7 @@
       waiting = null;
       const t0 = performance.now();
       graph = JSON.parse(data);
+      for (const k of ['types', 'components', 'connections', 'links']) graph[k] = graph[k] || []; // null when empty
       model = null;
       updates++;
       frame('graph', { parse: Math.round(performance.now() - t0) });
