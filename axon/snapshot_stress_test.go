@@ -111,6 +111,9 @@ func TestSnapshotWhileComponentsBlockLinkAndEnd(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 3) // one per poller
 	deadline := time.Now().Add(run)
+	// A loaded machine may give a poller few looks in the time: it goes
+	// on until it has seen a component blocked, up to a limit.
+	limit := time.Now().Add(run + 10*time.Second)
 	check := func(ci axon.ComponentInfo) (blocked bool, err error) {
 		switch {
 		case ci.State == "blocked" && ci.Blocked == "":
@@ -125,7 +128,7 @@ func TestSnapshotWhileComponentsBlockLinkAndEnd(t *testing.T) {
 	// component in the middle of blocking or unblocking.
 	poll := func(what string, look func() ([]axon.ComponentInfo, error)) {
 		looks, blocked := 0, 0
-		for time.Now().Before(deadline) {
+		for now := time.Now(); now.Before(deadline) || blocked == 0 && now.Before(limit); now = time.Now() {
 			looks++
 			infos, err := look()
 			if err != nil {

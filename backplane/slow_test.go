@@ -45,11 +45,11 @@ func TestSlowSubscriberIsDisconnected(t *testing.T) {
 	if !st.Disconnected || st.Queued != 0 {
 		t.Fatalf("slow stats %+v", st)
 	}
-	// What it got and what it dropped are all it was given: the 10 it
-	// held when it was cut off (and the one it was sending, if any),
-	// less those of the batch it had taken out (10/4 = 2) that it had
-	// sent, which count as queued until the batch is done.
-	if st.Dropped < 10-2 || st.Dropped > 11 || st.Delivered+st.Dropped > n {
+	// It was cut off holding 10 (its limit): those still queued are
+	// dropped, those of the batch it was sending may still go out. So
+	// what it got and what it dropped add up to at least 10, at most all
+	// that was published, and nothing else is dropped.
+	if st.Dropped == 0 || st.Dropped > 10 || st.Delivered+st.Dropped < 10 || st.Delivered+st.Dropped > n {
 		t.Fatalf("slow stats %+v", st)
 	}
 	bs := bp.Stats()
@@ -196,53 +196,5 @@ func TestChurnUnderConcurrentPublishing(t *testing.T) {
 		if a[i] != b[i] {
 			t.Fatalf("steady subscribers disagree at %d: %v, %v", i, a[i], b[i])
 		}
-	}
-}
-
-// The registry's snapshot shows what Stats counts: a backplane's drops
-// and disconnects, and each live subscriber's.
-func TestSnapshotShowsDropsAndDisconnects(t *testing.T) {
-	ctx := axontest.Context(t)
-	bp := start(t, ctx, "seen")
-	cut, cutH := subscribe(t, ctx, "seen", backplane.QueueLimit(axon.Limit{Messages: 2}))
-	lossy, _ := subscribe(t, ctx, "seen", backplane.QueueLimit(axon.Limit{Messages: 2}), backplane.OnFull(backplane.DropOldest))
-	_, ph := publisher(t, ctx, "seen")
-	// The handles' boxes (64) are never read: both subscribers fall
-	// behind, one is cut off and the other drops.
-	const n = 100
-	for i := range n {
-		axontest.Put(t, ctx, ph, "inbox", i)
-	}
-	axontest.Get(t, ctx, cutH, "signal")
-	axontest.WaitDone(t, ctx, cut)
-	// The lossy one settles: all sent or dropped, or waiting for room.
-	eventually(t, ctx, func() bool { return lossy.Stats().Queued == 0 || lossy.Info().State == "blocked" })
-
-	counters := map[string]map[string]uint64{}
-	for _, ci := range axon.RegistryFrom(ctx).Snapshot().Components {
-		if ci.Stats == nil {
-			continue
-		}
-		m := map[string]uint64{}
-		for _, c := range ci.Stats.Counters {
-			m[c.Name] = c.Value
-		}
-		counters[ci.Name] = m
-	}
-	bs, ls := bp.Stats(), lossy.Stats()
-	if ls.Dropped == 0 || bs.Disconnected != 1 {
-		t.Fatalf("backplane %+v, lossy subscriber %+v: expected drops and a disconnect", bs, ls)
-	}
-	want := map[string]map[string]uint64{
-		bp.Name():    {"published": n, "dropped": bs.Dropped, "disconnected": 1},
-		lossy.Name(): {"delivered": ls.Delivered, "dropped": ls.Dropped, "disconnected": 0},
-	}
-	for name, w := range want {
-		if got := counters[name]; fmt.Sprint(got) != fmt.Sprint(w) {
-			t.Errorf("%s: snapshot counters %v, want %v", name, got, w)
-		}
-	}
-	if _, ok := counters[cut.Name()]; ok {
-		t.Errorf("the subscriber that was cut off is still in the snapshot")
 	}
 }
