@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -343,42 +344,49 @@ func scriptState(ts *testscript.TestScript) *state {
 	return s
 }
 
-// TestReadmeTourIsScripted checks that readme_tour.txtar quotes every
-// command line of the README's quick tour, in order, so the script runs
-// the session the README shows.
-func TestReadmeTourIsScripted(t *testing.T) {
+// TestReadmeSessionsAreScripted checks that each script of a README
+// session quotes every command line of the session's sh blocks, in
+// order, so the script runs the session the README shows.
+func TestReadmeSessionsAreScripted(t *testing.T) {
 	t.Parallel()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tour, ok := strings.Cut(string(readme), "\n## Quick tour\n")
-	if !ok {
-		t.Fatal("README.md has no Quick tour")
-	}
-	tour, _, _ = strings.Cut(tour, "\n## ")
-	var want []string
-	inBlock := false
-	for line := range strings.Lines(tour) {
-		line = strings.TrimRight(line, "\n")
-		switch {
-		case strings.HasPrefix(line, "```"):
-			inBlock = line == "```sh"
-		case inBlock && line != "" && !strings.HasPrefix(line, "#"):
-			want = append(want, line)
-		}
-	}
-	script, err := os.ReadFile("testdata/script/readme_tour.txtar")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for line := range strings.Lines(string(script)) {
-		if q, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "# README: "); ok {
-			got = append(got, q)
-		}
-	}
-	if len(want) == 0 || !slices.Equal(got, want) {
-		t.Fatalf("the script quotes\n\t%s\nthe README's tour has\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	for heading, script := range map[string]string{
+		"## Quick tour": "readme_tour.txtar",
+		"## Proxy: `kamaelia forward --to HOST:PORT`": "readme_forward.txtar",
+	} {
+		t.Run(script, func(t *testing.T) {
+			_, session, ok := strings.Cut(string(readme), "\n"+heading+"\n")
+			if !ok {
+				t.Fatalf("README.md has no section %q", heading)
+			}
+			session, _, _ = strings.Cut(session, "\n## ")
+			var want []string
+			inBlock := false
+			for line := range strings.Lines(session) {
+				line = strings.TrimRight(line, "\n")
+				switch {
+				case strings.HasPrefix(line, "```"):
+					inBlock = line == "```sh"
+				case inBlock && line != "" && !strings.HasPrefix(line, "#"):
+					want = append(want, line)
+				}
+			}
+			text, err := os.ReadFile(filepath.Join("testdata/script", script))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for line := range strings.Lines(string(text)) {
+				if q, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "# README: "); ok {
+					got = append(got, q)
+				}
+			}
+			if len(want) == 0 || !slices.Equal(got, want) {
+				t.Fatalf("the script quotes\n\t%s\nthe README's session has\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+			}
+		})
 	}
 }

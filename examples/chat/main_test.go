@@ -28,7 +28,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // startChat starts a chat server on a free port, logging to the
 // returned buffer, and shuts it down when the test ends.
-func startChat(t *testing.T, maxBehind int) (addr string, room *backplane.Backplane, logs *axontest.Buffer) {
+func startChat(t testing.TB, maxBehind int) (addr string, room *backplane.Backplane, logs *axontest.Buffer) {
 	t.Helper()
 	room, logs = backplane.New("chat"), &axontest.Buffer{}
 	return serve(t, room, maxBehind, slog.New(slog.NewTextHandler(logs, nil))), room, logs
@@ -36,7 +36,7 @@ func startChat(t *testing.T, maxBehind int) (addr string, room *backplane.Backpl
 
 // serve starts a chat server on a free port with room, and shuts both
 // down when the test ends.
-func serve(t *testing.T, room axon.Component, maxBehind int, logger *slog.Logger) (addr string) {
+func serve(t testing.TB, room axon.Component, maxBehind int, logger *slog.Logger) (addr string) {
 	t.Helper()
 	server, err := newChat(0, maxBehind, internet.Host("127.0.0.1"), internet.Linger(time.Second), internet.Logger(logger))
 	if err != nil {
@@ -73,7 +73,7 @@ func subscribers(room axon.Component) int {
 
 // dial connects n clients and waits until the room has them all as well
 // as the have subscribers it had.
-func dial(t *testing.T, addr string, room axon.Component, n, have int) []*net.TCPConn {
+func dial(t testing.TB, addr string, room axon.Component, n, have int) []*net.TCPConn {
 	t.Helper()
 	var cs []*net.TCPConn
 	for range n {
@@ -91,7 +91,7 @@ func dial(t *testing.T, addr string, room axon.Component, n, have int) []*net.TC
 
 // eventually waits until cond holds, looking every millisecond, or fails
 // the test after axontest.Deadline.
-func eventually(t *testing.T, cond func() bool) {
+func eventually(t testing.TB, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(axontest.Deadline)
 	for !cond() {

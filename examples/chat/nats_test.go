@@ -17,7 +17,7 @@ import (
 // startSharedChat starts a chat server on a free port whose room is
 // shared through the NATS server at url, as "chat -backplane url" does,
 // and shuts it down when the test ends.
-func startSharedChat(t *testing.T, url string, maxBehind int) (addr string, room *bpnats.Backplane) {
+func startSharedChat(t testing.TB, url string, maxBehind int) (addr string, room *bpnats.Backplane) {
 	t.Helper()
 	r, err := newRoom(url, "", "", slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -36,7 +36,7 @@ type rig struct {
 
 // startProxy starts a proxy to target (its address) on a free port and
 // shuts it down when the test ends.
-func startProxy(t *testing.T, target string) *rig {
+func startProxy(t testing.TB, target string) *rig {
 	t.Helper()
 	r := &rig{registry: axon.NewRegistry(), logs: &axontest.Buffer{}}
 	proxy, err := newProxy(target, 0, []internet.TCPClientOption{internet.ConnectTimeout(10 * time.Second)},
