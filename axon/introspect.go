@@ -115,6 +115,9 @@ func (c *Core) Info() ComponentInfo {
 		ci.Outboxes = append(ci.Outboxes, b.info())
 	}
 	linkMu.Unlock()
+	if len(links) > 0 {
+		ci.Links = make([]LinkInfo, 0, len(links))
+	}
 	for _, l := range links {
 		ci.Links = append(ci.Links, LinkInfo{From: l.src.label(), To: l.dst.label(), Kind: l.kind})
 	}
