@@ -150,20 +150,23 @@ func TestMisappliedOptionsDoNotCompile(t *testing.T) {
 		{"ServeOn on ListenTCP", `internet.ListenTCP(0, internet.ServeOn(nil))`, false},
 		{"ServeOn on a TCPClient", `internet.NewTCPClientAddr("h:1", internet.ServeOn(nil))`, false},
 	}
+	// One importer for every case: it reads each package's export data
+	// once, not once a case.
+	fset := token.NewFileSet()
+	imp := importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
+		return os.Open(exports[path])
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src := "package p\n" +
 				"import (\n\t\"crypto/tls\"\n\t\"github.com/kamaelia-go/kamaelia/axon\"\n\t\"github.com/kamaelia-go/kamaelia/internet\"\n)\n" +
 				"var _ = axon.Limit{}\n" +
 				"func f(cfg *tls.Config) { " + tt.call + " }\n"
-			fset := token.NewFileSet()
 			f, err := parser.ParseFile(fset, "p.go", src, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			conf := types.Config{Importer: importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
-				return os.Open(exports[path])
-			})}
+			conf := types.Config{Importer: imp}
 			_, err = conf.Check("p", fset, []*ast.File{f}, nil)
 			switch {
 			case tt.compiles && err != nil:

@@ -72,10 +72,10 @@ func TestServerCoreThousandClientsGetTheirOwnBytes(t *testing.T) {
 		clients int
 		opts    []internet.ServerCoreOption
 	}{
-		{"fresh chunks", axontest.ShortOr(200, 1000), nil},
+		{"fresh chunks", axontest.ShortOr(50, 1000), nil},
 		// Chunks written are reused for later reads: any mix-up between
 		// connections would show as a client getting others' bytes.
-		{"recycled chunks", axontest.ShortOr(100, 300), []internet.ServerCoreOption{internet.RecycleWrittenChunks()}},
+		{"recycled chunks", axontest.ShortOr(50, 300), []internet.ServerCoreOption{internet.RecycleWrittenChunks()}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { testClientsGetTheirOwnBytes(t, tc.clients, tc.opts...) })

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -49,7 +50,10 @@ func TestScripts(t *testing.T) {
 // scriptCommands are the commands the scripts have beyond testscript's:
 //
 //	exits N PROG ARGS...        run PROG (as exec does) and check that it
-//	                            exits with status N
+//	                            exits with status N; with -short, a
+//	                            usage error (exits 2 kamaelia ...) runs
+//	                            in the test's own process (see
+//	                            usageInProcess)
 //	bg [-listening] NAME PROG ARGS...
 //	                            start PROG in the background; with
 //	                            -listening, wait for its "LISTENING
@@ -92,10 +96,38 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
+	if want == exitUsage && args[1] == "kamaelia" && testing.Short() {
+		if got := usageInProcess(ts, args[2:]); got != want {
+			ts.Fatalf("%s (in process) exited %d, want %d", args[1], got, want)
+		}
+		return
+	}
 	err = ts.Exec(args[1], args[2:]...)
 	if got := exitCode(ts, err); got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
+}
+
+// usageInProcess runs kamaelia's command line args through run, the
+// function main calls, in the test's own process, with the script's
+// environment, no stdin, and its output as the script's stdout and
+// stderr; it returns the exit status.
+//
+// The quick suite (-short) checks the scripts' usage errors this way:
+// there are dozens of them, each of which would otherwise start a
+// race-instrumented process, and a usage error is decided by run alone,
+// before anything starts. The full suite runs each as a process of its
+// own, so main's part (signals, os.Exit) is checked there as well.
+func usageInProcess(ts *testscript.TestScript, args []string) int {
+	e := &env{
+		stdin:  strings.NewReader(""),
+		stdout: ts.Stdout(),
+		stderr: ts.Stderr(),
+		getenv: ts.Getenv,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), scriptDeadline)
+	defer cancel()
+	return run(ctx, e, args)
 }
 
 // exitCode is the exit status a command's Wait (or Run) error says.

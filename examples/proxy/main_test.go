@@ -120,10 +120,14 @@ func TestProxyStalledSideIsBounded(t *testing.T) {
 			t.Parallel()
 			r := newRig(t)
 			from, to := tt.ends(r.connect(t))
-			// A small receive buffer on the stalled side, so that the
-			// proxy's boxes fill soon.
+			// Small socket buffers on the test's ends (a receive
+			// buffer on the stalled side, a send buffer on the other),
+			// so that the proxy's boxes fill soon.
 			to.SetReadBuffer(32 << 10)
-			data := proxytest.Random(32 << 20)
+			from.SetWriteBuffer(32 << 10)
+			// 32 MiB; 8 in the quick suite, still more than the
+			// socket buffers on the way hold.
+			data := proxytest.Random(axontest.ShortOr(8<<20, 32<<20))
 			sent := proxytest.Send(from, data)
 			for !r.relayBlocked(tt.relay) {
 				select {
@@ -232,7 +236,7 @@ func logLine(logs, s string) string {
 // bytes.
 func TestProxyUnderLoad(t *testing.T) {
 	t.Parallel()
-	clients, size := axontest.ShortOr(200, 300), axontest.ShortOr(64<<10, 256<<10)
+	clients, size := axontest.ShortOr(50, 300), axontest.ShortOr(64<<10, 256<<10)
 	r := newRig(t)
 	go proxytest.Echo(r.target) // a plain Go echo server
 	var wg sync.WaitGroup
