@@ -89,8 +89,10 @@ func (g *clientGraph) run(ctx context.Context) error {
 	switch {
 	case end.interrupted:
 		return &exitError{code: exitInterrupted, err: errInterrupted}
-	case !end.ended:
+	case !end.ended && end.err != nil:
 		return failure(fmt.Errorf("%s: ended without a result: %w", g.client.Addr(), end.err))
+	case !end.ended:
+		return failure(fmt.Errorf("%s: ended without a result", g.client.Addr()))
 	case end.cause != nil:
 		return failure(errors.New(reason(end.cause)))
 	case end.err != nil: // the source failed: the file could not be read, say
