@@ -212,6 +212,11 @@ func (g *Graphline) step(ctx context.Context, c *axon.Core) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Counted before the drain: a child sends what it sends before it
+	// ends, so once none is left, the drain below has all of it (counted
+	// after, a child's last message could arrive between the two and be
+	// left behind).
+	running := c.NumChildren() > 0
 	for {
 		box, msg, ok := c.Next()
 		if !ok {
@@ -234,7 +239,7 @@ func (g *Graphline) step(ctx context.Context, c *axon.Core) error {
 		}
 	}
 	g.end.watch()
-	if c.NumChildren() > 0 {
+	if running {
 		return nil
 	}
 	var final any

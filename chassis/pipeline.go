@@ -99,13 +99,16 @@ func (p *Pipeline) step(ctx context.Context, c *axon.Core) error {
 	if err := ctx.Err(); err != nil {
 		return err // stopped: nothing is sent
 	}
+	// Counted before the drain: a child sends what it sends before it
+	// ends, so once none is left, the drain below has all of it.
+	running := c.NumChildren() > 0
 	for msg := range c.Drain(childSignal) {
 		if err := p.end.pass(ctx, c, msg); err != nil {
 			return err
 		}
 	}
 	p.end.watch()
-	if c.NumChildren() > 0 {
+	if running {
 		return nil
 	}
 	return p.end.end(ctx, c, p, nil)
