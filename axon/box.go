@@ -29,6 +29,21 @@ type Limit struct {
 	Bytes int
 }
 
+// MessageBytes is what msg counts toward a Limit's Bytes (and the
+// queued bytes introspection reports): the length of a []byte or string,
+// else 0. A component that queues messages itself under a Limit counts
+// them with it, so that its bound means what an inbox's does. It is safe
+// for concurrent use.
+func MessageBytes(msg any) int {
+	switch m := msg.(type) {
+	case []byte:
+		return len(m)
+	case string:
+		return len(m)
+	}
+	return 0
+}
+
 // Unbounded is a Limit with no bound at all. Use it only where the
 // producer is known to be bounded by something else.
 var Unbounded = Limit{Messages: -1}

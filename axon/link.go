@@ -203,7 +203,7 @@ func moveQueued(b *box, dst *queue) {
 		var last uint64
 		for src.n > 0 {
 			s := src.popLocked()
-			dst.appendLocked(s.msg, s.seq, sizeOf(s.msg))
+			dst.appendLocked(s.msg, s.seq, MessageBytes(s.msg))
 			last = max(last, s.seq)
 			moved = true
 		}

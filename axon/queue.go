@@ -67,18 +67,6 @@ func (q *queue) maybeReady() bool { return q.owner.ready.Load()&(1<<q.bit) != 0 
 // generously limited box, is released so one burst does not hold memory.
 const retainSlots = 64
 
-// sizeOf is the byte weight of a message for byte limits and
-// introspection: the length of []byte and string payloads, else 0.
-func sizeOf(msg any) int {
-	switch m := msg.(type) {
-	case []byte:
-		return len(m)
-	case string:
-		return len(m)
-	}
-	return 0
-}
-
 // fullFor reports whether accepting msg (of size sz) would pass the limit.
 // mu must be held. An empty queue always accepts one message, however
 // large, so a single big message cannot wedge a box.
@@ -141,7 +129,7 @@ func (q *queue) popLocked() slot {
 		q.head = 0
 	}
 	q.n--
-	q.bytes -= sizeOf(s.msg)
+	q.bytes -= MessageBytes(s.msg)
 	q.popped++
 	if q.n == 0 {
 		q.clearReady()
@@ -304,7 +292,7 @@ func (q *queue) unpop(back []slot) {
 		}
 		q.buf[q.head] = back[i]
 		q.n++
-		q.bytes += sizeOf(back[i].msg)
+		q.bytes += MessageBytes(back[i].msg)
 		q.popped--
 	}
 	q.setReady() // at least one went back
@@ -334,7 +322,7 @@ func (q *queue) close() {
 // is suspended beneath the sender in the same goroutine. It returns the
 // queue that took the message (nil if it was dropped).
 func (q *queue) push(ctx context.Context, msg any, block bool, fr *frame, src *box) (*queue, error) {
-	sz := sizeOf(msg)
+	sz := MessageBytes(msg)
 	for {
 		q.mu.Lock()
 		if q.forwarded {

@@ -139,7 +139,7 @@ func (b *Backplane) step(ctx context.Context, c *axon.Core) error {
 // publish offers msg, published by from (nil for the backplane's own
 // inbox), to every subscriber that takes it.
 func (b *Backplane) publish(from *PublishTo, msg any) error {
-	sz := sizeOf(msg)
+	sz := axon.MessageBytes(msg)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -217,16 +217,4 @@ func find(r *axon.Registry, name string) (*Backplane, error) {
 		return nil, fmt.Errorf("backplane %q: service names %s, not a backplane: %w", name, ref, axon.ErrNoService)
 	}
 	return b, nil
-}
-
-// sizeOf is the byte weight of a message for a queue's byte limit: the
-// length of a []byte or string, else 0 (as for axon's inboxes).
-func sizeOf(msg any) int {
-	switch m := msg.(type) {
-	case []byte:
-		return len(m)
-	case string:
-		return len(m)
-	}
-	return 0
 }

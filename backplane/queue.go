@@ -1,5 +1,7 @@
 package backplane
 
+import "github.com/kamaelia-go/kamaelia/axon"
+
 // queue is a subscriber's FIFO of messages: a ring that grows on demand,
 // so a subscriber that keeps up holds only a few slots whatever its
 // limit. It is guarded by its subscriber's mu.
@@ -30,7 +32,7 @@ func (q *queue) popInto(dst []any) (n, bytes int) {
 			break
 		}
 		dst[n] = msg
-		bytes += sizeOf(msg)
+		bytes += axon.MessageBytes(msg)
 		n++
 	}
 	return n, bytes
@@ -57,7 +59,7 @@ func (q *queue) pop() (any, bool) {
 	q.buf[q.head] = nil
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
-	q.bytes -= sizeOf(msg)
+	q.bytes -= axon.MessageBytes(msg)
 	if q.n == 0 {
 		q.head, q.bytes = 0, 0
 		if len(q.buf) > 64 {
