@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/bench"
+	"github.com/kamaelia-go/kamaelia/internal/socktest"
 )
 
 // Stalled peers: clients that send and never read must not make the
@@ -233,15 +234,7 @@ func runServer(t *testing.T, cmd *exec.Cmd) (string, int) {
 // early.
 func dialSmall(t *testing.T, addr string) *net.TCPConn {
 	t.Helper()
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var err error
-		_ = rc.Control(func(fd uintptr) {
-			if err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10); err == nil {
-				err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 64<<10)
-			}
-		})
-		return err
-	}}
+	d := net.Dialer{Control: socktest.Buffers(64<<10, 64<<10)}
 	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/components"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/socktest"
 	"github.com/kamaelia-go/kamaelia/internal/testpki"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
@@ -45,15 +46,7 @@ func readUntilError(c net.Conn) error {
 // stops reading is pushed back soon.
 func dialSmall(t testing.TB, srv interface{ Addr() *net.TCPAddr }) *net.TCPConn {
 	t.Helper()
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var err error
-		_ = rc.Control(func(fd uintptr) {
-			if err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10); err == nil {
-				err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 64<<10)
-			}
-		})
-		return err
-	}}
+	d := net.Dialer{Control: socktest.Buffers(64<<10, 64<<10)}
 	c, err := d.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -11,11 +11,11 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/socktest"
 	"github.com/kamaelia-go/kamaelia/introspect"
 )
 
@@ -36,11 +36,7 @@ func openEvents(t testing.TB, addr string, rcvbuf int) (*sseStream, int) {
 	if rcvbuf > 0 {
 		// A small receive buffer, set before connecting, so that a page
 		// that stops reading stalls the server's writes soon.
-		d.Control = func(_, _ string, c syscall.RawConn) error {
-			var err error
-			c.Control(func(fd uintptr) { err = setRcvbuf(fd, rcvbuf) })
-			return err
-		}
+		d.Control = socktest.Buffers(rcvbuf, 0)
 	}
 	conn, err := d.Dial("tcp", addr)
 	if err != nil {

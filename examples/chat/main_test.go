@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	bpnats "github.com/kamaelia-go/kamaelia/backplane/nats"
 	"github.com/kamaelia-go/kamaelia/components"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/socktest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
@@ -231,9 +231,7 @@ func TestChatDisconnectsASlowClient(t *testing.T) {
 	// megabytes for it first (on Linux the server's send buffer grows to
 	// about 3 MB even towards a small receive buffer), then the server's
 	// queue for it fills.
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		return c.Control(func(fd uintptr) { setReceiveBuffer(fd, 4<<10) })
-	}}
+	d := net.Dialer{Control: socktest.Buffers(4<<10, 0)}
 	sc, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package socktest
+
+func setBuffers(uintptr, int, int) error { return nil }
