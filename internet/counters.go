@@ -103,6 +103,14 @@ func (s *TCPServer) refuse(conn interface{ Close() error }) {
 	conn.Close()
 }
 
+// refuseAccepted refuses conn, whose adapter csa the OnConnState hook
+// has heard of as accepted, and tells the hook that it closed, for
+// cause: the adapter never runs, so it would not say so itself.
+func (s *TCPServer) refuseAccepted(csa *CSA, conn interface{ Close() error }, cause error) {
+	s.refuse(conn)
+	s.cfg.hooks.closed(csa, cause)
+}
+
 // forget removes an adapter that has ended, with cause, from the live
 // ones, and reports whether it was one of the server's, with its
 // feedback link.

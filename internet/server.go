@@ -301,15 +301,13 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		// Queued before the adapter starts, so that it reads nothing
 		// before the handshake: TLS from the first byte, never plaintext.
 		if !offer(csa.Inbox(boxMakeSSL), MakeSSL{}) {
-			s.refuse(conn)
-			s.cfg.hooks.closed(csa, errNotServed)
+			s.refuseAccepted(csa, conn, errNotServed)
 			return
 		}
 	}
 	fb, err := s.Link(axon.Out(csa, boxFeedback), axon.In(s, boxFromCSA))
 	if err != nil {
-		s.refuse(conn)
-		s.cfg.hooks.closed(csa, err)
+		s.refuseAccepted(csa, conn, err)
 		return
 	}
 	s.mu.Lock()
@@ -320,8 +318,7 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 		s.forget(csa, nil) // never announced: it will not be heard of again
 		_ = s.Unlink(fb)
 		csa.Stop()
-		s.refuse(conn)
-		s.cfg.hooks.closed(csa, err)
+		s.refuseAccepted(csa, conn, err)
 	}
 }
 
