@@ -44,10 +44,8 @@ func TestPageLive(t *testing.T) {
 	if err := chromedp.Do(b.Ctx, chromedp.Navigate(hs.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
-	// Settled: the blocked connection shows a full or waited-on inbox in
-	// the same picture (a picture reads components one by one).
 	b.WaitFor(t, "three connections, one blocked on a full inbox",
-		`document.querySelectorAll('#viewport .conn').length === 3 && document.querySelectorAll('#viewport .conn.blocked').length === 1 && document.querySelector('#viewport .conn.blocked .port.in.full, #viewport .conn.blocked .port.in.waiting') !== null`)
+		`document.querySelectorAll('#viewport .conn').length === 3 && document.querySelectorAll('#viewport .conn.blocked').length === 1 && `+browsertest.SettledStall)
 	f := b.Facts(t)
 	if f.Servers != 1 {
 		t.Errorf("%d ServerCore nodes, want 1", f.Servers)

@@ -45,10 +45,8 @@ func TestServeDebugPageInBrowser(t *testing.T) {
 	if err := chromedp.Do(b.Ctx, chromedp.Navigate(s.debugURL)); err != nil {
 		t.Fatal(err)
 	}
-	// Settled: the blocked handler's target inbox is full or waited on in
-	// the same picture (a picture reads components one by one).
 	b.WaitFor(t, "three connections, one blocked on a full inbox",
-		`document.querySelectorAll('#viewport .conn').length === 3 && document.querySelector('#viewport .conn.blocked .node[data-state="blocked"]') !== null && document.querySelector('#viewport .conn.blocked .port.in.full, #viewport .conn.blocked .port.in.waiting') !== null`)
+		`document.querySelectorAll('#viewport .conn').length === 3 && document.querySelector('#viewport .conn.blocked .node[data-state="blocked"]') !== null && `+browsertest.SettledStall)
 	f := b.Facts(t)
 	if f.Servers != 1 {
 		t.Errorf("%d ServerCore nodes, want 1", f.Servers)

@@ -64,6 +64,13 @@ const factsJS = `(() => {
   };
 })()`
 
+// SettledStall is a JavaScript condition for WaitFor: a connection on
+// the page is marked blocked and shows a full or waited-on inbox in the
+// same picture. A picture reads components one by one, so a component
+// just blocked can be drawn beside its target's inbox just emptied;
+// waiting for both tells a stall that has settled.
+const SettledStall = `document.querySelector('#viewport .conn.blocked .port.in.full, #viewport .conn.blocked .port.in.waiting') !== null`
+
 // Facts reads the live page.
 func (b *Browser) Facts(t testing.TB) Facts {
 	t.Helper()
