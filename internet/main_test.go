@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 // testCtx ends with the test, or after a deadline so a broken test fails
 // instead of hanging, and gives the test a registry of its own.

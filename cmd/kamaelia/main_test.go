@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -15,8 +14,8 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 	"github.com/rogpeppe/go-internal/testscript"
-	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
@@ -26,19 +25,13 @@ func TestMain(m *testing.M) {
 	testscript.Main(leakChecked{m}, map[string]func(){"kamaelia": main})
 }
 
-// leakChecked runs the tests, then checks that none left a goroutine
-// behind: in-process tests run components.
+// leakChecked runs the tests with the module's leak check, which exits
+// the process itself.
 type leakChecked struct{ m *testing.M }
 
 func (l leakChecked) Run() int {
-	code := l.m.Run()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
-			code = 1
-		}
-	}
-	return code
+	leakcheck.Main(l.m)
+	return 0 // not reached
 }
 
 // binary returns the path of the command: the test binary, under the

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/backplane"
@@ -24,7 +24,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 // startChat starts a chat server on a free port, logging to the
 // returned buffer, and shuts it down when the test ends.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
@@ -23,7 +23,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 // rig is a proxy in front of a target listener of the test's own.
 type rig struct {
