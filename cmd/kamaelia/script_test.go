@@ -63,6 +63,7 @@ func TestScripts(t *testing.T) {
 //
 // With -short, exits and bg run kamaelia in the test's own process (see
 // instance); exec always starts a process.
+//
 //	listen NAME [silent|echo|close|hangup]
 //	                            a test server on 127.0.0.1 ($NAME_PORT):
 //	                            it reads and discards, echoes, closes each
