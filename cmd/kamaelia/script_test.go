@@ -60,10 +60,6 @@ func TestScripts(t *testing.T) {
 //	                            to NAME, wait for it to exit and check its
 //	                            status is N; its stdout and stderr become
 //	                            the ones the next checks read
-//
-// With -short, exits and bg run kamaelia in the test's own process (see
-// instance); exec always starts a process.
-//
 //	listen NAME [silent|echo|close|hangup]
 //	                            a test server on 127.0.0.1 ($NAME_PORT):
 //	                            it reads and discards, echoes, closes each
@@ -77,6 +73,9 @@ func TestScripts(t *testing.T) {
 //	                            turn, from 0 to 255, and again
 //	write FILE TEXT             write TEXT, a Go string literal such as
 //	                            "a\r\nb", to FILE
+//
+// With -short, exits and bg run kamaelia in the test's own process (see
+// instance); exec always starts a process.
 var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"exits":    cmdExits,
 	"bg":       cmdBackground,
