@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
-
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }

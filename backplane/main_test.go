@@ -5,11 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
-
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/backplane"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }

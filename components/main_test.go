@@ -4,10 +4,9 @@ import (
 	"context"
 	"testing"
 
-	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
-
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }

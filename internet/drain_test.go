@@ -67,7 +67,6 @@ func shutdownAsync(ctx context.Context, srv interface{ Shutdown(context.Context)
 // every byte sent comes back, then an orderly end, and Shutdown reports
 // nothing cut.
 func TestServerCoreShutdownLetsTransfersFinish(t *testing.T) {
-	t.Parallel()
 	const clients, total = 120, 48 << 10
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory)
@@ -97,7 +96,6 @@ func TestServerCoreShutdownLetsTransfersFinish(t *testing.T) {
 // streaming sees ECONNRESET, never an orderly end, and gets back only
 // bytes it sent, in order; Shutdown says how many it cut.
 func TestServerCoreShutdownResetsWhatIsStillOpen(t *testing.T) {
-	t.Parallel()
 	const clients = 110
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory)

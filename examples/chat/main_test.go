@@ -13,13 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
-
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/backplane"
 	bpnats "github.com/kamaelia-go/kamaelia/backplane/nats"
 	"github.com/kamaelia-go/kamaelia/components"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 	"github.com/kamaelia-go/kamaelia/internal/socktest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )

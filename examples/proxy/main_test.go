@@ -15,10 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
-
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 	"github.com/kamaelia-go/kamaelia/internal/proxytest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )

@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
-
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 	"github.com/kamaelia-go/kamaelia/internal/testpki"
 )
 
