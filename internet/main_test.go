@@ -3,12 +3,10 @@ package internet_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 	"net"
 	"runtime"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -22,18 +20,10 @@ import (
 func TestMain(m *testing.M) {
 	// Most of these tests wait on timers (idle and handshake timeouts,
 	// lingers, a drain's quiet second, once-a-second logs), not on the
-	// CPU; -parallel's default, GOMAXPROCS, would run them two at a time
-	// on a 2-core machine. Unless -parallel is given, run up to four
-	// times as many at once. (The tests that need the process to
-	// themselves, and those whose timing a busy process would upset, do
-	// not call t.Parallel at their top level.)
-	flag.Parse()
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
-	if !given {
-		flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0)))
-	}
-	leakcheck.Main(m)
+	// CPU. The tests that need the process to themselves, and those whose
+	// timing a busy process would upset, do not call t.Parallel at their
+	// top level.
+	leakcheck.MainParallel(m, 4*runtime.GOMAXPROCS(0))
 }
 
 // testCtx ends with the test, or after a deadline so a broken test fails

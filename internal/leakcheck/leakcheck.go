@@ -4,8 +4,10 @@
 package leakcheck
 
 import (
+	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -33,4 +35,18 @@ func Main(m *testing.M) {
 		}
 	}
 	syscall.Exit(code)
+}
+
+// MainParallel is Main for a package whose tests mostly wait (on
+// timers, on peers) rather than compute: unless -parallel is given, it
+// runs up to n tests marked t.Parallel at once, not -parallel's default
+// of GOMAXPROCS.
+func MainParallel(m *testing.M, n int) {
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		flag.Set("test.parallel", strconv.Itoa(n))
+	}
+	Main(m)
 }
