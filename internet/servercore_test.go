@@ -226,10 +226,14 @@ func TestServerCoreIdleTimeout(t *testing.T) {
 
 	busy := dialCore(t, srv)
 	quiet := dialCore(t, srv)
-	// Keep one connection busy for two idle periods.
+	// Keep one connection busy for two idle periods: a round trip every
+	// tenth of one.
+	tick := time.NewTicker(idle / 10)
+	defer tick.Stop()
 	until := time.Now().Add(2 * idle)
 	for time.Now().Before(until) {
 		echoOnce(t, busy, "ping")
+		<-tick.C
 	}
 	expectClosed(t, quiet, "idle connection")
 	if err := <-causes; !errors.Is(err, internet.ErrIdleTimeout) {
