@@ -155,10 +155,12 @@ func TestStreamForwarderStalledTargetIsBounded(t *testing.T) {
 	t.Parallel()
 	r := newProxy(t)
 	client, target := r.connect(t)
-	// Small socket buffers on the test's ends, so that the proxy's boxes
-	// fill with a few megabytes.
-	client.SetWriteBuffer(32 << 10)
-	target.SetReadBuffer(32 << 10)
+	// Small socket buffers on the test's ends, so that 8 MiB is far more
+	// than the socket buffers on the way and the proxy's boxes hold. Not
+	// smaller than this: a receive buffer below two of loopback's 64 KiB
+	// segments slows the transfer to a few megabytes a second.
+	client.SetWriteBuffer(128 << 10)
+	target.SetReadBuffer(128 << 10)
 	data := proxytest.Random(8 << 20)
 	sent := proxytest.Send(client, data)
 	blocked := false
@@ -177,7 +179,6 @@ func TestStreamForwarderStalledTargetIsBounded(t *testing.T) {
 	if q := r.registry.Snapshot().QueuedBytes(); q > 1<<20 {
 		t.Fatalf("the proxy holds %d bytes", q)
 	}
-	target.SetReadBuffer(4 << 20)
 	proxytest.Expect(t, target, data, "target")
 	if err := <-sent; err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 // waiting (not failing), and what the process holds for the connection
 // stays under the documented bound: the inbox limit plus one write batch.
 func TestPeerThatNeverReadsHoldsMemoryBounded(t *testing.T) {
+	t.Parallel()
 	ctx, reg := testCtx(t)
 	_, ours := tcpPair(t) // the peer end is never read
 	csa := internet.NewCSA(ours)

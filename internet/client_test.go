@@ -55,6 +55,7 @@ func terminal(t testing.TB, ctx context.Context, h *axon.Handle) axon.ProducerFi
 }
 
 func TestClientConnectRefused(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	ln, port := listener(t)
 	ln.Close() // nothing listens there now
@@ -91,6 +92,7 @@ func TestClientConnectTimeout(t *testing.T) {
 }
 
 func TestClientSendsDataQueuedBeforeConnect(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	ln, port := listener(t)
 	c := internet.NewTCPClient("127.0.0.1", port)
@@ -132,6 +134,7 @@ func TestClientSendsDataQueuedBeforeConnect(t *testing.T) {
 }
 
 func TestClientShutdownBeforeConnectGivesUp(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	ln, port := listener(t)
 	c := internet.NewTCPClient("127.0.0.1", port, internet.Delay(time.Hour))
@@ -151,6 +154,7 @@ func TestClientShutdownBeforeConnectGivesUp(t *testing.T) {
 }
 
 func TestClientDelay(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	ln, port := listener(t)
 	const delay = 150 * time.Millisecond
@@ -172,6 +176,7 @@ func TestClientDelay(t *testing.T) {
 }
 
 func TestClientHostForms(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, network, listen, host string
 	}{
@@ -219,6 +224,7 @@ func pingThrough(t *testing.T, ctx context.Context, ln net.Listener, c *internet
 }
 
 func TestClientResetIsReported(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	ln, port := listener(t)
 	c := internet.NewTCPClient("127.0.0.1", port)
@@ -236,6 +242,7 @@ func TestClientResetIsReported(t *testing.T) {
 }
 
 func TestClientAllowHalfCloseKeepsSending(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	ln, port := listener(t)
 	c := internet.NewTCPClient("127.0.0.1", port, internet.AllowHalfClose())

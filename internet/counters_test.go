@@ -125,6 +125,7 @@ func wentDown(before, now internet.ServerStats) []string {
 // it sees its connection closed; once the slot is free, the next one is
 // served.
 func TestServerCountsAcceptedAndRefused(t *testing.T) {
+	t.Parallel()
 	for _, kind := range echoServers {
 		t.Run(kind.name, func(t *testing.T) {
 			t.Parallel()
@@ -158,6 +159,7 @@ func TestServerCountsAcceptedAndRefused(t *testing.T) {
 // panicked, is closed unserved and counted as refused; the server goes
 // on serving.
 func TestServerCoreCountsFailedFactoriesAsRefused(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	var calls atomic.Int32
 	srv := startServerCore(t, ctx, func(info internet.ConnInfo) (axon.Component, error) {
@@ -183,6 +185,7 @@ func TestServerCoreCountsFailedFactoriesAsRefused(t *testing.T) {
 // resets when its grace runs out are counted, as many as its error
 // names; nothing else moves, and none is open once Shutdown returns.
 func TestServerCountsConnectionsCutAtShutdown(t *testing.T) {
+	t.Parallel()
 	for _, kind := range echoServers {
 		t.Run(kind.name, func(t *testing.T) {
 			t.Parallel()
@@ -216,6 +219,7 @@ func TestServerCountsConnectionsCutAtShutdown(t *testing.T) {
 // SingleServer resets its connections, and counts them as cut, as its
 // error says; none is open once it is done.
 func TestServerCountsConnectionsCutByStop(t *testing.T) {
+	t.Parallel()
 	for _, kind := range echoServers {
 		if kind.name == "TCPServer" {
 			continue // its connections belong to whoever wired them, and go on
@@ -258,6 +262,7 @@ func TestServerCountsConnectionsCutByStop(t *testing.T) {
 // TestServerCountsIdleCloses: a client that goes quiet is reset after
 // IdleTimeout and counted as an idle close, and as nothing else.
 func TestServerCountsIdleCloses(t *testing.T) {
+	t.Parallel()
 	for _, kind := range echoServers {
 		t.Run(kind.name, func(t *testing.T) {
 			t.Parallel()
@@ -280,6 +285,7 @@ func TestServerCountsIdleCloses(t *testing.T) {
 // the server's certificate, or never starts its handshake. What the
 // connection moved is counted as data, not as TLS records.
 func TestServerCountsTLSHandshakes(t *testing.T) {
+	t.Parallel()
 	p := testpki.New(t)
 	stranger := testpki.New(t) // a CA the server's certificate is not from
 	const msg = "over TLS"
@@ -342,6 +348,7 @@ func TestServerCountsTLSHandshakes(t *testing.T) {
 // TestServerCoreCountsStartTLSHandshakes: a handler's makessl upgrade
 // counts as a server-side handshake, completed or failed.
 func TestServerCoreCountsStartTLSHandshakes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		client     func(t *testing.T, ctx context.Context, conn net.Conn, cfg *tls.Config)
@@ -441,6 +448,7 @@ func TestServerCountsBytesExactly(t *testing.T) {
 // counter ever goes down, Accepted is never below Refused, and at the
 // end the counts agree with what the clients saw.
 func TestServerStatsAreSafeForConcurrentUse(t *testing.T) {
+	t.Parallel()
 	const clients, rounds, limit = 40, 5, 10
 	ctx, _ := testCtx(t)
 	core := startServerCore(t, ctx, echoFactory, internet.MaxConnections(limit))

@@ -95,6 +95,7 @@ func TestTransferBothWaysAndClose(t *testing.T) {
 }
 
 func TestPeerHalfCloseThenWeKeepWriting(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
 	csa, k := sunkCSA(t, ours)
@@ -126,6 +127,7 @@ func TestPeerHalfCloseThenWeKeepWriting(t *testing.T) {
 }
 
 func TestBadMessageIsReportedAndConnectionStillEchoes(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
 	csa := echoCSA(t, ours)
@@ -160,6 +162,7 @@ func TestBadMessageIsReportedAndConnectionStillEchoes(t *testing.T) {
 }
 
 func TestCrashOnBadDataCloses(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
 	csa := internet.NewCSA(ours, internet.CrashOnBadData())
@@ -227,6 +230,7 @@ func TestShutdownMicroprocessAfterProducerFinishedClosesAtOnce(t *testing.T) {
 }
 
 func TestEmptyAndIgnoredMessagesDoNotClose(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
 	csa := internet.NewCSA(ours)
@@ -256,6 +260,7 @@ func TestEmptyAndIgnoredMessagesDoNotClose(t *testing.T) {
 // buffer and make it grow, and short ones after long ones, which are
 // copied out of the larger buffer until it shrinks.
 func TestReadSizes(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	client, server := tcpPair(t)
 	csa, k := sunkCSA(t, server)

@@ -229,6 +229,7 @@ func stubborn(internet.ConnInfo) (axon.Component, error) {
 }
 
 func TestServerCoreShutdownCutsOffWhatDoesNotFinish(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts []internet.ServerCoreOption

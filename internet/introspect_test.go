@@ -12,6 +12,7 @@ import (
 // ServerCore's connections: each adapter and its handler share a group
 // of their own, and the adapter reports its bytes and its peer.
 func TestServerCoreGroupsConnections(t *testing.T) {
+	t.Parallel()
 	ctx, reg := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory)
 	const clients = 3

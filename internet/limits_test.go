@@ -158,6 +158,7 @@ func TestServerCoreIdleTimeoutFreesStalledReaders(t *testing.T) {
 // server and sends nothing is closed once the handshake timeout (or a
 // shorter idle timeout) has passed, while other clients are served.
 func TestServeTLSHandshakeTimeout(t *testing.T) {
+	t.Parallel()
 	const d = 300 * time.Millisecond
 	tests := []struct {
 		name string
@@ -195,6 +196,7 @@ func TestServeTLSHandshakeTimeout(t *testing.T) {
 // timeout error when the server stops making progress, with or without
 // data waiting to be sent; a slow but steady server is not cut off.
 func TestClientStallTimeout(t *testing.T) {
+	t.Parallel()
 	const d = 300 * time.Millisecond
 	tests := []struct {
 		name   string
@@ -365,6 +367,7 @@ func TestHandlerResetsItsConnection(t *testing.T) {
 // once: the peer sees a reset, what was queued is dropped without an
 // error report, and the adapter ends with the cause.
 func TestCSAResetDropsWhatIsQueued(t *testing.T) {
+	t.Parallel()
 	errMine := errors.New("mine")
 	tests := []struct {
 		name  string
@@ -446,6 +449,7 @@ func TestServerCoreBoundsTheHandlersInbox(t *testing.T) {
 // once, while data flows both ways through an echoing adapter, ends the
 // connection once, with a reset the peer sees, and the first cause.
 func TestResetRacesWithTraffic(t *testing.T) {
+	t.Parallel()
 	for round := range 20 {
 		ctx, _ := testCtx(t)
 		peer, ours := tcpPair(t)
@@ -486,6 +490,7 @@ func TestResetRacesWithTraffic(t *testing.T) {
 // goroutines at once, with a Stop among them, returns in every one of
 // them once the server has ended.
 func TestShutdownCalledConcurrently(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, stubborn)
 	for range 3 {
@@ -516,6 +521,7 @@ func TestShutdownCalledConcurrently(t *testing.T) {
 // connection itself, the first notice its handler gets carries the
 // cause: a failed TLS handshake, an idle timeout.
 func TestHandlerHearsWhyTheAdapterClosed(t *testing.T) {
+	t.Parallel()
 	p := testpki.New(t)
 	tests := []struct {
 		name   string

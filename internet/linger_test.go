@@ -54,6 +54,7 @@ func readSlowly(conn net.Conn, chunk int, every time.Duration) ([]byte, error) {
 // takes. The reply is queued whole (the inbox is unbounded here), then
 // producerFinished.
 func TestLingerMeansNoProgress(t *testing.T) {
+	t.Parallel()
 	const linger = 500 * time.Millisecond
 	const reply = 1 << 20 // at 16 KiB per 25 ms, about 1.6 s: three lingers
 	steady := func(c net.Conn) ([]byte, error) { return readSlowly(c, 16<<10, 25*time.Millisecond) }
@@ -134,6 +135,7 @@ func TestLingerMeansNoProgress(t *testing.T) {
 // neither sends nor closes is closed on once the linger has passed
 // without progress, cleanly: everything we sent was delivered.
 func TestLingerAfterHalfClose(t *testing.T) {
+	t.Parallel()
 	const linger = 500 * time.Millisecond
 	tests := []struct {
 		name  string

@@ -6,18 +6,25 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// Most of these tests wait on timers (idle and handshake timeouts,
+	// lingers, a drain's quiet second, once-a-second logs), not on the
+	// CPU. The tests that need the process to themselves, and those whose
+	// timing a busy process would upset, do not call t.Parallel at their
+	// top level.
+	leakcheck.MainParallel(m, 4*runtime.GOMAXPROCS(0))
+}
 
 // testCtx ends with the test, or after a deadline so a broken test fails
 // instead of hanging, and gives the test a registry of its own.

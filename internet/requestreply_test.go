@@ -40,6 +40,7 @@ func pingPong(t *testing.T, conn net.Conn, n, size int) {
 // reply and then the close, a reset ends the adapter. Sizes cover reads
 // into the adapter's stack buffer and into a pooled one.
 func TestRequestReplyPeerEndsWithLastRequest(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		size  int
@@ -82,6 +83,7 @@ func TestRequestReplyPeerEndsWithLastRequest(t *testing.T) {
 // with its last message: with no write to show the connection was still
 // up, the adapter reads again before it waits.
 func TestSilentReceiverSeesResetAfterMessages(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	client, server := tcpPair(t)
 	csa, k := sunkCSA(t, server)
@@ -137,6 +139,7 @@ func newCloser(n int) *closer {
 // message closes it: the last reply is written, then the peer sees the
 // end, and the adapter ends.
 func TestHandlerClosesFromInsideADelivery(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	client, server := tcpPair(t)
 	csa, h := internet.NewCSA(server), newCloser(rounds+1)

@@ -80,7 +80,7 @@ func TestServeOn(t *testing.T) {
 	}{
 		{"net.Listen", func(t *testing.T) net.Listener { return listenLoopback(t) }, 50},
 		{"inherited descriptor (systemd)", inheritedListener, 50},
-		{"wrapping listener", func(t *testing.T) net.Listener { return &wrappingListener{Listener: listenLoopback(t)} }, 300},
+		{"wrapping listener", func(t *testing.T) net.Listener { return &wrappingListener{Listener: listenLoopback(t)} }, axontest.ShortOr(100, 300)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,7 +97,7 @@ func TestServeOn(t *testing.T) {
 			if err := srv.Activate(ctx); err != nil {
 				t.Fatal(err)
 			}
-			echoClients(t, ctx, srv.Addr(), tt.clients, 64<<10)
+			echoClients(t, ctx, srv.Addr(), tt.clients, axontest.ShortOr(16<<10, 64<<10))
 			if wl, ok := ln.(*wrappingListener); ok && wl.accepted.Load() != int64(tt.clients) {
 				t.Errorf("the listener accepted %d connections; want %d", wl.accepted.Load(), tt.clients)
 			}

@@ -130,6 +130,7 @@ func echoOnce(t testing.TB, conn net.Conn, msg string) {
 }
 
 func TestServerPortZeroAnnouncesConnections(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	srv, w := startServer(t, ctx, nil)
 	if srv.Port() == 0 || !srv.Addr().IP.IsLoopback() {
@@ -164,6 +165,7 @@ func TestServerPortZeroAnnouncesConnections(t *testing.T) {
 }
 
 func TestServerShutdownStopsListeningButConnectionsCarryOn(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	srv, _ := startServer(t, ctx, nil)
 	h := axontest.Handle(t, srv) // collects "signal"
@@ -195,6 +197,7 @@ func TestServerShutdownStopsListeningButConnectionsCarryOn(t *testing.T) {
 }
 
 func TestListenOptions(t *testing.T) {
+	t.Parallel()
 	ln, err := internet.ListenTCP(0, internet.Host("127.0.0.1"), internet.ReusePort(true))
 	if err != nil {
 		t.Fatal(err)
@@ -227,6 +230,7 @@ func TestListenOptions(t *testing.T) {
 }
 
 func TestServerWithoutHandlerClosesConnections(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	srv, err := internet.NewTCPServer(0, internet.Host("127.0.0.1"), internet.Logger(discardLogger()))
 	if err != nil {
@@ -285,6 +289,7 @@ func loggedOncePerSecond(t *testing.T, ctx context.Context, logs *axontest.Buffe
 }
 
 func TestServerBadMessageOnNewConnection(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	srv, _ := startServer(t, ctx, nil)
 	h := axontest.Handle(t, srv)

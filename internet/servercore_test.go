@@ -150,6 +150,7 @@ func echoClient(ctx context.Context, addr *net.TCPAddr, size, id int) error {
 }
 
 func TestServerCoreFactoryGetsConnectionDetails(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	infos := make(chan internet.ConnInfo, 1)
 	srv := startServerCore(t, ctx, func(info internet.ConnInfo) (axon.Component, error) {
@@ -167,6 +168,7 @@ func TestServerCoreFactoryGetsConnectionDetails(t *testing.T) {
 }
 
 func TestServerCoreFactoryErrorClosesOnlyThatConnection(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	var calls atomic.Int32
 	srv := startServerCore(t, ctx, func(internet.ConnInfo) (axon.Component, error) {
@@ -180,6 +182,7 @@ func TestServerCoreFactoryErrorClosesOnlyThatConnection(t *testing.T) {
 }
 
 func TestServerCoreConnectionLimit(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory, internet.MaxConnections(2))
 	a, b := dialCore(t, srv), dialCore(t, srv)
@@ -223,10 +226,14 @@ func TestServerCoreIdleTimeout(t *testing.T) {
 
 	busy := dialCore(t, srv)
 	quiet := dialCore(t, srv)
-	// Keep one connection busy for two idle periods.
+	// Keep one connection busy for two idle periods: a round trip every
+	// tenth of one.
+	tick := time.NewTicker(idle / 10)
+	defer tick.Stop()
 	until := time.Now().Add(2 * idle)
 	for time.Now().Before(until) {
 		echoOnce(t, busy, "ping")
+		<-tick.C
 	}
 	expectClosed(t, quiet, "idle connection")
 	if err := <-causes; !errors.Is(err, internet.ErrIdleTimeout) {
@@ -236,6 +243,7 @@ func TestServerCoreIdleTimeout(t *testing.T) {
 }
 
 func TestServerCoreHandlerPanicClosesOnlyItsConnection(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	var logBuf axontest.Buffer
 	log := slog.New(slog.NewTextHandler(&logBuf, nil))
@@ -267,6 +275,7 @@ func TestServerCoreHandlerPanicClosesOnlyItsConnection(t *testing.T) {
 }
 
 func TestServerCoreServerSignalStopsTheServer(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	stopper := func(internet.ConnInfo) (axon.Component, error) {
 		return axon.NewReactive("stopper", func(ctx context.Context, c *axon.Core) error {
@@ -309,6 +318,7 @@ func TestServerCoreServerSignalStopsTheServer(t *testing.T) {
 }
 
 func TestServerCoreControlShutdownIsGraceful(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory)
 	h := axontest.Handle(t, srv)
@@ -331,6 +341,7 @@ func TestServerCoreControlShutdownIsGraceful(t *testing.T) {
 }
 
 func TestServeTLSSpeaksTLSFromTheFirstByte(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	infos := make(chan internet.ConnInfo, 1)
@@ -352,6 +363,7 @@ func TestServeTLSSpeaksTLSFromTheFirstByte(t *testing.T) {
 }
 
 func TestNewServerCoreErrors(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -382,6 +394,7 @@ func TestNewServerCoreErrors(t *testing.T) {
 // smaller here (Backlog 2) than the number of clients. Then every client
 // is served.
 func TestServerCoreAcceptsWhileSetUpIsSlow(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	blocked, release := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32

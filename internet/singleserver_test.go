@@ -27,6 +27,7 @@ func startSingleServer(t testing.TB, ctx context.Context) (*internet.SingleServe
 }
 
 func TestSingleServerServesOneClientAtATime(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	srv, h := startSingleServer(t, ctx)
 

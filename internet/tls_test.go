@@ -75,6 +75,7 @@ func recvUntil(t testing.TB, ctx context.Context, h *axon.Handle, want string) {
 }
 
 func TestClientMakeSSLAgainstGoServer(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	port := tlsEchoServer(t, p.ServerConfig())
@@ -106,6 +107,7 @@ func TestClientMakeSSLAgainstGoServer(t *testing.T) {
 }
 
 func TestClientMakeSSLWrongCA(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	good, wrong := testpki.New(t), testpki.New(t)
 	port := tlsEchoServer(t, good.ServerConfig())
@@ -125,6 +127,7 @@ func TestClientMakeSSLWrongCA(t *testing.T) {
 }
 
 func TestClientMakeSSLAgainstOpenSSLServer(t *testing.T) {
+	t.Parallel()
 	bin := openssl(t)
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
@@ -260,6 +263,7 @@ func askStartTLS(t testing.TB, conn net.Conn, p *testpki.PKI) *tls.Config {
 }
 
 func TestServerStartTLSWithGoClient(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	var upgraded atomic.Int32
@@ -285,6 +289,7 @@ func TestServerStartTLSWithGoClient(t *testing.T) {
 }
 
 func TestServerStartTLSWithOpenSSLClient(t *testing.T) {
+	t.Parallel()
 	bin := openssl(t)
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
@@ -318,6 +323,7 @@ func TestServerStartTLSWithOpenSSLClient(t *testing.T) {
 }
 
 func TestServerHandshakeFailureClosesCleanly(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	p := testpki.New(t)
 	var upgraded atomic.Int32
@@ -347,6 +353,7 @@ func TestServerHandshakeFailureClosesCleanly(t *testing.T) {
 }
 
 func TestMakeSSLWithoutConfigIsReported(t *testing.T) {
+	t.Parallel()
 	ctx, _ := testCtx(t)
 	peer, ours := tcpPair(t)
 	csa := echoCSA(t, ours)

@@ -9,18 +9,18 @@ import (
 	"testing"
 
 	natsgo "github.com/nats-io/nats.go"
-	"go.uber.org/goleak"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/backplane"
 	"github.com/kamaelia-go/kamaelia/backplane/nats"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 )
 
 // Every test stops the NATS servers and backplanes it starts; once a
 // backplane is Done its connection is closed, and nats.go's goroutines
 // end with it. goleak's retries cover the moment they take.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 // proc is one process's view: a registry of its own (as each process
 // has) with a NATS backplane in it, and a log.

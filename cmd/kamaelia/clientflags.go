@@ -59,12 +59,12 @@ func (c *clientFlags) check(cmd *cobra.Command) (tlsMode, error) {
 // tls checks the flags and returns the TLS mode they ask for and its
 // configuration (nil for noTLS). A problem with the flags is a usage
 // error; one with the CA file, a failure.
-func (c *clientFlags) tls(cmd *cobra.Command) (tlsMode, *tls.Config, error) {
+func (c *clientFlags) tls(cmd *cobra.Command, e *env) (tlsMode, *tls.Config, error) {
 	mode, err := c.check(cmd)
 	if err != nil || mode == noTLS {
 		return mode, nil, err
 	}
-	cfg, err := clientTLS(c.ca, c.insecure, c.serverName)
+	cfg, err := clientTLS(e, c.ca, c.insecure, c.serverName)
 	if err != nil {
 		return mode, nil, failure(err)
 	}

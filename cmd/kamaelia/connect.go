@@ -78,7 +78,7 @@ func runConnect(cmd *cobra.Command, e *env, f *connectFlags, args []string) erro
 	if err != nil {
 		return err
 	}
-	mode, tlsCfg, err := f.client.tls(cmd)
+	mode, tlsCfg, err := f.client.tls(cmd, e)
 	if err != nil {
 		return err
 	}

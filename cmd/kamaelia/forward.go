@@ -108,13 +108,13 @@ func runForward(cmd *cobra.Command, e *env, f *forwardFlags) error {
 	if problem := f.debug.check(e); problem != "" {
 		return usagef(cmd, "", "%s", problem)
 	}
-	tlsCfg, err := f.listen.tlsConfig()
+	tlsCfg, err := f.listen.tlsConfig(e)
 	if err != nil {
 		return failure(err)
 	}
 	var toTLS *tls.Config
 	if f.sslTo {
-		if toTLS, err = clientTLS(f.ca, false, f.serverName); err != nil {
+		if toTLS, err = clientTLS(e, f.ca, false, f.serverName); err != nil {
 			return failure(err)
 		}
 	}

@@ -91,9 +91,9 @@ func (l *listenerFlags) tlsMode() string {
 }
 
 // tlsConfig loads the certificate and key, if given; nil if not.
-func (l *listenerFlags) tlsConfig() (*tls.Config, error) {
+func (l *listenerFlags) tlsConfig(e *env) (*tls.Config, error) {
 	if l.certFile == "" {
 		return nil, nil
 	}
-	return serverTLS(l.certFile, l.keyFile)
+	return serverTLS(e, l.certFile, l.keyFile)
 }

@@ -84,6 +84,10 @@ type env struct {
 	stderrIsTerminal bool
 	stdoutSharesIt   bool
 	columns          func() int
+	// dir is the directory relative file names are taken from; empty:
+	// the process's working directory. (Tests that run commands in their
+	// own process give each a directory of its own.)
+	dir string
 	// again is closed when a second SIGINT or SIGTERM comes (the first
 	// ends the context the command runs with); nil: never.
 	again <-chan struct{}

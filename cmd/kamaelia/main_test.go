@@ -3,20 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 	"github.com/rogpeppe/go-internal/testscript"
-	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
@@ -26,19 +24,15 @@ func TestMain(m *testing.M) {
 	testscript.Main(leakChecked{m}, map[string]func(){"kamaelia": main})
 }
 
-// leakChecked runs the tests, then checks that none left a goroutine
-// behind: in-process tests run components.
+// leakChecked runs the tests with the module's leak check, which exits
+// the process itself.
 type leakChecked struct{ m *testing.M }
 
 func (l leakChecked) Run() int {
-	code := l.m.Run()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
-			code = 1
-		}
-	}
-	return code
+	// The tests mostly wait: on servers' timers (a drain's quiet second,
+	// idle timeouts), on peers, on the commands they run.
+	leakcheck.MainParallel(l.m, 4*runtime.GOMAXPROCS(0))
+	return 0 // not reached
 }
 
 // binary returns the path of the command: the test binary, under the
@@ -56,77 +50,75 @@ func binary(t testing.TB) string {
 // instead of hanging.
 const testDeadline = 60 * time.Second
 
-// proc is a running kamaelia process.
+// proc is a running kamaelia command (see instance).
 type proc struct {
-	cmd    *exec.Cmd
-	stdout io.ReadCloser
-	stderr *axontest.Buffer
-	done   chan struct{} // closed once the process has exited
-	err    error         // Wait's error, set before done is closed
+	*instance
+	args []string
 }
 
 // start runs kamaelia with args; env adds to the test's environment.
-// The process is killed when the test ends if it is still running.
+// With -short it runs in the test's process (see instance). It is ended
+// when the test ends if it is still running.
 func start(t testing.TB, stdin io.Reader, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
-	// A race-enabled binary sleeps a second at exit unless told not to;
-	// a race it finds makes it exit 66, which fails the test.
-	cmd.Env = append(append(os.Environ(), "GORACE=atexit_sleep_ms=0"), env...)
-	cmd.Stdin = stdin
-	p := &proc{cmd: cmd, stderr: &axontest.Buffer{}, done: make(chan struct{})}
-	cmd.Stderr = p.stderr
-	// A pipe of our own rather than StdoutPipe: Wait must not close it
-	// while a test is still reading what the process wrote.
-	pr, pw, err := os.Pipe()
+	return startLaunch(t, launch{args: args, env: append(os.Environ(), env...), stdin: stdin})
+}
+
+// startProcess is start, always as a process of its own: for the tests
+// of main's handling of signals.
+func startProcess(t testing.TB, stdin io.Reader, env []string, args ...string) *proc {
+	t.Helper()
+	return startLaunch(t, launch{args: args, env: append(os.Environ(), env...), stdin: stdin, process: true})
+}
+
+func startLaunch(t testing.TB, l launch) *proc {
+	t.Helper()
+	in, err := l.start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout = pw
-	p.stdout = pr
-	err = cmd.Start()
-	pw.Close()
-	if err != nil {
-		pr.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pr.Close() })
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
+	t.Cleanup(func() { in.stdout.Close() })
+	p := &proc{instance: in, args: l.args}
 	t.Cleanup(func() {
 		select {
-		case <-p.done:
+		case <-in.done:
 		default:
-			cmd.Process.Kill()
-			<-p.done
+			p.end(t)
 		}
 	})
 	return p
 }
 
-// wait waits for the process to exit and returns its exit status.
+// wait waits for the command to end and returns its exit status.
 func (p *proc) wait(t testing.TB) int {
 	t.Helper()
 	select {
 	case <-p.done:
 	case <-time.After(testDeadline):
-		p.cmd.Process.Kill()
-		<-p.done
-		t.Fatalf("%v did not exit; stderr:\n%s", p.cmd.Args, p.stderr)
+		p.end(t)
+		t.Fatalf("kamaelia %v did not exit; stderr:\n%s", p.args, p.stderr)
 	}
-	var ee *exec.ExitError
-	if p.err != nil && !errors.As(p.err, &ee) {
-		t.Fatalf("%v: %v", p.cmd.Args, p.err)
+	if p.err != nil {
+		t.Fatalf("kamaelia %v: %v", p.args, p.err)
 	}
-	return p.cmd.ProcessState.ExitCode()
+	return p.code
 }
 
-// signal sends sig to the process.
+// end kills the command and waits, for a while, for it to end.
+func (p *proc) end(t testing.TB) {
+	t.Helper()
+	p.kill()
+	select {
+	case <-p.done:
+	case <-time.After(testDeadline):
+		t.Errorf("kamaelia %v did not end when killed; stderr:\n%s", p.args, p.stderr)
+	}
+}
+
+// signal sends sig to the command.
 func (p *proc) signal(t testing.TB, sig os.Signal) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
+	if err := p.instance.signal(sig); err != nil {
 		t.Fatal(err)
 	}
 }

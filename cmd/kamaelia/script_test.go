@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -49,16 +47,15 @@ func TestScripts(t *testing.T) {
 
 // scriptCommands are the commands the scripts have beyond testscript's:
 //
-//	exits N PROG ARGS...        run PROG (as exec does) and check that it
-//	                            exits with status N; with -short, a
-//	                            usage error (exits 2 kamaelia ...) runs
-//	                            in the test's own process (see
-//	                            usageInProcess)
-//	bg [-listening] NAME PROG ARGS...
-//	                            start PROG in the background; with
-//	                            -listening, wait for its "LISTENING
-//	                            host:port" line and set $NAME_HOST and
-//	                            $NAME_PORT
+//	exits [-stdin FILE] N kamaelia ARGS...
+//	                            run kamaelia (as exec does, with FILE as
+//	                            its stdin, else an empty one) and check
+//	                            that it exits with status N
+//	bg [-listening] NAME kamaelia ARGS...
+//	                            start kamaelia in the background, its
+//	                            stdin open and empty; with -listening,
+//	                            wait for its "LISTENING host:port" line
+//	                            and set $NAME_HOST and $NAME_PORT
 //	finish NAME [SIGNAL] N      send SIGNAL (TERM, INT; none: just wait)
 //	                            to NAME, wait for it to exit and check its
 //	                            status is N; its stdout and stderr become
@@ -76,6 +73,9 @@ func TestScripts(t *testing.T) {
 //	                            turn, from 0 to 255, and again
 //	write FILE TEXT             write TEXT, a Go string literal such as
 //	                            "a\r\nb", to FILE
+//
+// With -short, exits and bg run kamaelia in the test's own process (see
+// instance); exec always starts a process.
 var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"exits":    cmdExits,
 	"bg":       cmdBackground,
@@ -91,65 +91,71 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 const scriptDeadline = 30 * time.Second
 
 func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	var stdin io.Reader
+	if len(args) > 1 && args[0] == "-stdin" {
+		f, err := os.Open(ts.MkAbs(args[1]))
+		ts.Check(err)
+		defer f.Close()
+		stdin, args = f, args[2:]
+	}
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: exits N program [args...]")
+		ts.Fatalf("usage: exits [-stdin file] N kamaelia [args...]")
 	}
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
-	if want == exitUsage && args[1] == "kamaelia" && testing.Short() {
-		if got := usageInProcess(ts, args[2:]); got != want {
-			ts.Fatalf("%s (in process) exited %d, want %d", args[1], got, want)
-		}
-		return
-	}
-	err = ts.Exec(args[1], args[2:]...)
-	if got := exitCode(ts, err); got != want {
+	l := scriptLaunch(ts, args[1:])
+	l.stdin = stdin
+	in, err := l.start()
+	ts.Check(err)
+	defer in.stdout.Close()
+	var out []byte
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		out, _ = io.ReadAll(in.stdout)
+	}()
+	got := finished(ts, args[1], in)
+	<-read
+	fmt.Fprint(ts.Stdout(), string(out))
+	fmt.Fprint(ts.Stderr(), in.stderr.String())
+	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
 }
 
-// usageInProcess runs kamaelia's command line args through run, the
-// function main calls, in the test's own process, with the script's
-// environment, no stdin, and its output as the script's stdout and
-// stderr; it returns the exit status.
-//
-// The quick suite (-short) checks the scripts' usage errors this way:
-// there are dozens of them, each of which would otherwise start a
-// race-instrumented process, and a usage error is decided by run alone,
-// before anything starts. The full suite runs each as a process of its
-// own, so main's part (signals, os.Exit) is checked there as well.
-func usageInProcess(ts *testscript.TestScript, args []string) int {
-	e := &env{
-		stdin:  strings.NewReader(""),
-		stdout: ts.Stdout(),
-		stderr: ts.Stderr(),
-		getenv: ts.Getenv,
+// scriptLaunch is how a script starts kamaelia with args (args[0] must
+// be kamaelia): in the script's directory, with the test's environment
+// and the script's variables that matter to it.
+func scriptLaunch(ts *testscript.TestScript, args []string) launch {
+	if args[0] != "kamaelia" {
+		ts.Fatalf("can only run kamaelia, not %s", args[0])
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), scriptDeadline)
-	defer cancel()
-	return run(ctx, e, args)
+	env := os.Environ()
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "GORACE", "PORT", "TERM"} {
+		if v := ts.Getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return launch{args: args[1:], env: env, dir: ts.MkAbs(".")}
 }
 
-// exitCode is the exit status a command's Wait (or Run) error says.
-func exitCode(ts *testscript.TestScript, err error) int {
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ee):
-		return ee.ExitCode()
+// finished waits for in to end and returns its exit status.
+func finished(ts *testscript.TestScript, name string, in *instance) int {
+	select {
+	case <-in.done:
+	case <-time.After(scriptDeadline):
+		in.kill()
+		ts.Fatalf("%s did not exit; stderr:\n%s", name, in.stderr)
 	}
-	ts.Fatalf("%v", err)
-	return -1
+	ts.Check(in.err)
+	return in.code
 }
 
-// background is a process started by bg.
+// background is a kamaelia started by bg.
 type background struct {
-	cmd            *exec.Cmd
-	stdout, stderr *axontest.Buffer
-	stdin          io.Closer
-	done           chan struct{}
-	err            error
+	*instance
+	out *axontest.Buffer // what it wrote to stdout
+	eof chan struct{}    // closed once out has all of it
 }
 
 func cmdBackground(ts *testscript.TestScript, neg bool, args []string) {
@@ -158,44 +164,32 @@ func cmdBackground(ts *testscript.TestScript, neg bool, args []string) {
 		args = args[1:]
 	}
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: bg [-listening] name program [args...]")
+		ts.Fatalf("usage: bg [-listening] name kamaelia [args...]")
 	}
 	name := args[0]
-	cmd := exec.Command(args[1], args[2:]...)
-	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = os.Environ()
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "GORACE", "PORT", "TERM"} {
-		if v := ts.Getenv(k); v != "" {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
-	b := &background{cmd: cmd, stdout: &axontest.Buffer{}, stderr: &axontest.Buffer{}, done: make(chan struct{})}
-	// Its stdin stays open, and empty, until it is stopped.
-	stdin, err := cmd.StdinPipe()
+	l := scriptLaunch(ts, args[1:])
+	l.hold = true
+	in, err := l.start()
 	ts.Check(err)
-	b.stdin = stdin
-	cmd.Stderr = b.stderr
-	out, err := cmd.StdoutPipe()
-	ts.Check(err)
-	ts.Check(cmd.Start())
+	b := &background{instance: in, out: &axontest.Buffer{}, eof: make(chan struct{})}
 	first := make(chan string, 1)
 	go func() {
-		r := bufio.NewReader(out)
+		defer close(b.eof)
+		r := bufio.NewReader(in.stdout)
 		line, _ := r.ReadString('\n')
-		b.stdout.Write([]byte(line))
+		b.out.Write([]byte(line))
 		first <- line
-		io.Copy(b.stdout, r)
-		b.err = cmd.Wait()
-		close(b.done)
+		io.Copy(b.out, r)
 	}()
 	ts.Defer(func() {
-		stdin.Close()
 		select {
-		case <-b.done:
+		case <-in.done:
 		default:
-			cmd.Process.Kill()
-			<-b.done
+			in.kill()
+			<-in.done
 		}
+		<-b.eof
+		in.stdout.Close()
 	})
 	backgrounds(ts)[name] = b
 	if !listening {
@@ -205,12 +199,12 @@ func cmdBackground(ts *testscript.TestScript, neg bool, args []string) {
 	select {
 	case line = <-first:
 	case <-time.After(scriptDeadline):
-		ts.Fatalf("%s: no LISTENING line; stderr:\n%s", name, b.stderr)
+		ts.Fatalf("%s: no LISTENING line; stderr:\n%s", name, in.stderr)
 	}
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "LISTENING ")
 	host, port, err := net.SplitHostPort(addr)
 	if !ok || err != nil {
-		ts.Fatalf("%s: first line %q, want LISTENING host:port; stderr:\n%s", name, line, b.stderr)
+		ts.Fatalf("%s: first line %q, want LISTENING host:port; stderr:\n%s", name, line, in.stderr)
 	}
 	ts.Setenv(name+"_HOST", host)
 	ts.Setenv(name+"_PORT", port)
@@ -229,18 +223,15 @@ func cmdFinish(ts *testscript.TestScript, neg bool, args []string) {
 		if !ok {
 			ts.Fatalf("unknown signal %q", args[1])
 		}
-		ts.Check(b.cmd.Process.Signal(sig))
+		ts.Check(b.signal(sig))
 	}
 	want, err := strconv.Atoi(args[len(args)-1])
 	ts.Check(err)
-	select {
-	case <-b.done:
-	case <-time.After(scriptDeadline):
-		ts.Fatalf("%s did not exit; stderr:\n%s", args[0], b.stderr)
-	}
-	fmt.Fprint(ts.Stdout(), b.stdout.String())
+	got := finished(ts, args[0], b.instance)
+	<-b.eof
+	fmt.Fprint(ts.Stdout(), b.out.String())
 	fmt.Fprint(ts.Stderr(), b.stderr.String())
-	if got := exitCode(ts, b.err); got != want {
+	if got != want {
 		ts.Fatalf("%s exited %d, want %d; stderr:\n%s", args[0], got, want, b.stderr)
 	}
 }

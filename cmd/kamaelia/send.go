@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -83,7 +82,7 @@ func runSend(cmd *cobra.Command, e *env, f *sendFlags, args []string) error {
 	if f.rate <= 0 {
 		return usagef(cmd, "", "--rate must be positive")
 	}
-	mode, tlsCfg, err := f.client.tls(cmd)
+	mode, tlsCfg, err := f.client.tls(cmd, e)
 	if err != nil {
 		return err
 	}
@@ -137,11 +136,11 @@ func sendSource(e *env, file string, rate float64, chunk int) (axon.Component, i
 	if file == "-" {
 		return stdinAtRate(e.stdin, opts)
 	}
-	size, err := fileSize(file)
+	size, err := fileSize(e, file)
 	if err != nil {
 		return nil, 0, err
 	}
-	r, err := components.NewRateControlledFileReader(file, components.ReadBytes, opts...)
+	r, err := components.NewRateControlledFileReader(e.path(file), components.ReadBytes, opts...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -150,8 +149,8 @@ func sendSource(e *env, file string, rate float64, chunk int) (axon.Component, i
 
 // fileSize returns the size of the regular file name, checking that it
 // can be opened.
-func fileSize(name string) (int64, error) {
-	f, err := os.Open(name)
+func fileSize(e *env, name string) (int64, error) {
+	f, err := e.open(name)
 	if err != nil {
 		return 0, err
 	}

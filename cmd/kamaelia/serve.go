@@ -134,7 +134,7 @@ func runServe(cmd *cobra.Command, e *env, f *serveFlags) error {
 	if problem := f.debug.check(e); problem != "" {
 		return usagef(cmd, "", "%s", problem)
 	}
-	tlsCfg, err := f.listen.tlsConfig()
+	tlsCfg, err := f.listen.tlsConfig(e)
 	if err != nil {
 		return failure(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -14,14 +13,14 @@ import (
 // caFile if it is set; insecure skips the verification; serverName, if
 // set, is the name the certificate must carry (else the host connected
 // to).
-func clientTLS(caFile string, insecure bool, serverName string) (*tls.Config, error) {
+func clientTLS(e *env, caFile string, insecure bool, serverName string) (*tls.Config, error) {
 	cfg := &tls.Config{
 		MinVersion:         tls.VersionTLS12,
 		ServerName:         serverName,
 		InsecureSkipVerify: insecure, // only on request: --insecure
 	}
 	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		pem, err := e.readFile(caFile)
 		if err != nil {
 			return nil, fmt.Errorf("reading CA certificates: %w", err)
 		}
@@ -36,12 +35,25 @@ func clientTLS(caFile string, insecure bool, serverName string) (*tls.Config, er
 
 // serverTLS returns the TLS configuration of a server holding the
 // certificate (chain) and key in the given PEM files.
-func serverTLS(certFile, keyFile string) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+func serverTLS(e *env, certFile, keyFile string) (*tls.Config, error) {
+	cert, err := loadKeyPair(e, certFile, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("loading the TLS certificate: %w", err)
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
+}
+
+// loadKeyPair is tls.LoadX509KeyPair, with the files read through e.
+func loadKeyPair(e *env, certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := e.readFile(certFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := e.readFile(keyFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(certPEM, keyPEM)
 }
 
 // describeTLS says in one line what a TLS handshake negotiated: the

@@ -15,15 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 	"github.com/kamaelia-go/kamaelia/internal/proxytest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 // rig is a proxy in front of a target listener of the test's own.
 type rig struct {
@@ -122,12 +121,12 @@ func TestProxyStalledSideIsBounded(t *testing.T) {
 			from, to := tt.ends(r.connect(t))
 			// Small socket buffers on the test's ends (a receive
 			// buffer on the stalled side, a send buffer on the other),
-			// so that the proxy's boxes fill soon.
-			to.SetReadBuffer(32 << 10)
-			from.SetWriteBuffer(32 << 10)
-			// 8 MiB: far more than the socket buffers on the way and
-			// the proxy's boxes hold. (32 MiB through the small
-			// buffers took over 20 s under -race on a loaded machine.)
+			// so that 8 MiB is far more than the socket buffers on the
+			// way and the proxy's boxes hold. Not smaller than this: a
+			// receive buffer below two of loopback's 64 KiB segments
+			// slows the transfer to a few megabytes a second.
+			to.SetReadBuffer(128 << 10)
+			from.SetWriteBuffer(128 << 10)
 			data := proxytest.Random(8 << 20)
 			sent := proxytest.Send(from, data)
 			for !r.relayBlocked(tt.relay) {
@@ -142,7 +141,6 @@ func TestProxyStalledSideIsBounded(t *testing.T) {
 			if q := r.registry.Snapshot().QueuedBytes(); q > 1<<20 {
 				t.Fatalf("the proxy holds %d bytes", q)
 			}
-			to.SetReadBuffer(4 << 20)
 			proxytest.Expect(t, to, data, "the stalled side, reading again")
 			if err := <-sent; err != nil {
 				t.Fatal(err)

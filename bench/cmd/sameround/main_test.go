@@ -3,7 +3,11 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/kamaelia-go/kamaelia/internal/leakcheck"
 )
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 func TestMedian(t *testing.T) {
 	tests := []struct {
