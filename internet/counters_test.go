@@ -267,7 +267,9 @@ func TestServerCountsIdleCloses(t *testing.T) {
 		t.Run(kind.name, func(t *testing.T) {
 			t.Parallel()
 			ctx, _ := testCtx(t)
-			srv := kind.start(t, ctx, 0, internet.IdleTimeout(200*time.Millisecond))
+			// Long enough that the echo below never takes it on a busy
+			// machine.
+			srv := kind.start(t, ctx, 0, internet.IdleTimeout(500*time.Millisecond))
 			c := dialCore(t, srv)
 			echoOnce(t, c, "then silence")
 			if err := readUntilError(c); !isReset(err) {

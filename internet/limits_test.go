@@ -159,7 +159,9 @@ func TestServerCoreIdleTimeoutFreesStalledReaders(t *testing.T) {
 // shorter idle timeout) has passed, while other clients are served.
 func TestServeTLSHandshakeTimeout(t *testing.T) {
 	t.Parallel()
-	const d = 300 * time.Millisecond
+	// Long enough for the other client's handshake and echo on a busy
+	// machine: with IdleTimeout it is that client's limit too.
+	const d = 600 * time.Millisecond
 	tests := []struct {
 		name string
 		opt  internet.ServerCoreOption
@@ -197,7 +199,10 @@ func TestServeTLSHandshakeTimeout(t *testing.T) {
 // data waiting to be sent; a slow but steady server is not cut off.
 func TestClientStallTimeout(t *testing.T) {
 	t.Parallel()
-	const d = 300 * time.Millisecond
+	// Long enough, and the steady server's writes frequent enough (a
+	// tenth of it), that a busy machine's scheduling delays never look
+	// like a stall.
+	const d = 600 * time.Millisecond
 	tests := []struct {
 		name   string
 		server func(c net.Conn, end <-chan struct{}) // what the server does with the connection; end: the test is over
@@ -207,9 +212,9 @@ func TestClientStallTimeout(t *testing.T) {
 		{"a server that never answers", func(c net.Conn, _ <-chan struct{}) { io.Copy(io.Discard, c) }, 5, stalledClient},
 		{"a server that stops reading", func(_ net.Conn, end <-chan struct{}) { <-end }, 16 << 20, stalledClient},
 		{"a slow but steady server", func(c net.Conn, _ <-chan struct{}) {
-			tick := time.NewTicker(d / 4)
+			tick := time.NewTicker(d / 10)
 			defer tick.Stop()
-			for range 12 { // three timeouts' worth
+			for range 30 { // three timeouts' worth
 				if _, err := c.Write([]byte("x")); err != nil {
 					return
 				}
