@@ -99,7 +99,7 @@ func TestMetricsServeServerCounters(t *testing.T) {
 					"kamaelia_written_bytes_total":        5,
 				}
 			}},
-		{"idle close", []internet.ServerCoreOption{internet.IdleTimeout(200 * time.Millisecond)},
+		{"idle close", []internet.ServerCoreOption{internet.IdleTimeout(500 * time.Millisecond)}, // the echo never takes that long
 			func(t *testing.T, ctx context.Context, srv *internet.ServerCore) map[string]float64 {
 				closedByServer(t, echoed(t, srv, "then silence"), "a quiet client")
 				return map[string]float64{

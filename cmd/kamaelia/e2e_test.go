@@ -102,7 +102,8 @@ func TestServeFlagPortBeatsEnvironment(t *testing.T) {
 
 func TestServeIdleTimeout(t *testing.T) {
 	t.Parallel()
-	s := serve(t, nil, "--idle-timeout", "200ms")
+	// Long enough that the echo never takes it on a busy machine.
+	s := serve(t, nil, "--idle-timeout", "1s")
 	c := echoOnce(t, s.addr, "then silence\n")
 	expectClosed(t, c)
 	s.stop(t)

@@ -225,7 +225,7 @@ func TestForwardListenerFlags(t *testing.T) {
 		t.Fatalf("the open connection ended with %v; want a reset", err)
 	}
 
-	idle := forward(t, target.Addr().String(), "--idle-timeout", "200ms")
+	idle := forward(t, target.Addr().String(), "--idle-timeout", "1s") // the echo never takes that long
 	expectClosed(t, echoOnce(t, idle.addr, "then silence\n"))
 	idle.stop(t)
 }
