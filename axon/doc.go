@@ -68,11 +68,13 @@
 // # Messages
 //
 // Messages are plain Go values. Kamaelia's shutdown vocabulary is typed,
-// and families matter: SocketShutdown is a ProducerFinished, and
-// ServerShutdown a ShutdownMicroprocess; test them with
+// and families matter: a message that embeds ProducerFinished (package
+// internet's SocketShutdown, say) is a ProducerFinished, and one that
+// embeds ShutdownMicroprocess a ShutdownMicroprocess; test them with
 // IsProducerFinished and IsShutdownMicroprocess, and read their cause
-// with Cause. Messages carry errors that wrap their cause, so errors.Is
-// works on what a component reports.
+// with Cause. This package knows nothing of sockets: the socket messages
+// live with the sockets, in package internet. Messages carry errors that
+// wrap their cause, so errors.Is works on what a component reports.
 //
 // Each message is numbered as it arrives, so Next returns messages in
 // arrival order across boxes: a component that reads with Next sees the

@@ -138,3 +138,19 @@ func ShortOr(short, full int) int {
 	}
 	return full
 }
+
+// Families says which of axon's message families a message belongs to.
+type Families struct{ ProducerFinished, ShutdownMicroprocess, Notify bool }
+
+// CheckFamilies fails the test unless axon's predicates put msg in
+// exactly the families want names (and IsShutdownRequest agrees).
+func CheckFamilies(t testing.TB, msg any, want Families) {
+	t.Helper()
+	got := Families{axon.IsProducerFinished(msg), axon.IsShutdownMicroprocess(msg), axon.IsNotify(msg)}
+	if got != want {
+		t.Errorf("%T is in the families %+v, want %+v", msg, got, want)
+	}
+	if r := axon.IsShutdownRequest(msg); r != (want.ProducerFinished || want.ShutdownMicroprocess) {
+		t.Errorf("IsShutdownRequest(%T) = %v", msg, r)
+	}
+}
