@@ -212,11 +212,7 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 		s.cutAll()
 		return s.end(context.Cause(ctx))
 	}
-	for {
-		box, msg, ok := c.Next()
-		if !ok {
-			break
-		}
+	for box, msg := range c.Messages(ctx) {
 		switch box {
 		case boxSocketActivity:
 			switch m := msg.(type) {

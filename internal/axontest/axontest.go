@@ -93,15 +93,12 @@ func NewReactive(name string, handle Handler, opts ...axon.Option) *axon.Core {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		for {
-			box, msg, ok := c.Next()
-			if !ok {
-				return nil
-			}
+		for box, msg := range c.Messages(ctx) {
 			if err := handle(ctx, c, box, msg); err != nil {
 				return err
 			}
 		}
+		return nil
 	}, opts...)
 }
 
