@@ -316,7 +316,7 @@ func (r *relay) step(ctx context.Context, c *axon.Core) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return dispatch(c, func(box string, msg any) error {
+	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			return c.Send(ctx, "notice", notice{side: r.side, msg: msg})
 		}
