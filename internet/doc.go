@@ -6,13 +6,13 @@
 // SingleServer serves one client at a time as its own boxes. It is
 // Kamaelia's Kamaelia.Internet rebuilt on Go's net and crypto/tls.
 //
-// An echo server:
+// An echo server (ExampleNewSimpleServer runs one):
 //
 //	srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, 1601)
 //	if err != nil { ... }
-//	go srv.Run(ctx)
+//	if err := srv.Activate(ctx); err != nil { ... } // serves in the background
 //	...
-//	srv.Shutdown(ctx) // graceful: stop listening, serve the clients until they finish, reset what is left when ctx ends
+//	err = srv.Shutdown(ctx) // graceful: stop listening, serve the clients until they finish, reset what is left when ctx ends
 //
 // # Kamaelia's boxes and messages, and ours
 //
