@@ -152,7 +152,7 @@ func (b *box) deliver(ctx context.Context, msg any, block bool) error {
 // the box itself, seen through its public methods: getting one
 // allocates nothing, and using one touches no memory but the box's.
 //
-// Recv, DataReady and Drain are meant for the component that owns the
+// Recv, Peek and DataReady are meant for the component that owns the
 // box (its body or step); they are safe for concurrent use but messages
 // taken by one caller are not seen by another.
 type Inbox box

@@ -3,6 +3,7 @@ package axon
 import (
 	"context"
 	"errors"
+	"iter"
 	"math/bits"
 	"reflect"
 	"strconv"
@@ -520,6 +521,43 @@ func (c *Core) Next() (inbox string, msg any, ok bool) {
 		}
 		m, ok := best.q.pop()
 		return best.name, m, ok
+	}
+}
+
+// Messages returns an iterator over the messages that arrive in the
+// component's inboxes, each with the name of its box, in arrival order
+// across boxes (see Next). It is the way a component receives:
+//
+//	for box, msg := range c.Messages(ctx) {
+//		...
+//	}
+//
+// In a body it waits for more whenever none is queued, and ends only
+// when ctx is done: when the component is stopped (Stop, its parent's
+// end, the end of its activation context) if ctx is the body's own
+// context or derived from it. Afterwards ctx.Err() says why it ended,
+// and context.Cause(ctx) what caused it. In a step it yields what is
+// queued and ends when nothing is left, and the step returns to wait
+// for more. Either way it ends as soon as ctx is done, leaving what is
+// still queued, and a break ends it at once. A body that must also act
+// on Wake or on its children's ends uses Wait and Next instead.
+//
+// Messages taken by one loop are not seen by another: it is meant for
+// the component's own body or step.
+func (c *Core) Messages(ctx context.Context) iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		for ctx.Err() == nil {
+			box, msg, ok := c.Next()
+			if ok {
+				if !yield(box, msg) {
+					return
+				}
+				continue
+			}
+			if c.kind != kindBody || c.Wait(ctx) != nil {
+				return
+			}
+		}
 	}
 }
 

@@ -14,13 +14,25 @@
 //
 // In Go a component is a value that embeds a *Core (or is one). New
 // builds a Core whose Body runs in its own goroutine, the Go form of
-// Kamaelia's generator main: it loops on Wait, takes messages with Recv,
-// Next or Drain, and sends with Send. NewReactive builds a Core with no
+// Kamaelia's generator main. NewReactive builds a Core with no
 // goroutine of its own: its Step runs whenever a message arrives, in the
-// goroutine that delivered it when the component is idle. An idle
-// reactive component costs only its memory, which is what lets a server
-// hold many idle connections cheaply; a component that blocks belongs
-// in New (or in a helper goroutine started with Go).
+// goroutine that delivered it when the component is idle. Either
+// receives with Messages and sends with Send:
+//
+//	for box, msg := range c.Messages(ctx) {
+//		if err := c.Send(ctx, "outbox", msg); err != nil {
+//			return err
+//		}
+//	}
+//	return ctx.Err()
+//
+// In a body the loop waits for messages and ends when the component is
+// stopped; in a step it takes what is queued, and the step returns to
+// wait for more. (Next, Recv, Drain and Wait are the parts it is made
+// of, for the rare component that needs them: one that must also wake
+// on Wake, say.) An idle reactive component costs only its memory, which
+// is what lets a server hold many idle connections cheaply; a component
+// that blocks belongs in New (or in a helper goroutine started with Go).
 //
 // Activate starts a component in the background and Run starts it and
 // waits for it. A component may add children: they start with it, each
@@ -68,15 +80,17 @@
 // # Messages
 //
 // Messages are plain Go values. Kamaelia's shutdown vocabulary is typed,
-// and families matter: SocketShutdown is a ProducerFinished, and
-// ServerShutdown a ShutdownMicroprocess; test them with
+// and families matter: a message that embeds ProducerFinished (package
+// internet's SocketShutdown, say) is a ProducerFinished, and one that
+// embeds ShutdownMicroprocess a ShutdownMicroprocess; test them with
 // IsProducerFinished and IsShutdownMicroprocess, and read their cause
-// with Cause. Messages carry errors that wrap their cause, so errors.Is
-// works on what a component reports.
+// with Cause. This package knows nothing of sockets: the socket messages
+// live with the sockets, in package internet. Messages carry errors that
+// wrap their cause, so errors.Is works on what a component reports.
 //
-// Each message is numbered as it arrives, so Next returns messages in
-// arrival order across boxes: a component that reads with Next sees the
-// data sent before a producerFinished before the producerFinished.
+// Each message is numbered as it arrives, so Messages (and Next) return
+// messages in arrival order across boxes: a component sees the data sent
+// before a producerFinished before the producerFinished.
 //
 // # Failures, services, handles, introspection
 //
@@ -144,6 +158,10 @@
 //
 // What a user may rely on, each point with the tests that back it.
 //
+//   - Receiving: Messages yields messages in arrival order across
+//     boxes; in a body it waits for more and ends when its context does,
+//     in a step it ends when nothing is left (TestMessagesInABody,
+//     TestMessagesInAStep, TestMessagesBreakLeavesTheRest).
 //   - Ordering: messages from one sender reach a box in the order they
 //     were sent, across passthrough links and while links are made
 //     (TestQueuedMessagesMoveOnPassthroughLink,

@@ -22,11 +22,7 @@ func NewUpper() *Upper {
 }
 
 func (u *Upper) step(ctx context.Context, c *axon.Core) error {
-	for {
-		box, msg, ok := c.Next() // in arrival order across boxes
-		if !ok {
-			return nil // wait for more
-		}
+	for box, msg := range c.Messages(ctx) { // what is queued, in arrival order
 		if box == "control" && axon.IsShutdownRequest(msg) {
 			if err := c.Send(ctx, "signal", msg); err != nil {
 				return err
@@ -39,6 +35,7 @@ func (u *Upper) step(ctx context.Context, c *axon.Core) error {
 			}
 		}
 	}
+	return ctx.Err() // nil: wait for more
 }
 
 // Defining a component and driving it from plain Go code with a Handle.
@@ -57,6 +54,44 @@ func Example_component() {
 	// Output:
 	// HELLO, AXON
 	// <nil>
+}
+
+// Receiving with Messages. A body's loop waits for messages and ends
+// when the component is stopped; afterwards its context says why.
+func ExampleCore_Messages() {
+	ctx := context.Background()
+	counter := axon.New("counter", func(ctx context.Context, c *axon.Core) error {
+		words := 0
+		for box, msg := range c.Messages(ctx) { // in arrival order across boxes
+			switch {
+			case box == "control" && axon.IsProducerFinished(msg):
+				return c.Send(ctx, "outbox", words)
+			case box == "inbox":
+				words += len(strings.Fields(fmt.Sprint(msg)))
+			}
+		}
+		return context.Cause(ctx) // stopped before the producer finished
+	})
+	h, _ := axon.NewHandle(counter)
+	_ = counter.Activate(ctx)
+	_ = h.Put(ctx, "inbox", "one two")
+	_ = h.Put(ctx, "inbox", "three")
+	_ = h.Put(ctx, "control", axon.ProducerFinished{})
+	words, _ := h.Get(ctx, "outbox")
+	fmt.Println(words, h.Wait(ctx))
+
+	stopped := axon.New("stopped", func(ctx context.Context, c *axon.Core) error {
+		for range c.Messages(ctx) {
+		}
+		return context.Cause(ctx)
+	})
+	_ = stopped.Activate(ctx)
+	stopped.Stop()
+	<-stopped.Done()
+	fmt.Println(stopped.Err())
+	// Output:
+	// 3 <nil>
+	// context canceled
 }
 
 // Linking boxes: a producer's outbox to a consumer's inbox. The link's

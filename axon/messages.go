@@ -1,15 +1,16 @@
 package axon
 
-import "net"
-
-// The messages of Kamaelia's vocabulary (Axon.Ipc and Kamaelia.IPC) as
-// Go types. Receivers test a message's family, not its exact type, as
-// Kamaelia's isinstance checks did: SocketShutdown is a kind of
-// ProducerFinished, and ServerShutdown a kind of ShutdownMicroprocess.
+// The messages of Kamaelia's vocabulary (Axon.Ipc) as Go types.
+// Receivers test a message's family, not its exact type, as Kamaelia's
+// isinstance checks did. A message joins a family by embedding the
+// family's head: package internet's SocketShutdown embeds
+// ProducerFinished and is a kind of it, its ServerShutdown embeds
+// ShutdownMicroprocess, and its NewCSANotice and ShutdownCSA embed
+// Notify.
 //
-//	ProducerFinished family:     ProducerFinished, SocketShutdown
-//	ShutdownMicroprocess family: ShutdownMicroprocess, ServerShutdown
-//	Notify family:               Notify, NewCSA, ShutdownCSA
+//	ProducerFinished family:     ProducerFinished and what embeds it
+//	ShutdownMicroprocess family: ShutdownMicroprocess and what embeds it
+//	Notify family:               Notify and what embeds it
 //
 // Use IsProducerFinished, IsShutdownMicroprocess and IsNotify for the
 // families, and IsShutdownRequest for "either of the first two", which
@@ -26,6 +27,8 @@ type ProducerFinished struct {
 }
 
 func (ProducerFinished) producerFinished() {}
+
+func (m ProducerFinished) cause() error { return m.Err }
 
 // ShutdownMicroprocess asks the receiver to stop as soon as it can.
 type ShutdownMicroprocess struct {
@@ -60,81 +63,40 @@ type ErrorInformation struct {
 	Message any // the message that caused it, if any
 }
 
-// SocketShutdown says a socket has closed (on a CSA's "CreatorFeedback")
-// or that the peer has finished sending (on a CSA's "peerFinished"). It
-// is a ProducerFinished: Err carries the cause, nil for a clean close.
-type SocketShutdown struct {
-	ProducerFinished
-	Conn net.Conn // the socket, if known
-}
-
-// ServerShutdown asks a server to stop listening. It is a
-// ShutdownMicroprocess.
-type ServerShutdown struct {
-	ShutdownMicroprocess
-}
-
-// NewCSA announces a new connection: TCPServer sends it on
-// "protocolHandlerSignal" with the (not yet activated) adapter.
-type NewCSA struct {
-	Notify
-	CSA  Component // the ConnectedSocketAdapter for the connection
-	Conn net.Conn  // its socket
-}
-
-// ShutdownCSA says a connection's adapter has ended: TCPServer sends it
-// on "protocolHandlerSignal" and the adapter on its own "signal".
-type ShutdownCSA struct {
-	Notify
-	CSA  Component // the adapter that ended
-	Conn net.Conn  // its socket
-	Err  error     // why the connection ended: nil for a clean close
-}
+func (m ErrorInformation) cause() error { return m.Err }
 
 type producerFinishedFamily interface{ producerFinished() }
 type shutdownMicroprocessFamily interface{ shutdownMicroprocess() }
 type notifyFamily interface{ notify() }
 
 // IsProducerFinished reports whether msg is a ProducerFinished or a kind
-// of one (such as SocketShutdown), by value or pointer.
+// of one (a type that embeds it, such as internet.SocketShutdown), by
+// value or pointer.
 func IsProducerFinished(msg any) bool { _, ok := msg.(producerFinishedFamily); return ok }
 
 // IsShutdownMicroprocess reports whether msg is a ShutdownMicroprocess
-// or a kind of one (such as ServerShutdown), by value or pointer.
+// or a kind of one (a type that embeds it, such as
+// internet.ServerShutdown), by value or pointer.
 func IsShutdownMicroprocess(msg any) bool { _, ok := msg.(shutdownMicroprocessFamily); return ok }
 
-// IsNotify reports whether msg is a Notify or a kind of one (NewCSA,
-// ShutdownCSA).
+// IsNotify reports whether msg is a Notify or a kind of one (a type
+// that embeds it, such as internet.ShutdownCSA).
 func IsNotify(msg any) bool { _, ok := msg.(notifyFamily); return ok }
 
 // IsShutdownRequest reports whether msg asks a component to stop: a
 // member of the ProducerFinished or ShutdownMicroprocess family.
 func IsShutdownRequest(msg any) bool { return IsProducerFinished(msg) || IsShutdownMicroprocess(msg) }
 
-// Cause returns the error a message carries: the Err of a
-// ProducerFinished-family message, ErrorInformation or ShutdownCSA, and
-// nil otherwise.
+// Cause returns the error a message carries: the Err of a message of
+// the ProducerFinished family or an ErrorInformation, what the message's
+// own Cause method returns if it has one (internet.ShutdownCSA does),
+// and nil otherwise.
 func Cause(msg any) error {
 	switch m := msg.(type) {
-	case ProducerFinished:
-		return m.Err
-	case *ProducerFinished:
-		return m.Err
-	case SocketShutdown:
-		return m.Err
-	case *SocketShutdown:
-		return m.Err
-	case ErrorInformation:
-		return m.Err
-	case *ErrorInformation:
-		return m.Err
-	case ShutdownCSA:
-		return m.Err
-	case *ShutdownCSA:
-		return m.Err
-	}
-	if e, ok := msg.(interface{ Cause() error }); ok {
-		return e.Cause()
+	case interface{ cause() error }:
+		return m.cause()
+	case interface{ Cause() error }:
+		return m.Cause()
 	}
 	return nil
 }

@@ -5,43 +5,54 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/axontest"
 )
+
+// A package's own messages join a family by embedding its head, as
+// package internet's socket messages do.
+type (
+	closedNotice struct {
+		axon.ProducerFinished
+		Where string
+	}
+	stopListening struct{ axon.ShutdownMicroprocess }
+	openedNotice  struct {
+		axon.Notify
+		Err error
+	}
+)
+
+func (m openedNotice) Cause() error { return m.Err }
 
 func TestMessageFamilies(t *testing.T) {
 	cause := errors.New("reset")
+	var (
+		none     axontest.Families
+		finished = axontest.Families{ProducerFinished: true}
+		shutdown = axontest.Families{ShutdownMicroprocess: true}
+		notify   = axontest.Families{Notify: true}
+	)
 	tests := []struct {
-		name                   string
-		msg                    any
-		finished, shutdown, nf bool
+		name string
+		msg  any
+		want axontest.Families
 	}{
-		{"ProducerFinished", axon.ProducerFinished{}, true, false, false},
-		{"*ProducerFinished", &axon.ProducerFinished{}, true, false, false},
-		{"SocketShutdown is a ProducerFinished", axon.SocketShutdown{}, true, false, false},
-		{"*SocketShutdown is a ProducerFinished", &axon.SocketShutdown{ProducerFinished: axon.ProducerFinished{Err: cause}}, true, false, false},
-		{"ShutdownMicroprocess", axon.ShutdownMicroprocess{}, false, true, false},
-		{"ServerShutdown is a ShutdownMicroprocess", axon.ServerShutdown{}, false, true, false},
-		{"*ServerShutdown is a ShutdownMicroprocess", &axon.ServerShutdown{}, false, true, false},
-		{"Shutdown is in neither family", axon.Shutdown{}, false, false, false},
-		{"Notify", axon.Notify{}, false, false, true},
-		{"NewCSA is a Notify", axon.NewCSA{}, false, false, true},
-		{"ShutdownCSA is a Notify", axon.ShutdownCSA{}, false, false, true},
-		{"Status", axon.Status{}, false, false, false},
-		{"bytes", []byte("x"), false, false, false},
+		{"ProducerFinished", axon.ProducerFinished{}, finished},
+		{"*ProducerFinished", &axon.ProducerFinished{}, finished},
+		{"what embeds ProducerFinished is one", closedNotice{}, finished},
+		{"*what embeds ProducerFinished is one", &closedNotice{ProducerFinished: axon.ProducerFinished{Err: cause}}, finished},
+		{"ShutdownMicroprocess", axon.ShutdownMicroprocess{}, shutdown},
+		{"what embeds ShutdownMicroprocess is one", stopListening{}, shutdown},
+		{"*what embeds ShutdownMicroprocess is one", &stopListening{}, shutdown},
+		{"Shutdown is in neither family", axon.Shutdown{}, none},
+		{"Notify", axon.Notify{}, notify},
+		{"what embeds Notify is one", openedNotice{}, notify},
+		{"Status", axon.Status{}, none},
+		{"bytes", []byte("x"), none},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := axon.IsProducerFinished(tt.msg); got != tt.finished {
-				t.Errorf("IsProducerFinished = %v", got)
-			}
-			if got := axon.IsShutdownMicroprocess(tt.msg); got != tt.shutdown {
-				t.Errorf("IsShutdownMicroprocess = %v", got)
-			}
-			if got := axon.IsNotify(tt.msg); got != tt.nf {
-				t.Errorf("IsNotify = %v", got)
-			}
-			if got := axon.IsShutdownRequest(tt.msg); got != (tt.finished || tt.shutdown) {
-				t.Errorf("IsShutdownRequest = %v", got)
-			}
+			axontest.CheckFamilies(t, tt.msg, tt.want)
 		})
 	}
 }
@@ -50,17 +61,20 @@ func TestMessageFields(t *testing.T) {
 	c := axon.New("caller", nil)
 	cause := errors.New("refused")
 	pf := axon.ProducerFinished{Caller: c, Message: "howDied", Err: cause}
-	ss := axon.SocketShutdown{ProducerFinished: pf}
+	ss := closedNotice{ProducerFinished: pf}
 	tests := []struct {
 		name string
 		msg  any
 		want error
 	}{
 		{"ProducerFinished", pf, cause},
-		{"SocketShutdown", ss, cause},
-		{"*SocketShutdown", &ss, cause},
+		{"*ProducerFinished", &pf, cause},
+		{"what embeds ProducerFinished", ss, cause},
+		{"*what embeds ProducerFinished", &ss, cause},
 		{"ErrorInformation", axon.ErrorInformation{Caller: c, Err: cause}, cause},
-		{"ShutdownCSA", axon.ShutdownCSA{Err: cause}, cause},
+		{"*ErrorInformation", &axon.ErrorInformation{Caller: c, Err: cause}, cause},
+		{"a message with a Cause method", openedNotice{Err: cause}, cause},
+		{"Notify", axon.Notify{}, nil},
 		{"ShutdownMicroprocess", axon.ShutdownMicroprocess{}, nil},
 	}
 	for _, tt := range tests {
@@ -69,10 +83,6 @@ func TestMessageFields(t *testing.T) {
 		}
 	}
 	if ss.Caller != axon.Component(c) || ss.Message != "howDied" {
-		t.Errorf("SocketShutdown fields: %+v", ss)
-	}
-	n := axon.NewCSA{Notify: axon.Notify{Caller: c, Object: "csa"}}
-	if n.Caller != axon.Component(c) || n.Object != "csa" {
-		t.Errorf("NewCSA fields: %+v", n)
+		t.Errorf("the embedded ProducerFinished's fields: %+v", ss)
 	}
 }

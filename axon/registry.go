@@ -24,7 +24,12 @@ type Registry struct {
 }
 
 // DefaultRegistry is the process-wide registry used when no other is
-// given. It is the only global state the package keeps.
+// given. Apart from the defaults a program may read (DefaultInboxLimit,
+// Unbounded), it is the only global state a program sees; besides it
+// the package keeps only bookkeeping of its own: the counter that numbers
+// components, the lock under which links change, and the list of a
+// component's sends that wait while another of its sends already does
+// (see Info).
 var DefaultRegistry = NewRegistry()
 
 // NewRegistry returns an empty registry.

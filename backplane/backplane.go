@@ -118,11 +118,7 @@ func (b *Backplane) step(ctx context.Context, c *axon.Core) error {
 		b.close()
 		return err
 	}
-	for {
-		box, msg, ok := c.Next()
-		if !ok {
-			return nil
-		}
+	for box, msg := range c.Messages(ctx) {
 		if box == "inbox" {
 			_ = b.publish(nil, msg) // cannot fail: only close closes, below
 			continue
@@ -134,6 +130,7 @@ func (b *Backplane) step(ctx context.Context, c *axon.Core) error {
 			return err
 		}
 	}
+	return nil
 }
 
 // publish offers msg, published by from (nil for the backplane's own

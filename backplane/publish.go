@@ -65,11 +65,7 @@ func (p *PublishTo) step(ctx context.Context, c *axon.Core) error {
 		}
 		p.bp = bp
 	}
-	for {
-		box, msg, ok := c.Next()
-		if !ok {
-			return nil
-		}
+	for box, msg := range c.Messages(ctx) {
 		if box == "control" {
 			if err := control.Pass(ctx, c, msg); err != nil {
 				return err
@@ -80,4 +76,5 @@ func (p *PublishTo) step(ctx context.Context, c *axon.Core) error {
 			return control.Finish(ctx, p, err)
 		}
 	}
+	return nil
 }

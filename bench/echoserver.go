@@ -107,11 +107,9 @@ func newWirer() *wirer {
 		}
 		for m := range c.Drain("inbox") {
 			switch msg := m.(type) {
-			case axon.NewCSA:
+			case internet.NewCSANotice:
 				csa := msg.CSA
-				if a, ok := csa.(*internet.CSA); ok {
-					a.ReuseWritten() // it only echoes: every chunk is given away
-				}
+				csa.ReuseWritten() // it only echoes: every chunk is given away
 				if _, err := c.Link(axon.Out(csa, "outbox"), axon.In(csa, "inbox")); err != nil {
 					return err
 				}
@@ -121,11 +119,11 @@ func newWirer() *wirer {
 				if err := c.AddChildren(csa); err != nil {
 					return err
 				}
-			case axon.ShutdownCSA:
+			case internet.ShutdownCSA:
 				c.UnlinkComponent(msg.CSA)
 			}
 		}
 		return nil
-	}, axon.WithInboxes(axon.Box("inbox", "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded)))
+	}, axon.WithInboxes(axon.Box("inbox", "NewCSANotice and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded)))
 	return w
 }

@@ -70,7 +70,7 @@ func NewConsoleEchoer(opts ...ConsoleEchoerOption) *ConsoleEchoer {
 }
 
 func (e *ConsoleEchoer) run(ctx context.Context, c *axon.Core) error {
-	return serve(ctx, c, func(box string, msg any) error {
+	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			return passControl(ctx, c, msg)
 		}

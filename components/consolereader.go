@@ -119,8 +119,12 @@ func (r *ConsoleReader) run(ctx context.Context, c *axon.Core) error {
 	go r.read(want, lines, quit, c.Wake)
 	want <- struct{}{}
 	for {
-		if err := dispatch(c, controlOnly(ctx, r)); err != nil {
-			return err
+		// What is queued, without waiting: the lines read wake it too.
+		handle := controlOnly(ctx, r)
+		for box, msg, ok := c.Next(); ok; box, msg, ok = c.Next() {
+			if err := handle(box, msg); err != nil {
+				return err
+			}
 		}
 		select {
 		case res := <-lines:

@@ -65,30 +65,15 @@ func unexpected(ctx context.Context, self axon.Component, inbox string, msg any,
 	})
 }
 
-// dispatch hands the messages queued in c's inboxes to handle, oldest
-// first across boxes (see axon.Core.Next), until none is left or handle
-// returns an error, which it returns.
-func dispatch(c *axon.Core, handle func(box string, msg any) error) error {
-	for {
-		box, msg, ok := c.Next()
-		if !ok {
-			return nil
-		}
+// dispatch hands the messages c receives (see axon.Core.Messages) to
+// handle, oldest first across boxes, until handle returns an error,
+// which it returns, or ctx ends, when it returns ctx's error. In a step
+// it returns once nothing is left; in a body it waits for more.
+func dispatch(ctx context.Context, c *axon.Core, handle func(box string, msg any) error) error {
+	for box, msg := range c.Messages(ctx) {
 		if err := handle(box, msg); err != nil {
 			return err
 		}
 	}
-}
-
-// serve runs a goroutine body's loop: wait for messages, hand each to
-// handle (see dispatch), until handle or the wait returns an error.
-func serve(ctx context.Context, c *axon.Core, handle func(box string, msg any) error) error {
-	for {
-		if err := c.Wait(ctx); err != nil {
-			return err
-		}
-		if err := dispatch(c, handle); err != nil {
-			return err
-		}
-	}
+	return ctx.Err()
 }

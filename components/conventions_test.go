@@ -11,6 +11,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/components"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internet"
 )
 
 type wrongType struct{ N int }
@@ -55,7 +56,7 @@ func TestComponentsFollowTheShutdownConventions(t *testing.T) {
 	}{
 		{"producerFinished", axon.ProducerFinished{Message: "finish up"}},
 		{"shutdownMicroprocess", axon.ShutdownMicroprocess{Message: "stop now"}},
-		{"socketShutdown", axon.SocketShutdown{ProducerFinished: axon.ProducerFinished{Message: "peer closed"}}},
+		{"socketShutdown", internet.SocketShutdown{ProducerFinished: axon.ProducerFinished{Message: "peer closed"}}},
 	}
 	for _, comp := range allComponents {
 		for _, stop := range stops {

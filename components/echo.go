@@ -44,13 +44,16 @@ func NewEcho() *Echo {
 }
 
 func (e *Echo) step(ctx context.Context, c *axon.Core) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return dispatch(c, func(box string, msg any) error {
+	for box, msg := range c.Messages(ctx) {
+		var err error
 		if box == "control" {
-			return passControl(ctx, c, msg)
+			err = passControl(ctx, c, msg)
+		} else {
+			err = c.Send(ctx, "outbox", msg)
 		}
-		return c.Send(ctx, "outbox", msg)
-	})
+		if err != nil {
+			return err
+		}
+	}
+	return ctx.Err() // nil: wait for more; or stopped
 }

@@ -90,7 +90,7 @@ func (r *PromptedFileReader) run(ctx context.Context, c *axon.Core) error {
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
-	return serve(ctx, c, func(box string, msg any) error {
+	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			return passControl(ctx, c, msg)
 		}

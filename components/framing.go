@@ -120,7 +120,7 @@ func (d *deframer) step(ctx context.Context, c *axon.Core) error {
 		return err
 	}
 	d.ctx, d.out = ctx, c.Outbox("outbox")
-	return dispatch(c, func(box string, msg any) error {
+	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			if axon.IsProducerFinished(msg) {
 				if err := d.dec.end(d.emit); err != nil {
@@ -168,7 +168,7 @@ func (f *framer) step(ctx context.Context, c *axon.Core) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return dispatch(c, func(box string, msg any) error {
+	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			return passControl(ctx, c, msg)
 		}

@@ -80,7 +80,7 @@ func (h *LineHandler) step(ctx context.Context, c *axon.Core) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return dispatch(c, func(box string, msg any) error {
+	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			if axon.IsProducerFinished(msg) && len(h.buf) > 0 {
 				if err := h.line(ctx, h.buf); err != nil {

@@ -74,7 +74,7 @@ func (o *TriggeredOneShot) step(ctx context.Context, c *axon.Core) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return dispatch(c, func(box string, msg any) error {
+	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			return passControl(ctx, c, msg)
 		}

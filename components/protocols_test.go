@@ -10,6 +10,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/components"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
+	"github.com/kamaelia-go/kamaelia/internet"
 )
 
 func TestEchoPassesDataThenTheRequest(t *testing.T) {
@@ -19,7 +20,7 @@ func TestEchoPassesDataThenTheRequest(t *testing.T) {
 		stop any
 	}{
 		{"producerFinished", axon.ProducerFinished{}},
-		{"socketShutdown", axon.SocketShutdown{}},
+		{"socketShutdown", internet.SocketShutdown{}},
 		{"shutdownMicroprocess", axon.ShutdownMicroprocess{}},
 	}
 	for _, tc := range tests {

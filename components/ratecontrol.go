@@ -139,7 +139,7 @@ func (r *RateController) pace(ctx context.Context, c *axon.Core) error {
 		r.start = time.Now()
 		r.timer = time.AfterFunc(r.due(1), c.Wake)
 	}
-	if err := dispatch(c, controlOnly(ctx, r)); err != nil {
+	if err := dispatch(ctx, c, controlOnly(ctx, r)); err != nil {
 		return err
 	}
 	for r.due(r.issued+1) <= time.Since(r.start) {

@@ -91,7 +91,7 @@ func (p *PlugSplitter) step(ctx context.Context, c *axon.Core) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return dispatch(c, func(box string, msg any) error {
+	return dispatch(ctx, c, func(box string, msg any) error {
 		switch box {
 		case "configuration":
 			return p.configure(ctx, msg)

@@ -22,8 +22,9 @@ import (
 //	control  in   notices about this side: a producerFinished (such as a
 //	              CSA's peerFinished SocketShutdown) says it has finished
 //	              sending, and the target gets a producerFinished after
-//	              the last bytes (a half-close); a second one, or an
-//	              axon.ShutdownCSA, says it is gone; one carrying an
+//	              the last bytes (a half-close); a second one, or a
+//	              Notify such as internet.ShutdownCSA (its adapter has
+//	              ended), says it is gone; one carrying an
 //	              error says it failed. A shutdownMicroprocess closes both
 //	              sides at once (bytes still on their way may be cut off).
 //	outbox   out  bytes from the target
@@ -226,21 +227,19 @@ func (f *StreamForwarder) handle(ctx context.Context, n notice) (end bool, err e
 	switch m := n.msg.(type) {
 	case targetEnded:
 		gone, cause = true, m.err
-	case axon.ShutdownCSA:
-		gone, cause = true, m.Err
-	case *axon.ShutdownCSA:
-		gone, cause = true, m.Err
 	default:
 		switch {
+		case axon.IsNotify(m): // an adapter's end, such as internet.ShutdownCSA
+			gone, cause = true, axon.Cause(m)
 		case axon.IsShutdownMicroprocess(m):
 			f.tell(ctx, sideSelf, axon.ShutdownMicroprocess{Caller: f})
 			f.tell(ctx, sideTarget, axon.ShutdownMicroprocess{Caller: f})
 			return true, nil
 		case !axon.IsProducerFinished(m):
 			return false, nil // a report that ends nothing
+		default:
+			cause, gone = axon.Cause(m), f.done[n.side]
 		}
-		cause = axon.Cause(m)
-		gone = f.done[n.side]
 	}
 	if cause != nil {
 		// The side failed: close the other at once.
@@ -317,7 +316,7 @@ func (r *relay) step(ctx context.Context, c *axon.Core) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return dispatch(c, func(box string, msg any) error {
+	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			return c.Send(ctx, "notice", notice{side: r.side, msg: msg})
 		}

@@ -275,7 +275,7 @@ func TestStreamForwarderNotices(t *testing.T) {
 		wantSignal any  // what the StreamForwarder says to its side at the end
 		echoed     bool // whether what the target sent back is sure to come out
 	}{
-		{"this side finishes", axon.SocketShutdown{}, axon.ProducerFinished{}, true},
+		{"this side finishes", internet.SocketShutdown{}, axon.ProducerFinished{}, true},
 		// An abort: what is still on its way back may be cut off.
 		{"shutdownMicroprocess closes both", axon.ShutdownMicroprocess{}, axon.ShutdownMicroprocess{}, false},
 	}

@@ -26,8 +26,8 @@ const tlsReadSize = 16 << 10
 // holds it, so a receiver that keeps a chunk keeps at most twice its
 // length; buffers handed back to recycleChunk are reused.
 const (
-	minChunkShift = 6 // 64 B
-	maxChunkShift = 16
+	minChunkShift = 6  // 64 B
+	maxChunkShift = 15 // readSize: no read is larger
 	minChunk      = 1 << minChunkShift
 )
 

@@ -120,7 +120,7 @@ func TestEveryNoticeCarriesTheCause(t *testing.T) {
 			}
 			for {
 				m := axontest.Get(t, ctx, h, "signal")
-				if sc, ok := m.(axon.ShutdownCSA); ok {
+				if sc, ok := m.(internet.ShutdownCSA); ok {
 					if !tt.check(sc.Err) {
 						t.Errorf("ShutdownCSA carries %v", sc.Err)
 					}

@@ -55,7 +55,7 @@ import (
 //	             handshake ends the connection, so it comes only as the
 //	             terminal message's Err.
 //	sslready     SSLReady once TLS is up.
-//	peerFinished one axon.SocketShutdown when the server has finished
+//	peerFinished one SocketShutdown when the server has finished
 //	             sending; all its data came out of "outbox" first.
 //
 // When the server finishes sending first, the client sends what is
@@ -269,7 +269,7 @@ func (t *TCPClient) connected(ctx context.Context, c *axon.Core) error {
 		switch msg := m.(type) {
 		case axon.ErrorInformation:
 			_ = c.Send(ctx, boxSignal, axon.ErrorInformation{Caller: t, Err: msg.Err, Message: msg.Message})
-		case axon.SocketShutdown:
+		case SocketShutdown:
 			t.cause, t.closed = msg.Err, true
 		}
 	}

@@ -51,7 +51,7 @@ const (
 //
 //	outbox          []byte chunks read from the socket, as they came; the
 //	                receiver owns each chunk.
-//	peerFinished    one axon.SocketShutdown when no more data will come out
+//	peerFinished    one SocketShutdown when no more data will come out
 //	                of "outbox": the peer closed its side (Err nil), the
 //	                connection failed (Err is the cause), or we closed it.
 //	                Every byte read is delivered before it. The adapter may
@@ -59,12 +59,12 @@ const (
 //	signal          axon.ErrorInformation for problems that do not end the
 //	                connection (a bad message, a makessl refused for want
 //	                of a TLS configuration or because the connection is
-//	                TLS already), then axon.ShutdownCSA when the adapter
+//	                TLS already), then ShutdownCSA when the adapter
 //	                ends, whose Err (the connection's cause, nil for a
 //	                clean close) is also the adapter's own Err. A failed
 //	                TLS handshake ends the connection: its cause comes only
 //	                with the terminal notices.
-//	CreatorFeedback axon.SocketShutdown when the socket has closed; Err
+//	CreatorFeedback SocketShutdown when the socket has closed; Err
 //	                carries the cause (nil for a clean close).
 //	sslready        SSLReady once a makessl handshake has completed.
 //
@@ -466,7 +466,7 @@ func (s *CSA) sendFinal() error {
 	s.cfg.hooks.closed(s, cause) // a server's OnConnState
 	ctx := &finalCtx{}
 	defer ctx.stop()
-	fb := axon.SocketShutdown{
+	fb := SocketShutdown{
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
 		Conn:             s.base,
 	}
@@ -477,7 +477,7 @@ func (s *CSA) sendFinal() error {
 	if err := s.TrySend(boxFeedback, fb); errors.Is(err, axon.ErrBoxFull) {
 		_ = s.Send(ctx, boxFeedback, fb)
 	}
-	_ = s.Send(ctx, boxSignal, axon.ShutdownCSA{
+	_ = s.Send(ctx, boxSignal, ShutdownCSA{
 		Notify: axon.Notify{Caller: s, Object: s},
 		CSA:    s, Conn: s.base, Err: cause,
 	})

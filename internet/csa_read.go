@@ -344,7 +344,7 @@ func (s *CSA) announceReadEnd(cause error, closeIfDone bool) {
 	s.rdone.Store(true)
 	ctx := &finalCtx{}
 	defer ctx.stop()
-	_ = s.Send(ctx, boxPeerFinished, axon.SocketShutdown{
+	_ = s.Send(ctx, boxPeerFinished, SocketShutdown{
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
 		Conn:             s.base,
 	})

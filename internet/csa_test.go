@@ -85,7 +85,7 @@ func TestTransferBothWaysAndClose(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := sig.(axon.ShutdownCSA); !ok {
+		if _, ok := sig.(internet.ShutdownCSA); !ok {
 			t.Errorf("signal = %#v, want ShutdownCSA", sig)
 		}
 	}

@@ -6,13 +6,13 @@
 // SingleServer serves one client at a time as its own boxes. It is
 // Kamaelia's Kamaelia.Internet rebuilt on Go's net and crypto/tls.
 //
-// An echo server:
+// An echo server (ExampleNewSimpleServer runs one):
 //
 //	srv, err := internet.NewSimpleServer(func() axon.Component { return components.NewEcho() }, 1601)
 //	if err != nil { ... }
-//	go srv.Run(ctx)
+//	if err := srv.Activate(ctx); err != nil { ... } // serves in the background
 //	...
-//	srv.Shutdown(ctx) // graceful: stop listening, serve the clients until they finish, reset what is left when ctx ends
+//	err = srv.Shutdown(ctx) // graceful: stop listening, serve the clients until they finish, reset what is left when ctx ends
 //
 // # Kamaelia's boxes and messages, and ours
 //
@@ -35,7 +35,7 @@
 //	  control                        same: serverShutdown stops listening
 //	  newconnection                  same: accepted net.Conns (fed by the accept loop)
 //	  _feedbackFromCSA               same (internal)
-//	  protocolHandlerSignal          same: NewCSA, ShutdownCSA (with Err)
+//	  protocolHandlerSignal          same: NewCSANotice, ShutdownCSA (with Err)
 //	  signal ("NOT USED")            ProducerFinished when the server ends
 //	  _selectorSignal, _selectorShutdownSignal  none: netpoller
 //	ConnectedSocketAdapter(sock, selectorService, crashOnBadDataToSend)
@@ -65,7 +65,9 @@
 //	  (none)                         control: graceful shutdown (also Shutdown(ctx))
 //	  (none)                         _socketactivity, _peerFinished (internal)
 //	socketShutdown, serverShutdown, newCSA, shutdownCSA
-//	                                 axon.SocketShutdown, axon.ServerShutdown, axon.NewCSA, axon.ShutdownCSA
+//	                                 SocketShutdown, ServerShutdown, NewCSANotice (NewCSA is the
+//	                                 constructor), ShutdownCSA: here, not in axon, which knows
+//	                                 nothing of sockets; axon's family tests match them
 //	(none)                           Reset: abort a connection with a TCP reset (also CSA.Reset)
 //	(none)                           ShutdownBegun: a handler's server has begun a graceful shutdown
 //
@@ -203,7 +205,7 @@
 // # Stopping, and the Err a component ends with
 //
 // Every component of this package ends with exactly one terminal
-// message on "signal" (a CSA's axon.ShutdownCSA, the others'
+// message on "signal" (a CSA's ShutdownCSA, the others'
 // axon.ProducerFinished), and the Err that message carries is the
 // component's own Err (what Run returns). It is sent however the
 // component ends, a Stop included: unlike a chassis, whose stop is

@@ -247,7 +247,7 @@ func TestServerCoreShutdownCutsOffWhatDoesNotFinish(t *testing.T) {
 			return err
 		}},
 		{"ShutdownTimeout after a control shutdown", []internet.ServerCoreOption{internet.ShutdownTimeout(200 * time.Millisecond)}, func(t *testing.T, ctx context.Context, _ *internet.ServerCore, h *axon.Handle, _ *axontest.Buffer) error {
-			axontest.Put(t, ctx, h, "control", axon.ServerShutdown{})
+			axontest.Put(t, ctx, h, "control", internet.ServerShutdown{})
 			return axon.Cause(axontest.Get(t, ctx, h, "signal"))
 		}},
 		{"a second Shutdown with an ended context", nil, func(t *testing.T, ctx context.Context, srv *internet.ServerCore, _ *axon.Handle, logs *axontest.Buffer) error {

@@ -180,7 +180,7 @@ func decodeOps(in []byte) []csaOp {
 		case 9:
 			op = csaOp{box: "control", msg: axon.ShutdownMicroprocess{}}
 		case 10:
-			op = csaOp{box: "control", msg: &axon.ServerShutdown{}}
+			op = csaOp{box: "control", msg: &internet.ServerShutdown{}}
 		case 11:
 			op = csaOp{box: "control", msg: internet.Reset{}}
 		case 12:
@@ -291,7 +291,7 @@ func FuzzCSAMessages(f *testing.F) {
 				break
 			}
 			switch m.(type) {
-			case axon.ShutdownCSA:
+			case internet.ShutdownCSA:
 				finals++
 			case axon.ErrorInformation:
 			default:

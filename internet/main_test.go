@@ -87,7 +87,7 @@ type sink struct {
 	*axon.Core
 	mu     sync.Mutex
 	buf    bytes.Buffer
-	notice *axon.SocketShutdown
+	notice *internet.SocketShutdown
 	done   chan struct{}
 	data   chan struct{} // signalled (without blocking) on each chunk
 }
@@ -110,7 +110,7 @@ func newSink() *sink {
 				default:
 				}
 			case "control":
-				if ss, ok := msg.(axon.SocketShutdown); ok {
+				if ss, ok := msg.(internet.SocketShutdown); ok {
 					k.mu.Lock()
 					k.notice = &ss
 					k.mu.Unlock()

@@ -2,8 +2,54 @@ package internet
 
 import (
 	"crypto/tls"
+	"net"
 	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
 )
+
+// The socket messages of Kamaelia's vocabulary (Kamaelia.IPC). Each
+// embeds the head of its family, so axon's family predicates match it:
+// axon.IsProducerFinished matches a SocketShutdown, and
+// axon.IsShutdownMicroprocess a ServerShutdown; axon.Cause reads the Err
+// of any of them.
+
+// SocketShutdown says a socket has closed (on a CSA's "CreatorFeedback")
+// or that the peer has finished sending (on a CSA's "peerFinished"). It
+// is a ProducerFinished: Err carries the cause, nil for a clean close.
+type SocketShutdown struct {
+	axon.ProducerFinished
+	Conn net.Conn // the socket, if known
+}
+
+// ServerShutdown asks a server to stop listening. It is a
+// ShutdownMicroprocess.
+type ServerShutdown struct {
+	axon.ShutdownMicroprocess
+}
+
+// NewCSANotice announces a new connection: a TCPServer sends it on
+// "protocolHandlerSignal" with the (not yet activated) adapter. It is
+// Kamaelia's newCSA, renamed because NewCSA is the adapter's
+// constructor. It is a Notify.
+type NewCSANotice struct {
+	axon.Notify
+	CSA  *CSA     // the ConnectedSocketAdapter for the connection
+	Conn net.Conn // its socket
+}
+
+// ShutdownCSA says a connection's adapter has ended: a TCPServer sends
+// it on "protocolHandlerSignal" and the adapter on its own "signal". It
+// is a Notify.
+type ShutdownCSA struct {
+	axon.Notify
+	CSA  *CSA     // the adapter that ended
+	Conn net.Conn // its socket
+	Err  error    // why the connection ended: nil for a clean close
+}
+
+// Cause returns Err, so that axon.Cause reads it.
+func (m ShutdownCSA) Cause() error { return m.Err }
 
 // SSLReady is sent on "sslready" once a makessl upgrade has completed its
 // handshake. Data sent after makessl is encrypted from then on (it was

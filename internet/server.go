@@ -38,9 +38,9 @@ const (
 //
 // Outboxes:
 //
-//	protocolHandlerSignal axon.NewCSA for each connection, carrying the
+//	protocolHandlerSignal NewCSANotice for each connection, carrying the
 //	                      adapter (not yet activated: the receiver wires
-//	                      and activates it); axon.ShutdownCSA, with the
+//	                      and activates it); ShutdownCSA, with the
 //	                      cause, when an adapter has ended; ShutdownBegun
 //	                      when a graceful shutdown begins.
 //	signal                one axon.ProducerFinished when the server ends;
@@ -133,7 +133,7 @@ func newTCPServer(port int, cfg config) (*TCPServer, error) {
 			axon.Box(boxFromCSA, "SocketShutdown from the adapters").WithLimit(axon.Unbounded),
 		),
 		axon.WithOutboxes(
-			axon.Box(boxHandlerSignal, "NewCSA for each new connection; ShutdownCSA when one ends"),
+			axon.Box(boxHandlerSignal, "NewCSANotice for each new connection; ShutdownCSA when one ends"),
 			axon.Box(boxSignal, "ProducerFinished when the server has ended"),
 		),
 	)
@@ -314,7 +314,7 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 	s.csas[csa] = fb
 	s.mu.Unlock()
 	s.open.Add(1)
-	if err := s.Send(ctx, boxHandlerSignal, axon.NewCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: conn}); err != nil {
+	if err := s.Send(ctx, boxHandlerSignal, NewCSANotice{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: conn}); err != nil {
 		s.forget(csa, nil) // never announced: it will not be heard of again
 		_ = s.Unlink(fb)
 		csa.Stop()
@@ -324,7 +324,7 @@ func (s *TCPServer) serve(ctx context.Context, msg any) {
 
 // connectionEnded passes an adapter's end on as ShutdownCSA.
 func (s *TCPServer) connectionEnded(ctx context.Context, msg any) {
-	ss, ok := msg.(axon.SocketShutdown)
+	ss, ok := msg.(SocketShutdown)
 	if !ok {
 		return
 	}
@@ -337,7 +337,7 @@ func (s *TCPServer) connectionEnded(ctx context.Context, msg any) {
 		return
 	}
 	_ = s.Unlink(fb)
-	_ = s.Send(ctx, boxHandlerSignal, axon.ShutdownCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: ss.Conn, Err: ss.Err})
+	_ = s.Send(ctx, boxHandlerSignal, ShutdownCSA{Notify: axon.Notify{Caller: s, Object: csa}, CSA: csa, Conn: ss.Conn, Err: ss.Err})
 }
 
 // acceptLoop accepts connections until the listener is closed, handing

@@ -19,15 +19,15 @@ import (
 	"github.com/kamaelia-go/kamaelia/internet"
 )
 
-// wirer stands in for ServerCore in these tests: for each NewCSA it
+// wirer stands in for ServerCore in these tests: for each NewCSANotice it
 // builds a handler with make (nil: the adapter echoes to itself), wires
 // it as ServerCore does, adopts and activates both; it records the
 // ShutdownCSA notices and counts ShutdownBegun.
 type wirer struct {
 	*axon.Core
 	mu    sync.Mutex
-	ended []axon.ShutdownCSA
-	news  []axon.NewCSA
+	ended []internet.ShutdownCSA
+	news  []internet.NewCSANotice
 	begun int
 	gone  chan struct{} // signalled on each ShutdownCSA
 }
@@ -37,7 +37,7 @@ func newWirer(make func() axon.Component) *wirer {
 	w.Core = axon.NewReactive("wirer", func(ctx context.Context, c *axon.Core) error {
 		for m := range c.Drain("inbox") {
 			switch msg := m.(type) {
-			case axon.NewCSA:
+			case internet.NewCSANotice:
 				w.mu.Lock()
 				w.news = append(w.news, msg)
 				w.mu.Unlock()
@@ -77,7 +77,7 @@ func newWirer(make func() axon.Component) *wirer {
 				w.mu.Lock()
 				w.begun++
 				w.mu.Unlock()
-			case axon.ShutdownCSA:
+			case internet.ShutdownCSA:
 				w.mu.Lock()
 				w.ended = append(w.ended, msg)
 				w.mu.Unlock()
@@ -143,7 +143,7 @@ func TestServerPortZeroAnnouncesConnections(t *testing.T) {
 	first := w.news[0]
 	w.mu.Unlock()
 	if n != 1 || first.Caller != axon.Component(srv) || first.Conn.RemoteAddr().String() != conn.LocalAddr().String() {
-		t.Fatalf("NewCSA = %+v (of %d)", first, n)
+		t.Fatalf("NewCSANotice = %+v (of %d)", first, n)
 	}
 	if srv.Connections() != 1 {
 		t.Fatalf("Connections = %d", srv.Connections())
@@ -171,7 +171,7 @@ func TestServerShutdownStopsListeningButConnectionsCarryOn(t *testing.T) {
 	h := axontest.Handle(t, srv) // collects "signal"
 	conn := dialCore(t, srv)
 	echoOnce(t, conn, "before")
-	if err := srv.Inbox("control").Put(ctx, axon.ServerShutdown{}); err != nil {
+	if err := srv.Inbox("control").Put(ctx, internet.ServerShutdown{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, ctx, "listener closed", func() bool {

@@ -61,7 +61,7 @@ type Factory func(ConnInfo) (axon.Component, error)
 // boundaries (components.LineHandler joins them into lines); its "inbox"
 // is bounded by ReceiveLimit, whatever it declares. When the connection
 // has ended, after every byte read was delivered to "inbox", its
-// "control" gets an axon.SocketShutdown carrying the cause (nil for a
+// "control" gets an SocketShutdown carrying the cause (nil for a
 // clean close); the handler should then end. If the handler ends first,
 // the server closes its connection after writing what the handler sent:
 // unlike Kamaelia, a handler that simply returns does not leave the
@@ -86,7 +86,7 @@ type Factory func(ConnInfo) (axon.Component, error)
 //	control          serverShutdown or shutdownMicroprocess: shut down
 //	                 gracefully, as Shutdown does, bounded by
 //	                 ShutdownTimeout. producerFinished is ignored.
-//	_socketactivity  NewCSA and ShutdownCSA from the TCPServer (internal)
+//	_socketactivity  NewCSANotice and ShutdownCSA from the TCPServer (internal)
 //	_csasignal       what the adapters report on "signal" (internal:
 //	                 logged, and passed to the handler)
 //
@@ -154,7 +154,7 @@ func NewServerCore(factory Factory, port int, opts ...ServerCoreOption) (*Server
 		axon.TrackChildEnds(), // a handler's end is found without looking at every connection
 		axon.WithInboxes(
 			axon.Box(boxControl, "serverShutdown or shutdownMicroprocess: shut down gracefully"),
-			axon.Box(boxSocketActivity, "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
+			axon.Box(boxSocketActivity, "NewCSANotice and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
 			axon.Box(boxCSASignal, "reports from the adapters: logged, and passed to the handler").WithLimit(axon.Unbounded),
 		),
 		axon.WithOutboxes(
@@ -212,17 +212,13 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 		s.cutAll()
 		return s.end(context.Cause(ctx))
 	}
-	for {
-		box, msg, ok := c.Next()
-		if !ok {
-			break
-		}
+	for box, msg := range c.Messages(ctx) {
 		switch box {
 		case boxSocketActivity:
 			switch m := msg.(type) {
-			case axon.NewCSA:
+			case NewCSANotice:
 				s.open(ctx, m)
-			case axon.ShutdownCSA:
+			case ShutdownCSA:
 				s.closed(ctx, m)
 			}
 		case boxCSASignal:

@@ -13,9 +13,9 @@ import (
 
 // open makes the handler for a new connection, wires it to the adapter
 // and starts both.
-func (s *ServerCore) open(ctx context.Context, m axon.NewCSA) {
-	csa, ok := m.CSA.(*CSA)
-	if !ok {
+func (s *ServerCore) open(ctx context.Context, m NewCSANotice) {
+	csa := m.CSA
+	if csa == nil {
 		return
 	}
 	info := connInfo(csa.Conn(), s.cfg.serveTLS)
@@ -160,9 +160,9 @@ func (s *ServerCore) unwire(sc *serverConn) {
 // it on "control" (after everything the adapter read, which was
 // delivered first), and the connection is forgotten once the handler has
 // ended too.
-func (s *ServerCore) closed(ctx context.Context, m axon.ShutdownCSA) {
-	csa, ok := m.CSA.(*CSA)
-	if !ok {
+func (s *ServerCore) closed(ctx context.Context, m ShutdownCSA) {
+	csa := m.CSA
+	if csa == nil {
 		return
 	}
 	sc := csa.sc
@@ -185,7 +185,7 @@ func (s *ServerCore) closed(ctx context.Context, m axon.ShutdownCSA) {
 		s.logConn(slog.LevelDebug, "servercore: connection closed", csa.RemoteAddr(), "cause", cause)
 	}
 	if hc := axon.CoreOf(sc.handler); !hc.Finished() {
-		_ = hc.Inbox(boxControl).Put(ctx, axon.SocketShutdown{
+		_ = hc.Inbox(boxControl).Put(ctx, SocketShutdown{
 			ProducerFinished: axon.ProducerFinished{Err: cause},
 			Conn:             m.Conn,
 		})

@@ -285,7 +285,7 @@ func TestServerCoreServerSignalStopsTheServer(t *testing.T) {
 					// Stop the server, and finish this connection: a
 					// drain waits for it otherwise.
 					_ = c.Send(ctx, "outbox", []byte("bye"))
-					_ = c.Send(ctx, "serversignal", axon.ServerShutdown{})
+					_ = c.Send(ctx, "serversignal", internet.ServerShutdown{})
 					_ = c.Send(ctx, "signal", axon.ProducerFinished{})
 					return axon.ErrStop
 				case box == "inbox":
@@ -324,7 +324,7 @@ func TestServerCoreControlShutdownIsGraceful(t *testing.T) {
 	h := axontest.Handle(t, srv)
 	c := dialCore(t, srv)
 	echoOnce(t, c, "hello")
-	if err := h.Put(ctx, "control", axon.ServerShutdown{}); err != nil {
+	if err := h.Put(ctx, "control", internet.ServerShutdown{}); err != nil {
 		t.Fatal(err)
 	}
 	// The connection is still served both ways until the client

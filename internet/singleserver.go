@@ -41,7 +41,7 @@ const boxPeerDone = "_peerFinished"
 //	                none is connected it waits here for the next one
 //	control         shutdown requests: shut down gracefully, as
 //	                Shutdown does, bounded by ShutdownTimeout
-//	_socketactivity NewCSA and ShutdownCSA from the TCPServer (internal)
+//	_socketactivity NewCSANotice and ShutdownCSA from the TCPServer (internal)
 //	_peerFinished   the client's half-close (internal)
 //
 // Outboxes:
@@ -83,7 +83,7 @@ func NewSingleServer(port int, opts ...SingleServerOption) (*SingleServer, error
 		axon.WithInboxes(
 			axon.Box(boxInbox, "data to send to the client; waits for the next one while none is connected").WithLimit(cfg.sendLimitFor()),
 			axon.Box(boxControl, "shutdown requests: shut down gracefully, as Shutdown does"),
-			axon.Box(boxSocketActivity, "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
+			axon.Box(boxSocketActivity, "NewCSANotice and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
 			axon.Box(boxPeerDone, "the client has finished sending"),
 		),
 		axon.WithOutboxes(
@@ -124,9 +124,9 @@ func (s *SingleServer) step(ctx context.Context, c *axon.Core) error {
 	// while none is, what arrives there waits in it for the next one.
 	for msg := range c.Drain(boxSocketActivity) {
 		switch m := msg.(type) {
-		case axon.NewCSA:
+		case NewCSANotice:
 			s.connect(ctx, m)
-		case axon.ShutdownCSA:
+		case ShutdownCSA:
 			s.disconnect(ctx, m)
 		}
 	}
@@ -134,7 +134,7 @@ func (s *SingleServer) step(ctx context.Context, c *axon.Core) error {
 		// The client has finished sending: its adapter writes what is
 		// queued for it and closes. The notice names its adapter, which
 		// may have ended (and another connected) in the meantime.
-		if ss, ok := msg.(axon.SocketShutdown); ok {
+		if ss, ok := msg.(SocketShutdown); ok {
 			if csa, ok := ss.Caller.(*CSA); ok {
 				_ = csa.Inbox(boxControl).Put(ctx, axon.ProducerFinished{Caller: s})
 			}
@@ -205,9 +205,9 @@ func (s *SingleServer) end(stopped error) error {
 // connect makes a new connection the server's, or refuses it if one is
 // active (which the TCPServer's limit of one makes rare: it can happen
 // only while the last client's end is on its way).
-func (s *SingleServer) connect(ctx context.Context, m axon.NewCSA) {
-	csa, ok := m.CSA.(*CSA)
-	if !ok {
+func (s *SingleServer) connect(ctx context.Context, m NewCSANotice) {
+	csa := m.CSA
+	if csa == nil {
 		return
 	}
 	if s.active != nil || s.drain.active {
@@ -238,13 +238,13 @@ func (s *SingleServer) connect(ctx context.Context, m axon.NewCSA) {
 }
 
 // disconnect forgets the connection that ended and says so.
-func (s *SingleServer) disconnect(ctx context.Context, m axon.ShutdownCSA) {
-	if csa, ok := m.CSA.(*CSA); !ok || csa != s.active {
+func (s *SingleServer) disconnect(ctx context.Context, m ShutdownCSA) {
+	if m.CSA == nil || m.CSA != s.active {
 		return
 	}
 	s.unlinkActive()
 	s.active = nil
-	_ = s.Send(ctx, boxSignal, axon.SocketShutdown{
+	_ = s.Send(ctx, boxSignal, SocketShutdown{
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: m.Err},
 		Conn:             m.Conn,
 	})

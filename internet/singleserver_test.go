@@ -73,8 +73,8 @@ func TestSingleServerServesOneClientAtATime(t *testing.T) {
 	if err != nil || !axon.IsProducerFinished(m) {
 		t.Fatalf("signal = %v, %v; want a SocketShutdown when the client leaves", m, err)
 	}
-	if _, ok := m.(axon.SocketShutdown); !ok {
-		t.Fatalf("signal = %T, want axon.SocketShutdown", m)
+	if _, ok := m.(internet.SocketShutdown); !ok {
+		t.Fatalf("signal = %T, want internet.SocketShutdown", m)
 	}
 
 	next := dialCore(t, srv)

@@ -32,7 +32,7 @@ func ending(t *testing.T, ctx context.Context, c axon.Component, h *axon.Handle)
 			break
 		}
 		switch m := m.(type) {
-		case axon.ShutdownCSA:
+		case internet.ShutdownCSA:
 			terms = append(terms, m.Err)
 		case axon.ProducerFinished:
 			if m.Caller == c {
@@ -266,7 +266,7 @@ func serverStopRows() []stopRow {
 		}
 	}
 	request := func(t *testing.T, ctx context.Context, _ server, h *axon.Handle) {
-		axontest.Put(t, ctx, h, "control", axon.ServerShutdown{})
+		axontest.Put(t, ctx, h, "control", internet.ServerShutdown{})
 	}
 	stop := func(_ *testing.T, _ context.Context, srv server, _ *axon.Handle) { axon.CoreOf(srv).Stop() }
 	var rows []stopRow

@@ -424,7 +424,7 @@ func TestFailedHandshakeSendsOnlyTheTerminalMessage(t *testing.T) {
 		activate(t, ctx, csa)
 		msgs := drainSignal(t, ctx, h)
 		var verr *tls.CertificateVerificationError
-		if sc, ok := msgs[0].(axon.ShutdownCSA); len(msgs) != 1 || !ok || !errors.As(sc.Err, &verr) {
+		if sc, ok := msgs[0].(internet.ShutdownCSA); len(msgs) != 1 || !ok || !errors.As(sc.Err, &verr) {
 			t.Fatalf("signal = %#v; want only a ShutdownCSA with the verification error", msgs)
 		}
 	})

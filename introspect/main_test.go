@@ -71,13 +71,13 @@ func startFakeServer(t testing.TB, ctx context.Context, n int) *fakeServer {
 	s := &fakeServer{
 		root: axon.NewReactive("ServerCore", idleStep, axon.WithInboxes(
 			axon.Box("control", "serverShutdown: shut down gracefully"),
-			axon.Box("_socketactivity", "NewCSA and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
+			axon.Box("_socketactivity", "NewCSANotice and ShutdownCSA from the TCPServer").WithLimit(axon.Unbounded),
 			axon.Box("_csasignal", "reports from the adapters").WithLimit(axon.Unbounded),
 		), axon.WithOutboxes(axon.Box("signal", "ProducerFinished when the server has ended"))),
 		tcp: axon.NewReactive("TCPServer", idleStep, axon.WithInboxes(
 			axon.Box("control", "serverShutdown: stop listening"),
 			axon.Box("_feedbackFromCSA", "SocketShutdown from the adapters").WithLimit(axon.Unbounded),
-		), axon.WithOutboxes(axon.Box("protocolHandlerSignal", "NewCSA for each new connection"))),
+		), axon.WithOutboxes(axon.Box("protocolHandlerSignal", "NewCSANotice for each new connection"))),
 	}
 	must := func(_ *axon.Linkage, err error) {
 		if err != nil {

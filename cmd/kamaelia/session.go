@@ -133,11 +133,7 @@ func (s *session) step(ctx context.Context, c *axon.Core) error {
 			return nil
 		}
 	}
-	for {
-		box, msg, ok := c.Next()
-		if !ok {
-			return nil
-		}
+	for box, msg := range c.Messages(ctx) {
 		var err error
 		switch box {
 		case "inbox":
@@ -157,6 +153,7 @@ func (s *session) step(ctx context.Context, c *axon.Core) error {
 			return err
 		}
 	}
+	return nil
 }
 
 // serverReply reads the server's answer to STARTTLS: the go-ahead starts

@@ -88,11 +88,7 @@ func (g *startTLSGate) step(ctx context.Context, c *axon.Core) error {
 		}
 		return nil
 	}
-	for {
-		box, msg, ok := c.Next()
-		if !ok {
-			return nil
-		}
+	for box, msg := range c.Messages(ctx) {
 		switch box {
 		case "control":
 			if err := c.Send(ctx, "signal", msg); err != nil {
@@ -116,6 +112,7 @@ func (g *startTLSGate) step(ctx context.Context, c *axon.Core) error {
 			}
 		}
 	}
+	return nil
 }
 
 // feed adds a chunk of the client's first line and acts once the line

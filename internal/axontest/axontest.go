@@ -93,15 +93,12 @@ func NewReactive(name string, handle Handler, opts ...axon.Option) *axon.Core {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		for {
-			box, msg, ok := c.Next()
-			if !ok {
-				return nil
-			}
+		for box, msg := range c.Messages(ctx) {
 			if err := handle(ctx, c, box, msg); err != nil {
 				return err
 			}
 		}
+		return nil
 	}, opts...)
 }
 
@@ -137,4 +134,20 @@ func ShortOr(short, full int) int {
 		return short
 	}
 	return full
+}
+
+// Families says which of axon's message families a message belongs to.
+type Families struct{ ProducerFinished, ShutdownMicroprocess, Notify bool }
+
+// CheckFamilies fails the test unless axon's predicates put msg in
+// exactly the families want names (and IsShutdownRequest agrees).
+func CheckFamilies(t testing.TB, msg any, want Families) {
+	t.Helper()
+	got := Families{axon.IsProducerFinished(msg), axon.IsShutdownMicroprocess(msg), axon.IsNotify(msg)}
+	if got != want {
+		t.Errorf("%T is in the families %+v, want %+v", msg, got, want)
+	}
+	if r := axon.IsShutdownRequest(msg); r != (want.ProducerFinished || want.ShutdownMicroprocess) {
+		t.Errorf("IsShutdownRequest(%T) = %v", msg, r)
+	}
 }
