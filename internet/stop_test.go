@@ -209,6 +209,19 @@ func serverRow(name string, start func(t *testing.T, ctx context.Context) (serve
 		echoOnce(t, c, "connected")
 		if finish {
 			c.CloseWrite()
+		} else {
+			// The client keeps its connection busy, well inside a
+			// drain's quiet second, so that only the stop can end it
+			// however late the stop comes on a busy machine.
+			go func() {
+				tick := time.NewTicker(100 * time.Millisecond)
+				defer tick.Stop()
+				for range tick.C {
+					if _, err := c.Write([]byte("x")); err != nil {
+						return
+					}
+				}
+			}()
 		}
 		stop(t, ctx, srv, h)
 		return ending(t, ctx, srv, h)
