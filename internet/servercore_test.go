@@ -67,6 +67,7 @@ func expectClosed(t testing.TB, conn net.Conn, what string) {
 }
 
 func TestServerCoreThousandClientsGetTheirOwnBytes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		clients int
