@@ -395,7 +395,6 @@ func TestServerCoreCountsStartTLSHandshakes(t *testing.T) {
 // exactly what they got back, over hundreds of concurrent connections
 // (one at a time for a SingleServer).
 func TestServerCountsBytesExactly(t *testing.T) {
-	t.Parallel()
 	for _, kind := range echoServers {
 		t.Run(kind.name, func(t *testing.T) {
 			t.Parallel()

@@ -67,7 +67,6 @@ func expectClosed(t testing.TB, conn net.Conn, what string) {
 }
 
 func TestServerCoreThousandClientsGetTheirOwnBytes(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name    string
 		clients int
