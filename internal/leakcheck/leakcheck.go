@@ -38,14 +38,16 @@ func Main(m *testing.M) {
 }
 
 // MainParallel is Main for a package whose tests mostly wait (on
-// timers, on peers) rather than compute: unless -parallel is given, it
-// runs up to n tests marked t.Parallel at once, not -parallel's default
-// of GOMAXPROCS.
+// timers, on peers) rather than compute: with -short, and unless
+// -parallel is given, it runs up to n tests marked t.Parallel at once,
+// not -parallel's default of GOMAXPROCS. The full suite keeps the
+// default: its load tests run at full size, and more of them at once
+// would starve the tests that measure time.
 func MainParallel(m *testing.M, n int) {
 	flag.Parse()
 	given := false
 	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
-	if !given {
+	if testing.Short() && !given {
 		flag.Set("test.parallel", strconv.Itoa(n))
 	}
 	Main(m)
