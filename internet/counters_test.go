@@ -395,6 +395,9 @@ func TestServerCoreCountsStartTLSHandshakes(t *testing.T) {
 // exactly what they got back, over hundreds of concurrent connections
 // (one at a time for a SingleServer).
 func TestServerCountsBytesExactly(t *testing.T) {
+	if testing.Short() {
+		t.Parallel() // 50 clients: light enough to share the process; the full size runs alone
+	}
 	for _, kind := range echoServers {
 		t.Run(kind.name, func(t *testing.T) {
 			t.Parallel()

@@ -67,6 +67,9 @@ func expectClosed(t testing.TB, conn net.Conn, what string) {
 }
 
 func TestServerCoreThousandClientsGetTheirOwnBytes(t *testing.T) {
+	if testing.Short() {
+		t.Parallel() // 50 clients: light enough to share the process; the full size runs alone
+	}
 	tests := []struct {
 		name    string
 		clients int
