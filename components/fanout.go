@@ -61,9 +61,6 @@ func NewFanout(outboxes ...string) (*Fanout, error) {
 }
 
 func (f *Fanout) step(ctx context.Context, c *axon.Core) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			return passControl(ctx, c, msg)

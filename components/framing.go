@@ -116,9 +116,6 @@ func newDeframer(self axon.Component, dec decoder) *deframer {
 }
 
 func (d *deframer) step(ctx context.Context, c *axon.Core) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	d.ctx, d.out = ctx, c.Outbox("outbox")
 	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
@@ -165,9 +162,6 @@ type framer struct {
 }
 
 func (f *framer) step(ctx context.Context, c *axon.Core) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			return passControl(ctx, c, msg)

@@ -77,9 +77,6 @@ func NewLineHandler(fn LineFunc, opts ...LineOption) *LineHandler {
 }
 
 func (h *LineHandler) step(ctx context.Context, c *axon.Core) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			if axon.IsProducerFinished(msg) && len(h.buf) > 0 {

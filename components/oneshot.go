@@ -71,9 +71,6 @@ func NewTriggeredOneShot(msg any) *TriggeredOneShot {
 }
 
 func (o *TriggeredOneShot) step(ctx context.Context, c *axon.Core) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			return passControl(ctx, c, msg)

@@ -88,9 +88,6 @@ func NewPlugSplitter() *PlugSplitter {
 }
 
 func (p *PlugSplitter) step(ctx context.Context, c *axon.Core) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	return dispatch(ctx, c, func(box string, msg any) error {
 		switch box {
 		case "configuration":

@@ -313,9 +313,6 @@ func newRelay(f *StreamForwarder, side int) *relay {
 }
 
 func (r *relay) step(ctx context.Context, c *axon.Core) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			return c.Send(ctx, "notice", notice{side: r.side, msg: msg})

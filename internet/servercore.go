@@ -61,7 +61,7 @@ type Factory func(ConnInfo) (axon.Component, error)
 // boundaries (components.LineHandler joins them into lines); its "inbox"
 // is bounded by ReceiveLimit, whatever it declares. When the connection
 // has ended, after every byte read was delivered to "inbox", its
-// "control" gets an SocketShutdown carrying the cause (nil for a
+// "control" gets a SocketShutdown carrying the cause (nil for a
 // clean close); the handler should then end. If the handler ends first,
 // the server closes its connection after writing what the handler sent:
 // unlike Kamaelia, a handler that simply returns does not leave the
