@@ -242,11 +242,12 @@ func TestConnectReset(t *testing.T) {
 
 func TestSendDeliversFileAtRate(t *testing.T) {
 	const (
-		rate  = 2 << 20
+		rate  = 4 << 20
 		chunk = 64 << 10
 	)
-	// Two and a half seconds of sending; one in the quick suite.
-	size := axontest.ShortOr(2<<20, 5<<20)
+	// Two and a half seconds of sending; half a second in the quick
+	// suite, still 32 chunks.
+	size := axontest.ShortOr(2<<20, 10<<20)
 	file := filepath.Join(t.TempDir(), "payload")
 	content := make([]byte, size)
 	rand.Read(content)
@@ -379,14 +380,13 @@ func TestServeStartTLSDiscardsPlaintextInjection(t *testing.T) {
 }
 
 // TestServeShutdownDrainsThenResets: SIGTERM while 20 clients each
-// stream 1 MiB at 512 KiB/s. With a grace long enough, every echo is
-// complete and serve exits 0; when the grace runs out first, or a second
-// signal comes, the clients still streaming see a reset and serve exits
-// 3 after saying so.
+// stream at 512 KiB/s. With a grace long enough, every echo is complete
+// (of 1 MiB, or half that with -short) and serve exits 0; when the grace
+// runs out first, or a second signal comes, the clients still streaming
+// (2 MiB each) see a reset and serve exits 3 after saying so.
 func TestServeShutdownDrainsThenResets(t *testing.T) {
 	t.Parallel()
 	const clients = 20
-	stream := streamtest.Stream{Total: 1 << 20, Chunk: 16 << 10, Every: time.Second / 32} // 512 KiB/s: 2 s
 	tests := []struct {
 		name     string
 		grace    string
@@ -402,6 +402,10 @@ func TestServeShutdownDrainsThenResets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testContext(t)
+			stream := streamtest.Stream{Total: 2 << 20, Chunk: 16 << 10, Every: time.Second / 32} // 512 KiB/s: 4 s
+			if tt.complete {
+				stream.Total = axontest.ShortOr(1<<19, 1<<20)
+			}
 			s := serve(t, nil, "--grace", tt.grace)
 			results, ok := streamtest.Many(ctx, s.addr, clients, stream, func() {
 				s.signal(t, syscall.SIGTERM)
