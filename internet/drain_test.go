@@ -63,11 +63,15 @@ func shutdownAsync(ctx context.Context, srv interface{ Shutdown(context.Context)
 }
 
 // TestServerCoreShutdownLetsTransfersFinish: a graceful shutdown while
-// 120 clients are mid-transfer lets every one of them finish both ways:
-// every byte sent comes back, then an orderly end, and Shutdown reports
-// nothing cut.
+// 120 clients (40 with -short) are mid-transfer lets every one of them
+// finish both ways: every byte sent comes back, then an orderly end, and
+// Shutdown reports nothing cut.
 func TestServerCoreShutdownLetsTransfersFinish(t *testing.T) {
-	const clients, total = 120, 48 << 10
+	if testing.Short() {
+		t.Parallel() // 40 clients: light enough to share the process; the full size runs alone
+	}
+	const total = 48 << 10
+	clients := axontest.ShortOr(40, 120)
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory)
 	var shut <-chan error
@@ -92,11 +96,14 @@ func TestServerCoreShutdownLetsTransfersFinish(t *testing.T) {
 }
 
 // TestServerCoreShutdownResetsWhatIsStillOpen: when the grace runs out,
-// every connection still open is reset: each of the 110 clients still
-// streaming sees ECONNRESET, never an orderly end, and gets back only
-// bytes it sent, in order; Shutdown says how many it cut.
+// every connection still open is reset: each of the 110 clients (40
+// with -short) still streaming sees ECONNRESET, never an orderly end, and
+// gets back only bytes it sent, in order; Shutdown says how many it cut.
 func TestServerCoreShutdownResetsWhatIsStillOpen(t *testing.T) {
-	const clients = 110
+	if testing.Short() {
+		t.Parallel() // 40 clients: light enough to share the process; the full size runs alone
+	}
+	clients := axontest.ShortOr(40, 110)
 	ctx, _ := testCtx(t)
 	srv := startServerCore(t, ctx, echoFactory)
 	results, shutdownErr := cutMidStream(t, ctx, srv, clients)
