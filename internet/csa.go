@@ -324,6 +324,24 @@ func (s *CSA) quietFor(now int64) (quiet time.Duration, empty bool) {
 	return quiet, empty
 }
 
+// unread returns how many bytes of the peer's wait in the socket,
+// unread, or -1 if the system does not say (or the socket is closed).
+func (s *CSA) unread() int {
+	sc, ok := s.base.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	n := -1
+	if rc.Control(func(fd uintptr) { n = unreadFD(fd) }) != nil {
+		return -1
+	}
+	return n
+}
+
 // step runs whenever something arrives, a helper reports, or the
 // adapter is stopped.
 func (s *CSA) step(ctx context.Context, c *axon.Core) error {

@@ -17,7 +17,8 @@ import (
 //   - Every connection goes on being served, both ways, until its peer
 //     finishes; the handlers (or whoever wires the adapters) hear that
 //     shutdown has begun (ShutdownBegun).
-//   - A connection with nothing queued to send that has made no progress
+//   - A connection with nothing queued to send, nothing of its peer's
+//     waiting to be read (where the system says: Linux), and no progress
 //     for drainQuiet is closed cleanly, as http.Server.Shutdown closes
 //     idle ones: at once if it was already quiet, else when it becomes
 //     so.
@@ -115,10 +116,13 @@ func (d *drain) end() {
 
 // shouldClose reports whether a draining server should close csa now:
 // nothing is queued for it to send, nothing it read waits elsewhere
-// (othersEmpty), and it has made no progress for drainQuiet.
+// (othersEmpty), it has made no progress for drainQuiet, and its peer's
+// bytes do not wait unread in the socket. (An adapter held up by a slow
+// consumer, or a server too busy to read for a second, makes no progress
+// while its peer is still sending: that connection is not quiet.)
 func shouldClose(csa *CSA, now int64, othersEmpty bool) bool {
 	quiet, empty := csa.quietFor(now)
-	return empty && othersEmpty && quiet >= drainQuiet
+	return empty && othersEmpty && quiet >= drainQuiet && csa.unread() <= 0
 }
 
 // closeQuietly asks csa to close as shutdownMicroprocess does (there is

@@ -7,7 +7,8 @@ import "context"
 // never activated, after closing its listener): it stops listening,
 // sends a ShutdownBegun out of "protocolHandlerSignal", lets the
 // connections it announced go on until they end, closes those with
-// nothing queued to send and no progress for a second, and when ctx
+// nothing queued either way (on Linux, none of the peer's bytes waiting
+// unread in the socket either) and no progress for a second, and when ctx
 // ends resets those still open. The error names how many were cut off
 // and matches ErrConnectionsCut and ctx's error. A server adopted by a
 // ServerCore or SingleServer is shut down through its owner instead. It

@@ -18,9 +18,11 @@ import (
 //     clients finish (a handler such as components.Echo ends when its
 //     client half-closes, after echoing everything), and the server
 //     ends when the last one has closed.
-//  4. A connection with nothing queued, nothing waiting for its handler
-//     and no progress (see IdleTimeout) for a second is closed cleanly
-//     meanwhile, as http.Server.Shutdown closes idle ones.
+//  4. A connection with nothing queued, nothing waiting for its handler,
+//     none of its client's bytes waiting unread in the socket (where the
+//     system says so: Linux) and no progress (see IdleTimeout) for a
+//     second is closed cleanly meanwhile, as http.Server.Shutdown closes
+//     idle ones.
 //  5. If ctx ends first, every connection still open is reset (its
 //     client sees ECONNRESET, never an orderly end, so it can tell it
 //     was cut short) and its handler stopped; the server logs how many,

@@ -32,7 +32,8 @@ const boxPeerDone = "_peerFinished"
 // A shutdown is graceful, as ServerCore's is (see Shutdown): the server
 // stops listening, says so with a ShutdownBegun out of "signal", and
 // serves the client, both ways, until it finishes, or until the
-// connection is quiet (nothing queued, no progress for a second), or
+// connection is quiet (nothing queued either way, no progress for a
+// second), or
 // until the grace runs out, when the connection is reset.
 //
 // Inboxes:
@@ -107,7 +108,8 @@ func (s *SingleServer) Port() int { return s.tcp.Port() }
 // ended (at once for a server never activated, after closing its
 // listener): it stops listening, says so with a ShutdownBegun out of
 // "signal", and serves the connected client until it finishes or its
-// connection is quiet (nothing queued, no progress for a second). If ctx
+// connection is quiet (nothing queued either way, no progress for a
+// second). If ctx
 // ends first, the connection is reset, and the error matches
 // ErrConnectionsCut and ctx's error. It is safe for concurrent use.
 func (s *SingleServer) Shutdown(ctx context.Context) error {

@@ -24,7 +24,8 @@ On SIGINT or SIGTERM it shuts down gracefully. It stops listening at once,
 so another server can bind the port. Every open connection goes on being
 served, both ways, until its client finishes (an echo client half-closes
 when it has sent everything, and gets its whole echo); a connection with
-nothing queued that has made no progress for a second is closed cleanly.
+nothing queued either way (none of its client's bytes waiting unread)
+that has made no progress for a second is closed cleanly.
 Connections still open when --grace runs out, or at a second signal, are
 reset: their clients see ECONNRESET, never a clean end of a truncated
 stream. It logs how many it reset, and stops the debug server.
