@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internal/axontest"
 	"github.com/kamaelia-go/kamaelia/internet"
 )
@@ -36,17 +35,9 @@ func TestPeerThatNeverReadsHoldsMemoryBounded(t *testing.T) {
 		sent <- n
 	}()
 
-	inboxOf := func() axon.BoxInfo {
-		for _, c := range reg.Snapshot().Components {
-			if c.Name == csa.Name() {
-				return c.Inboxes[0]
-			}
-		}
-		return axon.BoxInfo{}
-	}
-	eventually(t, ctx, "sender blocked on a full inbox", func() bool { return inboxOf().Waiting == 1 })
+	eventually(t, ctx, "sender blocked on a full inbox", func() bool { return inboxInfo(reg, csa.Name()).Waiting == 1 })
 
-	in := inboxOf()
+	in := inboxInfo(reg, csa.Name())
 	held := int64(in.Bytes) + csa.Stats().BytesPending
 	// The send limit and the write batch (32 KiB each), each overshot by
 	// at most one chunk.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"strings"
 	"testing"
 	"time"
 
@@ -55,12 +54,7 @@ func TestServerShutdownLeavesAStalledReaderOpen(t *testing.T) {
 		wrote <- err
 	}()
 	eventually(t, ctx, "the adapter waiting for room in the handler's inbox", func() bool {
-		for _, ci := range reg.Snapshot().Components {
-			if strings.HasPrefix(ci.Name, "gated") && ci.Inboxes[0].Waiting == 1 {
-				return true
-			}
-		}
-		return false
+		return inboxInfo(reg, "gated").Waiting == 1
 	})
 	// Made after the stalled adapter's last progress: once the drain
 	// finds this one quiet, it has found the stalled one quiet for longer.

@@ -447,11 +447,7 @@ func TestServerCoreBoundsTheHandlersInbox(t *testing.T) {
 	most := internet.DefaultReceiveLimit.Bytes + 32<<10
 	var in axon.BoxInfo
 	eventually(t, ctx, "the adapter waiting for room in the handler's inbox", func() bool {
-		for _, ci := range reg.Snapshot().Components {
-			if strings.HasPrefix(ci.Name, "stubborn") {
-				in = ci.Inboxes[0]
-			}
-		}
+		in = inboxInfo(reg, "stubborn")
 		if in.Bytes > most {
 			t.Fatalf("the handler's inbox holds %d bytes; want at most %d", in.Bytes, most)
 		}

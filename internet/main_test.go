@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -214,6 +215,19 @@ func readAll(t testing.TB, ctx context.Context, conn net.Conn) []byte {
 		t.Fatalf("read: %v (after %d bytes)", err, buf.Len())
 	}
 	return buf.Bytes()
+}
+
+// inboxInfo returns what reg's snapshot says of the first inbox of the
+// component called name: its whole name ("CSA#12"), or the name it was
+// made with, before the "#" and its number. It is the zero BoxInfo if
+// there is none.
+func inboxInfo(reg *axon.Registry, name string) axon.BoxInfo {
+	for _, ci := range reg.Snapshot().Components {
+		if ci.Name == name || strings.HasPrefix(ci.Name, name+"#") {
+			return ci.Inboxes[0]
+		}
+	}
+	return axon.BoxInfo{}
 }
 
 // eventually is axontest.Eventually.
