@@ -33,8 +33,7 @@ const boxPeerDone = "_peerFinished"
 // stops listening, says so with a ShutdownBegun out of "signal", and
 // serves the client, both ways, until it finishes, or until the
 // connection is quiet (nothing queued either way, no progress for a
-// second), or
-// until the grace runs out, when the connection is reset.
+// second), or until the grace runs out, when the connection is reset.
 //
 // Inboxes:
 //
@@ -109,9 +108,9 @@ func (s *SingleServer) Port() int { return s.tcp.Port() }
 // listener): it stops listening, says so with a ShutdownBegun out of
 // "signal", and serves the connected client until it finishes or its
 // connection is quiet (nothing queued either way, no progress for a
-// second). If ctx
-// ends first, the connection is reset, and the error matches
-// ErrConnectionsCut and ctx's error. It is safe for concurrent use.
+// second). If ctx ends first, the connection is reset, and the error
+// matches ErrConnectionsCut and ctx's error. It is safe for concurrent
+// use.
 func (s *SingleServer) Shutdown(ctx context.Context) error {
 	return shutdown(ctx, s.Core, &s.drain, "SingleServer "+s.Name(), s.tcp.Close)
 }
