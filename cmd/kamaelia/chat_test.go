@@ -201,10 +201,11 @@ func TestServeChatDisconnectsASlowClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer slow.Close()
-	// It never reads. (Its receive buffer is left as it is: one smaller
-	// than a loopback segment closes its window for good, and the kernel
-	// then sends what is queued for it only on zero-window probes, ever
-	// further apart.)
+	// It never reads. (Its receive buffer is left as it is. Set to 4 KiB
+	// after connecting, smaller than a loopback segment, it made the
+	// drain below take up to 30 s: about a megabyte came, then nothing
+	// until the linger ran out, most likely because the kernel sent the
+	// rest only on zero-window probes, ever further apart.)
 	talker, listener := join(t, s.addr, "talker"), join(t, s.addr, "listener")
 	synced(t, talker, listener)
 	line := strings.Repeat("x", 16000) + "\n" // lines this long fill the buffers on the way in a few hundred
