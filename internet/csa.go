@@ -120,6 +120,10 @@ type CSA struct {
 	rstopped bool // a delivery in rawRead failed: the adapter was stopped
 	rinq     int8 // short reads seen, up to inqOn; or inqOff
 
+	started     bool // step only
+	finalSent   bool // step only
+	droppedOnce bool // writer only
+
 	// repoch counts the reader's deliveries from inside rawRead; wproof
 	// is the count the writer saw before its last successful write. They
 	// tell the reader that a write began after its read (deliverInRead).
@@ -132,9 +136,10 @@ type CSA struct {
 	// closeSocket).
 	rstate atomic.Int32
 
-	started     bool // step only
-	finalSent   bool // step only
-	droppedOnce bool // writer only
+	// waits says where the reader and the writer wait (ioSending,
+	// ioWriteWait), for the clocks to tell our stall from the peer's
+	// (see ourStall).
+	waits atomic.Uint32
 
 	pauseReq    atomic.Bool
 	writing     atomic.Bool // the writer role is taken
@@ -327,19 +332,25 @@ func (s *CSA) quietFor(now int64) (quiet time.Duration, empty bool) {
 // unread returns how many bytes of the peer's wait in the socket,
 // unread, or -1 if the system does not say (or the socket is closed).
 func (s *CSA) unread() int {
-	sc, ok := s.base.(syscall.Conn)
-	if !ok {
-		return -1
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return -1
-	}
 	n := -1
-	if rc.Control(func(fd uintptr) { n = unreadFD(fd) }) != nil {
+	if !s.withFD(func(fd uintptr) { n = unreadFD(fd) }) {
 		return -1
 	}
 	return n
+}
+
+// withFD calls f with the socket's file descriptor, and reports whether
+// it could: not if the socket has none or is closed.
+func (s *CSA) withFD(f func(fd uintptr)) bool {
+	sc, ok := s.base.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	return rc.Control(f) == nil
 }
 
 // step runs whenever something arrives, a helper reports, or the

@@ -72,6 +72,42 @@ func (s *CSA) watch() {
 // data may be lost: an idle connection, a flush cut short); otherwise
 // how long until the next may run out, or -1 if none is in force.
 func (s *CSA) watchState(now int64) (cause error, reset bool, next time.Duration) {
+	cause, reset, next = s.clocks(now)
+	if cause != nil && s.ourStall() {
+		s.markProgress() // the peer moved; we have yet to see it
+		cause, reset, next = s.clocks(monoNow())
+	}
+	return cause, reset, next
+}
+
+// States of CSA.waits: where the reader and the writer wait.
+const (
+	ioSending   = 1 << iota // the reader is sending a chunk on (the handler's back-pressure may hold it)
+	ioWriteWait             // the writer waits for the socket to take more
+)
+
+// ourStall reports whether the peer has moved and this process has yet
+// to catch up: the socket holds something for a reader that is waiting
+// to read (not held by the handler's back-pressure, nor parked for a
+// handshake), or would take a write the writer is waiting to make. A
+// clock that runs out then measures our own delay (a starved scheduler,
+// a stopped process), not the peer's.
+func (s *CSA) ourStall() bool {
+	w := s.waits.Load()
+	reading := w&ioSending == 0 && !s.rdone.Load() && !s.readerGone.Load() && !s.pauseReq.Load()
+	writing := w&ioWriteWait != 0
+	if !reading && !writing {
+		return false
+	}
+	var readable, writable bool
+	if !s.withFD(func(fd uintptr) { readable, writable = readyFD(fd) }) {
+		return false
+	}
+	return reading && readable || writing && writable
+}
+
+// clocks is watchState without the check for our own stall.
+func (s *CSA) clocks(now int64) (cause error, reset bool, next time.Duration) {
 	last := s.lastProgress.Load()
 	due := int64(math.MaxInt64)
 	if d := s.cfg.idleTimeout; d > 0 {
@@ -159,6 +195,7 @@ func (p *progressConn) Write(b []byte) (int, error) {
 	var written int
 	var werr error
 	err := p.rc.Write(func(fd uintptr) bool {
+		p.s.waits.And(^uint32(ioWriteWait))
 		for written < len(b) {
 			n, err := writeFD(fd, b[written:])
 			if n > 0 {
@@ -167,6 +204,7 @@ func (p *progressConn) Write(b []byte) (int, error) {
 			}
 			if err != nil {
 				if isAgain(err) {
+					p.s.waits.Or(ioWriteWait)
 					return false // wait until the socket takes more
 				}
 				werr = err
@@ -175,6 +213,7 @@ func (p *progressConn) Write(b []byte) (int, error) {
 		}
 		return true
 	})
+	p.s.waits.And(^uint32(ioWriteWait)) // a wait that failed
 	if err == nil && werr != nil {
 		err = &net.OpError{Op: "write", Net: "tcp", Source: p.LocalAddr(), Addr: p.RemoteAddr(), Err: os.NewSyscallError("write", werr)}
 	}
