@@ -37,7 +37,7 @@ func (s *CSA) startWatch() {
 	if s.closed.Load() {
 		return
 	}
-	_, _, next := s.watchState(monoNow())
+	next, _, _ := s.watchState(monoNow())
 	if next < 0 {
 		return
 	}
@@ -51,7 +51,7 @@ func (s *CSA) startWatch() {
 // watch runs when a clock may have run out: it ends the connection if
 // one has, and sets the timer for the next otherwise.
 func (s *CSA) watch() {
-	cause, reset, next := s.watchState(monoNow())
+	next, reset, cause := s.watchState(monoNow())
 	if cause != nil {
 		if reset {
 			s.abort(cause)
@@ -70,14 +70,15 @@ func (s *CSA) watch() {
 // watchState looks at the clocks at now. If one has run out it returns
 // the cause to end the connection with, and whether to reset it (when
 // data may be lost: an idle connection, a flush cut short); otherwise
-// how long until the next may run out, or -1 if none is in force.
-func (s *CSA) watchState(now int64) (cause error, reset bool, next time.Duration) {
-	cause, reset, next = s.clocks(now)
+// (cause nil) how long until the next may run out, or -1 if none is in
+// force.
+func (s *CSA) watchState(now int64) (next time.Duration, reset bool, cause error) {
+	next, reset, cause = s.clocks(now)
 	if cause != nil && s.ourStall() {
 		s.markProgress() // the peer moved; we have yet to see it
-		cause, reset, next = s.clocks(monoNow())
+		next, reset, cause = s.clocks(monoNow())
 	}
-	return cause, reset, next
+	return next, reset, cause
 }
 
 // States of CSA.waits: where the reader and the writer wait.
@@ -107,13 +108,13 @@ func (s *CSA) ourStall() bool {
 }
 
 // clocks is watchState without the check for our own stall.
-func (s *CSA) clocks(now int64) (cause error, reset bool, next time.Duration) {
+func (s *CSA) clocks(now int64) (next time.Duration, reset bool, cause error) {
 	last := s.lastProgress.Load()
 	due := int64(math.MaxInt64)
 	if d := s.cfg.idleTimeout; d > 0 {
 		at := last + int64(d)
 		if now >= at {
-			return fmt.Errorf("%w for %v (%w)", ErrIdleTimeout, d, os.ErrDeadlineExceeded), true, 0
+			return 0, true, fmt.Errorf("%w for %v (%w)", ErrIdleTimeout, d, os.ErrDeadlineExceeded)
 		}
 		due = at
 	}
@@ -121,34 +122,34 @@ func (s *CSA) clocks(now int64) (cause error, reset bool, next time.Duration) {
 		if d := s.cfg.lingerFor(); d > 0 {
 			at := max(last, from) + int64(d)
 			if now >= at {
-				cause, reset := s.lingerError(fmt.Sprintf("no progress for %v", d))
-				return cause, reset, 0
+				reset, cause := s.lingerError(fmt.Sprintf("no progress for %v", d))
+				return 0, reset, cause
 			}
 			due = min(due, at)
 		}
 		if d := s.cfg.lingerCap; d > 0 {
 			at := from + int64(d)
 			if now >= at {
-				cause, reset := s.lingerError(fmt.Sprintf("not over within the linger cap of %v", d))
-				return cause, reset, 0
+				reset, cause := s.lingerError(fmt.Sprintf("not over within the linger cap of %v", d))
+				return 0, reset, cause
 			}
 			due = min(due, at)
 		}
 	}
 	if due == math.MaxInt64 {
-		return nil, false, -1
+		return -1, false, nil
 	}
-	return nil, false, time.Duration(due - now)
+	return time.Duration(due - now), false, nil
 }
 
 // lingerError is the cause of a close whose linger ran out, and whether
 // to reset: a flush cut short lost data, a drain after the half-close
 // did not.
-func (s *CSA) lingerError(why string) (error, bool) {
+func (s *CSA) lingerError(why string) (reset bool, cause error) {
 	if !s.wfinished.Load() {
-		return fmt.Errorf("%w: flush cut short: %s (%w)", ErrLinger, why, os.ErrDeadlineExceeded), true
+		return true, fmt.Errorf("%w: flush cut short: %s (%w)", ErrLinger, why, os.ErrDeadlineExceeded)
 	}
-	return fmt.Errorf("%w: waiting for the peer to finish after a half-close: %s (%w)", ErrLinger, why, os.ErrDeadlineExceeded), false
+	return false, fmt.Errorf("%w: waiting for the peer to finish after a half-close: %s (%w)", ErrLinger, why, os.ErrDeadlineExceeded)
 }
 
 // asReset reports whether msg is a Reset, by value or pointer.
