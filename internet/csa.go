@@ -136,11 +136,6 @@ type CSA struct {
 	// closeSocket).
 	rstate atomic.Int32
 
-	// waits says where the reader and the writer wait (ioSending,
-	// ioWriteWait), for the clocks to tell our stall from the peer's
-	// (see ourStall).
-	waits atomic.Uint32
-
 	pauseReq    atomic.Bool
 	writing     atomic.Bool // the writer role is taken
 	reuse       atomic.Bool
@@ -170,11 +165,11 @@ type CSA struct {
 	cfg  *config  // shared with the server or client that made it; read only
 	base net.Conn // the connection as given (the TCP socket under any TLS)
 
-	mu         sync.Mutex // guards tlsConn, cause and watchT, and the setting of raw and closed
+	mu         sync.Mutex // guards tlsConn, cause and watcher, and the setting of raw and closed
 	tlsConn    *tls.Conn  // the connection over base once it is TLS; what we read and write then
 	cause      error
 	closedCh   chan struct{} // closed with the socket; made by the first requestPause
-	watchT     *time.Timer   // the no-progress clock, while one is in force (see watch)
+	watcher    *watcher      // the no-progress clocks' timer, once one is in force (see watch)
 	lingerFrom atomic.Int64  // when the linger began (monoNow); 0: not yet
 
 	readerDone chan struct{}      // closed when the reader ends; made by the first requestPause
@@ -431,8 +426,8 @@ func (s *CSA) closeWith(cause error, reset bool) {
 	if s.closedCh != nil {
 		close(s.closedCh)
 	}
-	if s.watchT != nil {
-		s.watchT.Stop()
+	if s.watcher != nil && s.watcher.t != nil {
+		s.watcher.t.Stop()
 	}
 	raw := s.raw
 	s.mu.Unlock()

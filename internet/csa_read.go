@@ -260,10 +260,7 @@ func (s *CSA) deliverInRead(chunk []byte) (wait, leave bool) {
 // reader's goroutine. It fails only if the adapter was stopped.
 func (s *CSA) sendOn(chunk []byte) error {
 	s.bytesIn.Add(int64(len(chunk)))
-	s.waits.Or(ioSending)
-	err := s.rout.Send(s.rctx, chunk)
-	s.waits.And(^uint32(ioSending))
-	return err
+	return s.rout.Send(s.rctx, chunk)
 }
 
 // errDeliveryStopped is what read returns when rawRead could not send a

@@ -18,6 +18,14 @@ import (
 // is in force: the idle timeout for the connection's whole life, the
 // linger and its cap from a close request on. An idle connection holds
 // no timer unless IdleTimeout is set.
+//
+// Each time the timer looks, it also asks the kernel what the peer has
+// done since its last look (peerMoved): bytes received from it, or bytes
+// of ours it acknowledged. That is progress too, even if the adapter has
+// not seen it yet: when the process falls behind (starved of CPU, or
+// stopped and resumed) the timer may run before the reader that would
+// have read the peer's bytes, and without this look it would end a
+// connection whose peer had been sending all along.
 
 // clockBase is the origin of monoNow.
 var clockBase = time.Now()
@@ -29,6 +37,20 @@ func monoNow() int64 { return int64(time.Since(clockBase)) }
 // markProgress notes that the socket has just made progress.
 func (s *CSA) markProgress() { s.lastProgress.Store(monoNow()) }
 
+// watcher is the timer of a connection that has had a clock in force,
+// and what the kernel had counted of the peer's progress at its last
+// look.
+type watcher struct {
+	t    *time.Timer
+	seen peerCounts
+}
+
+// peerCounts is what the kernel has counted of a peer's progress.
+type peerCounts struct {
+	received uint64 // bytes received from the peer
+	acked    uint64 // bytes of ours the peer acknowledged
+}
+
 // startWatch starts the connection's timer, or makes it look again at
 // the clocks now in force.
 func (s *CSA) startWatch() {
@@ -37,79 +59,72 @@ func (s *CSA) startWatch() {
 	if s.closed.Load() {
 		return
 	}
+	if s.watcher == nil {
+		if next, _, _ := s.clocks(monoNow(), s.lastProgress.Load()); next < 0 {
+			return // no clock is in force
+		}
+		s.watcher = &watcher{}
+	}
 	next, _, _ := s.watchState(monoNow())
 	if next < 0 {
 		return
 	}
-	if s.watchT == nil {
-		s.watchT = time.AfterFunc(next, s.watch)
+	if s.watcher.t == nil {
+		s.watcher.t = time.AfterFunc(next, s.watch)
 		return
 	}
-	s.watchT.Reset(next)
+	s.watcher.t.Reset(next)
 }
 
 // watch runs when a clock may have run out: it ends the connection if
 // one has, and sets the timer for the next otherwise.
 func (s *CSA) watch() {
-	next, reset, cause := s.watchState(monoNow())
-	if cause != nil {
-		if reset {
-			s.abort(cause)
-		} else {
-			s.close(cause)
-		}
-		return
-	}
 	s.mu.Lock()
-	if !s.closed.Load() && next >= 0 {
-		s.watchT.Reset(next)
+	next, reset, cause := s.watchState(monoNow())
+	if cause == nil && !s.closed.Load() && next >= 0 {
+		s.watcher.t.Reset(next)
 	}
 	s.mu.Unlock()
+	switch {
+	case cause == nil:
+	case reset:
+		s.abort(cause)
+	default:
+		s.close(cause)
+	}
 }
 
-// watchState looks at the clocks at now. If one has run out it returns
-// the cause to end the connection with, and whether to reset it (when
-// data may be lost: an idle connection, a flush cut short); otherwise
-// (cause nil) how long until the next may run out, or -1 if none is in
-// force.
+// watchState looks at the clocks at now, after counting what the peer
+// did since the last look as progress. If a clock has run out it
+// returns the cause to end the connection with, and whether to reset it
+// (when data may be lost: an idle connection, a flush cut short);
+// otherwise (cause nil) how long until the next may run out, or -1 if
+// none is in force. s.mu must be held.
 func (s *CSA) watchState(now int64) (next time.Duration, reset bool, cause error) {
-	next, reset, cause = s.clocks(now)
-	if cause != nil && s.ourStall() {
-		s.markProgress() // the peer moved; we have yet to see it
-		next, reset, cause = s.clocks(monoNow())
+	if l := s.lastProgress.Load(); s.peerMoved() && now > l {
+		s.lastProgress.CompareAndSwap(l, now) // unless the adapter saw later progress meanwhile
 	}
-	return next, reset, cause
+	return s.clocks(now, s.lastProgress.Load())
 }
 
-// States of CSA.waits: where the reader and the writer wait.
-const (
-	ioSending   = 1 << iota // the reader is sending a chunk on (the handler's back-pressure may hold it)
-	ioWriteWait             // the writer waits for the socket to take more
-)
-
-// ourStall reports whether the peer has moved and this process has yet
-// to catch up: the socket holds something for a reader that is waiting
-// to read (not held by the handler's back-pressure, nor parked for a
-// handshake), or would take a write the writer is waiting to make. A
-// clock that runs out then measures our own delay (a starved scheduler,
-// a stopped process), not the peer's.
-func (s *CSA) ourStall() bool {
-	w := s.waits.Load()
-	reading := w&ioSending == 0 && !s.rdone.Load() && !s.readerGone.Load() && !s.pauseReq.Load()
-	writing := w&ioWriteWait != 0
-	if !reading && !writing {
+// peerMoved reports whether the kernel has counted progress by the peer
+// since the last look, and notes the counts for the next. It reports
+// false where the kernel does not say (see peerCountsFD). s.mu must be
+// held.
+func (s *CSA) peerMoved() bool {
+	var now peerCounts
+	ok := false
+	if !s.withFD(func(fd uintptr) { now, ok = peerCountsFD(fd) }) || !ok {
 		return false
 	}
-	var readable, writable bool
-	if !s.withFD(func(fd uintptr) { readable, writable = readyFD(fd) }) {
-		return false
-	}
-	return reading && readable || writing && writable
+	moved := now != s.watcher.seen
+	s.watcher.seen = now
+	return moved
 }
 
-// clocks is watchState without the check for our own stall.
-func (s *CSA) clocks(now int64) (next time.Duration, reset bool, cause error) {
-	last := s.lastProgress.Load()
+// clocks is watchState without the look at the kernel's counts, for a
+// connection whose last progress was at last.
+func (s *CSA) clocks(now, last int64) (next time.Duration, reset bool, cause error) {
 	due := int64(math.MaxInt64)
 	if d := s.cfg.idleTimeout; d > 0 {
 		at := last + int64(d)
@@ -196,7 +211,6 @@ func (p *progressConn) Write(b []byte) (int, error) {
 	var written int
 	var werr error
 	err := p.rc.Write(func(fd uintptr) bool {
-		p.s.waits.And(^uint32(ioWriteWait))
 		for written < len(b) {
 			n, err := writeFD(fd, b[written:])
 			if n > 0 {
@@ -205,7 +219,6 @@ func (p *progressConn) Write(b []byte) (int, error) {
 			}
 			if err != nil {
 				if isAgain(err) {
-					p.s.waits.Or(ioWriteWait)
 					return false // wait until the socket takes more
 				}
 				werr = err
@@ -214,7 +227,6 @@ func (p *progressConn) Write(b []byte) (int, error) {
 		}
 		return true
 	})
-	p.s.waits.And(^uint32(ioWriteWait)) // a wait that failed
 	if err == nil && werr != nil {
 		err = &net.OpError{Op: "write", Net: "tcp", Source: p.LocalAddr(), Addr: p.RemoteAddr(), Err: os.NewSyscallError("write", werr)}
 	}

@@ -296,9 +296,7 @@ func (s *CSA) forgetOwned() {
 func (s *CSA) writePending() {
 	if raw := s.raw; raw != nil { // the writer role is the only one to change it
 		s.werr = nil
-		err := raw.Write(s.rawWriteAll)
-		s.waits.And(^uint32(ioWriteWait)) // a wait that failed
-		if err != nil {
+		if err := raw.Write(s.rawWriteAll); err != nil {
 			s.writeFailed(err)
 		} else if s.werr != nil {
 			s.writeFailed(&net.OpError{Op: "write", Net: "tcp", Source: s.base.LocalAddr(), Addr: s.base.RemoteAddr(), Err: os.NewSyscallError("writev", s.werr)})
@@ -325,7 +323,6 @@ func (s *CSA) writePending() {
 // it writes while the socket takes data and asks to wait for
 // writability when it would block.
 func (s *CSA) rawWriteAll(fd uintptr) bool {
-	s.waits.And(^uint32(ioWriteWait))
 	for len(s.pend) > 0 {
 		s.rawWrite(fd)
 		if s.wn > 0 {
@@ -335,7 +332,6 @@ func (s *CSA) rawWriteAll(fd uintptr) bool {
 		if s.werr != nil {
 			if isAgain(s.werr) {
 				s.werr = nil
-				s.waits.Or(ioWriteWait)
 				return false
 			}
 			return true

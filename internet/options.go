@@ -222,8 +222,7 @@ func configOf[O any](opts []O, apply func(O, *config)) config {
 // byte into it, so a slow but steady peer is never cut off, however
 // long the flush takes; one that stops reading (or, after the
 // half-close, stops both reading and closing) is. As with IdleTimeout,
-// bytes or room the socket holds for a reader or writer that has yet
-// to run count as the peer's progress.
+// the peer's progress counts even if the adapter has yet to see it.
 //
 // A flush cut short resets the connection (the peer sees ECONNRESET,
 // not an orderly end); a wait after the half-close that runs out closes
@@ -414,12 +413,11 @@ func MaxConnections(n int) MaxConnectionsOption {
 // ErrIdleTimeout and os.ErrDeadlineExceeded (a timeout, for net.Error
 // too). Only the socket counts: time a protocol handler spends working
 // out a reply, with nothing moving, is time without progress, so d must
-// be longer than the slowest reply. The peer's progress counts even
-// when this process is what fell behind: if, when d has passed, the
-// socket holds bytes for a reader that is waiting to read them, or has
-// room for a write that is waiting to be made, the connection is not
-// idle (a reader held by its handler's back-pressure is not waiting to
-// read).
+// be longer than the slowest reply. What the peer does counts even when
+// this process is what fell behind (starved of CPU, or stopped and
+// resumed): on Linux, bytes the kernel received from the peer, or bytes
+// of ours the peer acknowledged, are progress whether or not the adapter
+// has read or seen them yet.
 //
 // For a server it is Kamaelia's TimeOutCSA, applied to every
 // connection: a client that stops reading and sending frees its slot,

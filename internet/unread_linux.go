@@ -14,14 +14,12 @@ func unreadFD(fd uintptr) int {
 	return n
 }
 
-// readyFD reports, without waiting, whether a read of the socket would
-// find something (data, the peer's close or an error) and whether a
-// write would be taken.
-func readyFD(fd uintptr) (readable, writable bool) {
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN | unix.POLLOUT}}
-	if n, err := unix.Poll(pfd, 0); err != nil || n == 0 {
-		return false, false
+// peerCountsFD returns what the kernel has counted of the peer's
+// progress on a TCP socket (TCP_INFO), and whether it could tell.
+func peerCountsFD(fd uintptr) (peerCounts, bool) {
+	info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return peerCounts{}, false
 	}
-	ev := pfd[0].Revents
-	return ev&(unix.POLLIN|unix.POLLHUP|unix.POLLERR) != 0, ev&unix.POLLOUT != 0
+	return peerCounts{received: info.Bytes_received, acked: info.Bytes_acked}, true
 }

@@ -6,6 +6,6 @@ package internet
 // socket holds unread (see the Linux version).
 func unreadFD(fd uintptr) int { return -1 }
 
-// readyFD reports neither: on this platform the clocks trust only the
-// progress the adapter has seen (see the Linux version).
-func readyFD(fd uintptr) (readable, writable bool) { return false, false }
+// peerCountsFD reports that it cannot tell: on this platform the clocks
+// count only the progress the adapter has seen (see the Linux version).
+func peerCountsFD(fd uintptr) (peerCounts, bool) { return peerCounts{}, false }
