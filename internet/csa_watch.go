@@ -20,12 +20,16 @@ import (
 // no timer unless IdleTimeout is set.
 //
 // Each time the timer looks, it also asks the kernel what the peer has
-// done since its last look (peerMoved): bytes received from it, or bytes
-// of ours it acknowledged. That is progress too, even if the adapter has
-// not seen it yet: when the process falls behind (starved of CPU, or
-// stopped and resumed) the timer may run before the reader that would
-// have read the peer's bytes, and without this look it would end a
-// connection whose peer had been sending all along.
+// done since its last look (peerMoved): bytes of ours it acknowledged,
+// or bytes received from it. That is progress too, even if the adapter
+// has not seen it yet: when the process falls behind (starved of CPU,
+// or stopped and resumed) the timer may run before the reader that
+// would have read the peer's bytes, and without this look it would end
+// a connection whose peer had been sending all along. Bytes received
+// do not count while the adapter has bytes to write that the peer is
+// not taking: a peer that sends but does not read holds its slot only
+// as long as the idle timeout, however long the kernel goes on taking
+// its bytes in (it makes room by compacting what it holds).
 
 // clockBase is the origin of monoNow.
 var clockBase = time.Now()
@@ -108,18 +112,24 @@ func (s *CSA) watchState(now int64) (next time.Duration, reset bool, cause error
 }
 
 // peerMoved reports whether the kernel has counted progress by the peer
-// since the last look, and notes the counts for the next. It reports
-// false where the kernel does not say (see peerCountsFD). s.mu must be
-// held.
+// since the last look (see above), and notes the counts for the next.
+// It reports false where the kernel does not say (see peerCountsFD).
+// s.mu must be held.
 func (s *CSA) peerMoved() bool {
 	var now peerCounts
 	ok := false
 	if !s.withFD(func(fd uintptr) { now, ok = peerCountsFD(fd) }) || !ok {
 		return false
 	}
-	moved := now != s.watcher.seen
+	seen := s.watcher.seen
 	s.watcher.seen = now
-	return moved
+	switch {
+	case now.acked != seen.acked:
+		return true
+	case now.received == seen.received:
+		return false
+	}
+	return s.pending.Load() == 0 && s.Inbox(boxInbox).DataReady() == 0
 }
 
 // clocks is watchState without the look at the kernel's counts, for a

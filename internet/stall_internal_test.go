@@ -21,12 +21,13 @@ func TestClocksCountThePeersProgress(t *testing.T) {
 		name string
 		// before runs before the clocks' first look, between runs
 		// between it and the second, when the idle timeout has run out.
-		before, between func(t *testing.T, ours, peer *net.TCPConn)
+		before, between func(t *testing.T, s *CSA, peer *net.TCPConn)
 		fires           bool
 	}{
 		{"nothing since the last look", nil, nil, true},
 		{"the peer sent bytes since the last look", nil, peerSends, false},
-		{"the peer acknowledged bytes of ours since the last look", nil, func(t *testing.T, ours, _ *net.TCPConn) {
+		{"the peer acknowledged bytes of ours since the last look", nil, func(t *testing.T, s *CSA, _ *net.TCPConn) {
+			ours := s.base.(*net.TCPConn)
 			before := countsOf(t, ours)
 			if _, err := ours.Write([]byte("hello")); err != nil {
 				t.Fatal(err)
@@ -34,9 +35,13 @@ func TestClocksCountThePeersProgress(t *testing.T) {
 			waitCounts(t, ours, func(c peerCounts) bool { return c.acked > before.acked })
 		}, false},
 		{"bytes the peer sent before the last look, still unread", peerSends, nil, true},
-		{"a closed socket", nil, func(t *testing.T, ours, peer *net.TCPConn) {
-			peerSends(t, ours, peer)
-			ours.Close()
+		{"the peer sent bytes while it takes none of ours", nil, func(t *testing.T, s *CSA, peer *net.TCPConn) {
+			s.pending.Add(100) // the adapter has bytes the peer is not taking
+			peerSends(t, s, peer)
+		}, true},
+		{"a closed socket", nil, func(t *testing.T, s *CSA, peer *net.TCPConn) {
+			peerSends(t, s, peer)
+			s.base.Close()
 		}, true},
 	}
 	for _, tt := range tests {
@@ -45,11 +50,11 @@ func TestClocksCountThePeersProgress(t *testing.T) {
 			s := NewCSA(ours, IdleTimeout(time.Second))
 			s.watcher = &watcher{} // no timer: the test looks itself
 			if tt.before != nil {
-				tt.before(t, ours, peer)
+				tt.before(t, s, peer)
 			}
 			look(s)
 			if tt.between != nil {
-				tt.between(t, ours, peer)
+				tt.between(t, s, peer)
 			}
 			s.lastProgress.Store(monoNow() - int64(time.Hour))
 			next, _, cause := look(s)
@@ -94,10 +99,11 @@ func loopbackPair(t *testing.T) (peer, ours *net.TCPConn) {
 	return peer, ours
 }
 
-// peerSends has the peer send a few bytes and waits until our kernel
-// has them.
-func peerSends(t *testing.T, ours, peer *net.TCPConn) {
+// peerSends has the peer send a few bytes and waits until the kernel
+// has them at s's end.
+func peerSends(t *testing.T, s *CSA, peer *net.TCPConn) {
 	t.Helper()
+	ours := s.base.(*net.TCPConn)
 	before := countsOf(t, ours)
 	if _, err := peer.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
