@@ -95,31 +95,45 @@ func DefaultOutboxes() []BoxSpec { return append([]BoxSpec(nil), defaultOutboxes
 // box is one inbox or outbox. Its link fields are guarded by linkMu.
 type box struct {
 	owner *Core
-	name  string
-	doc   string
-	q     *queue // inboxes only (and always): the box's own storage
+	// spec is the box's declaration. Components declared alike (every
+	// adapter, every handler of a kind) share one: an option copies
+	// the specs it is given once, when it is made, and nothing writes
+	// them afterwards.
+	spec *BoxSpec
+	q    *queue // inboxes only (and always): the box's own storage
 
 	// target is the final storage that a message put into this box ends
 	// in: for an unlinked inbox its own queue, for an unlinked outbox
 	// nil (messages are dropped). Changed only under linkMu.
 	target atomic.Pointer[queue]
 
-	next *box     // the box this one is linked to, if any
-	link *Linkage // the linkage from this box to next
+	link *Linkage // the linkage from this box onward (to link.dst), if any
 	prev []*box   // boxes linked into this one
 	sent atomic.Uint64
 	drop atomic.Uint64
+}
+
+// name returns the box's name.
+func (b *box) name() string { return b.spec.Name }
+
+// next returns the box this one is linked to, if any. linkMu must be
+// held, as for the link fields.
+func (b *box) next() *box {
+	if l := b.link; l != nil {
+		return l.dst
+	}
+	return nil
 }
 
 // in reports whether b is an inbox.
 func (b *box) in() bool { return b.q != nil }
 
 func (b *box) err(cause error) error {
-	return &BoxError{Component: b.owner.name, Box: b.name, Inbox: b.in(), Err: cause}
+	return &BoxError{Component: b.owner.name, Box: b.name(), Inbox: b.in(), Err: cause}
 }
 
 // label is "component.box" for messages and introspection.
-func (b *box) label() string { return b.owner.name + "." + b.name }
+func (b *box) label() string { return b.owner.name + "." + b.name() }
 
 // deliver puts msg into b as its sender would: into the final inbox of
 // b's chain, in the calling goroutine. ctx is the sender's context.
@@ -160,7 +174,7 @@ type Inbox box
 func (h *Inbox) box() *box { return (*box)(h) }
 
 // Name returns the box name.
-func (h *Inbox) Name() string { return h.name }
+func (h *Inbox) Name() string { return h.box().name() }
 
 // Recv removes and returns the oldest message in the box.
 func (h *Inbox) Recv() (any, bool) { return h.q.pop() }
@@ -185,7 +199,7 @@ type Outbox box
 func (h *Outbox) box() *box { return (*box)(h) }
 
 // Name returns the box name.
-func (h *Outbox) Name() string { return h.name }
+func (h *Outbox) Name() string { return h.box().name() }
 
 // Send delivers msg straight into the final inbox this outbox leads to,
 // in the calling goroutine. If that inbox is full it waits for room or

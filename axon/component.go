@@ -6,6 +6,7 @@ import (
 	"iter"
 	"math/bits"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -100,8 +101,8 @@ type Core struct {
 	ready    atomic.Uint64
 	rctx     runCtx // context handed to the body or step
 	fr       frame  // this component's inline frame
-	inboxes  []*box
-	outboxes []*box
+	inboxes  []box  // both in one allocation (see makeBoxes)
+	outboxes []box
 	woken    atomic.Bool   // Wake or a child end not yet seen by Wait
 	live     atomic.Int32  // body + helper goroutines + children not yet done
 	wakeCh   chan struct{} // Body components: one token
@@ -148,8 +149,11 @@ type Core struct {
 type Option func(*Core)
 
 // WithInboxes replaces the default inboxes ("inbox", "control") with
-// the given ones.
+// the given ones. It copies specs: every component built with the
+// option shares that copy, so make the option once per kind of
+// component, not per component.
 func WithInboxes(specs ...BoxSpec) Option {
+	specs = slices.Clone(specs)
 	return func(c *Core) {
 		if b := c.build; b != nil {
 			b.ins = specs
@@ -158,8 +162,9 @@ func WithInboxes(specs ...BoxSpec) Option {
 }
 
 // WithOutboxes replaces the default outboxes ("outbox", "signal") with
-// the given ones.
+// the given ones. Like WithInboxes, it copies specs once.
 func WithOutboxes(specs ...BoxSpec) Option {
+	specs = slices.Clone(specs)
 	return func(c *Core) {
 		if b := c.build; b != nil {
 			b.outs = specs
@@ -248,34 +253,32 @@ func StartInline() Option { return func(c *Core) { c.inlineFirst = true } }
 // makeBoxes materialises the declared boxes: all of a component's boxes
 // in one allocation, and the queues of its inboxes in another. Specs
 // come in declaration order; a later spec of the same name has already
-// replaced an earlier one (replaceSpec).
+// replaced an earlier one (replaceSpec). The boxes point at the specs,
+// which nothing writes once an option holds them (see WithInboxes).
 func (c *Core) makeBoxes(ins, outs []BoxSpec) {
 	n := len(ins) + len(outs)
 	if n == 0 {
 		return
 	}
 	boxes := make([]box, n)
-	ptrs := make([]*box, n)
 	var qs []queue
 	if len(ins) > 0 {
 		qs = make([]queue, len(ins))
 	}
-	for i, s := range ins {
+	for i := range ins {
 		b := &boxes[i]
-		*b = box{owner: c, name: s.Name, doc: s.Doc}
+		b.owner, b.spec = c, &ins[i]
 		q := &qs[i]
-		q.box, q.owner, q.limit, q.bit = b, c, s.Limit.normalized(), bitFor(i)
+		q.box, q.owner, q.limit, q.bit = b, c, ins[i].Limit.normalized(), bitFor(i)
 		b.q = q
 		b.target.Store(q)
-		ptrs[i] = b
 	}
-	for j, s := range outs {
+	for j := range outs {
 		b := &boxes[len(ins)+j]
-		*b = box{owner: c, name: s.Name, doc: s.Doc}
-		ptrs[len(ins)+j] = b
+		b.owner, b.spec = c, &outs[j]
 	}
-	c.inboxes = ptrs[:len(ins):len(ins)]
-	c.outboxes = ptrs[len(ins):]
+	c.inboxes = boxes[:len(ins):len(ins)]
+	c.outboxes = boxes[len(ins):]
 }
 
 // New returns a component whose body runs in its own goroutine once it
@@ -341,18 +344,13 @@ func (c *Core) ID() uint64 { return c.id }
 
 func (c *Core) String() string { return c.name }
 
-func (c *Core) inbox(name string) *box {
-	for _, b := range c.inboxes {
-		if b.name == name {
-			return b
-		}
-	}
-	return nil
-}
+func (c *Core) inbox(name string) *box { return boxNamed(c.inboxes, name) }
 
-func (c *Core) outbox(name string) *box {
-	for _, b := range c.outboxes {
-		if b.name == name {
+func (c *Core) outbox(name string) *box { return boxNamed(c.outboxes, name) }
+
+func boxNamed(list []box, name string) *box {
+	for i := range list {
+		if b := &list[i]; b.name() == name {
 			return b
 		}
 	}
@@ -382,10 +380,10 @@ func (c *Core) InboxNames() []string { return boxNames(c.inboxes) }
 // OutboxNames returns the names of the component's outboxes.
 func (c *Core) OutboxNames() []string { return boxNames(c.outboxes) }
 
-func boxNames(list []*box) []string {
+func boxNames(list []box) []string {
 	names := make([]string, len(list))
-	for i, b := range list {
-		names[i] = b.name
+	for i := range list {
+		names[i] = list[i].name()
 	}
 	return names
 }
@@ -439,8 +437,8 @@ func (c *Core) AnyReady() bool {
 	if rb == 0 || len(c.inboxes) <= overflowBit {
 		return false
 	}
-	for _, b := range c.inboxes[overflowBit:] {
-		if b.q.len() > 0 {
+	for i := overflowBit; i < len(c.inboxes); i++ {
+		if c.inboxes[i].q.len() > 0 {
 			return true
 		}
 	}
@@ -496,16 +494,17 @@ func (c *Core) Next() (inbox string, msg any, ok bool) {
 		if rb&(rb-1) == 0 && rb != 1<<overflowBit {
 			// The usual case, one box with anything in it: take its
 			// head in one go if it is not newer than the look.
-			only := c.inboxes[bits.TrailingZeros64(rb)]
+			only := &c.inboxes[bits.TrailingZeros64(rb)]
 			if m, ok, newer := only.q.popUpTo(mark); ok {
-				return only.name, m, true
+				return only.name(), m, true
 			} else if newer {
 				continue
 			}
 		}
 		var best *box
 		var bestSeq uint64
-		for _, b := range c.inboxes {
+		for i := range c.inboxes {
+			b := &c.inboxes[i]
 			if !b.q.maybeReady() {
 				continue
 			}
@@ -520,7 +519,7 @@ func (c *Core) Next() (inbox string, msg any, ok bool) {
 			continue
 		}
 		m, ok := best.q.pop()
-		return best.name, m, ok
+		return best.name(), m, ok
 	}
 }
 

@@ -38,6 +38,26 @@ func TestDefaultAndDeclaredBoxes(t *testing.T) {
 	}
 }
 
+// WithInboxes and WithOutboxes copy the specs they are given: a caller
+// that reuses its slice afterwards changes no component built with the
+// option, made before or after.
+func TestBoxOptionsCopyTheirSpecs(t *testing.T) {
+	ins := []axon.BoxSpec{axon.Box("inbox", "data"), axon.Box("control", "stop")}
+	outs := []axon.BoxSpec{axon.Box("outbox", "data")}
+	opts := []axon.Option{axon.WithInboxes(ins...), axon.WithOutboxes(outs...)}
+	before := axon.New("before", nil, opts...)
+	ins[0], outs[0] = axon.Box("changed", ""), axon.Box("changed", "")
+	after := axon.New("after", nil, opts...)
+	for _, c := range []*axon.Core{before, after} {
+		if got, want := c.InboxNames(), []string{"inbox", "control"}; !slices.Equal(got, want) {
+			t.Errorf("%s: inboxes = %v, want %v", c.Name(), got, want)
+		}
+		if got, want := c.OutboxNames(), []string{"outbox"}; !slices.Equal(got, want) {
+			t.Errorf("%s: outboxes = %v, want %v", c.Name(), got, want)
+		}
+	}
+}
+
 // A handle is the box itself: looking one up allocates nothing, the same
 // name gives the same handle, and a missing box gives nil.
 func TestBoxHandles(t *testing.T) {

@@ -32,25 +32,26 @@ func NewHandle(c Component) (*Handle, error) {
 	cc := c.core()
 	h := &Handle{c: cc, bell: make(chan struct{}), linked: map[string]bool{}}
 	specs := make([]BoxSpec, 0, len(cc.outboxes))
-	for _, b := range cc.outboxes {
-		specs = append(specs, Box(b.name, b.doc))
+	for i := range cc.outboxes {
+		specs = append(specs, Box(cc.outboxes[i].spec.Name, cc.outboxes[i].spec.Doc))
 	}
 	h.sink = newCore("handle:"+cc.name, kindBody, []Option{WithInboxes(specs...), WithOutboxes()})
 	h.sink.onDelivery = h.ring
-	for _, b := range cc.outboxes {
+	for i := range cc.outboxes {
+		b := &cc.outboxes[i]
 		linkMu.Lock()
-		busy := b.next != nil
+		busy := b.link != nil
 		linkMu.Unlock()
 		if busy {
 			continue
 		}
-		l, err := Link(Out(cc, b.name), In(h.sink, b.name))
+		l, err := Link(Out(cc, b.name()), In(h.sink, b.name()))
 		if err != nil {
 			h.Close()
 			return nil, err
 		}
 		h.links = append(h.links, l)
-		h.linked[b.name] = true
+		h.linked[b.name()] = true
 	}
 	return h, nil
 }

@@ -108,11 +108,11 @@ func (c *Core) Info() ComponentInfo {
 		ci.State = "active"
 	}
 	linkMu.Lock()
-	for _, b := range c.inboxes {
-		ci.Inboxes = append(ci.Inboxes, b.info())
+	for i := range c.inboxes {
+		ci.Inboxes = append(ci.Inboxes, c.inboxes[i].info())
 	}
-	for _, b := range c.outboxes {
-		ci.Outboxes = append(ci.Outboxes, b.info())
+	for i := range c.outboxes {
+		ci.Outboxes = append(ci.Outboxes, c.outboxes[i].info())
 	}
 	linkMu.Unlock()
 	if len(links) > 0 {
@@ -126,9 +126,9 @@ func (c *Core) Info() ComponentInfo {
 
 // info reads a box's figures. linkMu must be held (for next).
 func (b *box) info() BoxInfo {
-	bi := BoxInfo{Name: b.name, Doc: b.doc, Sent: b.sent.Load(), Dropped: b.drop.Load()}
-	if b.next != nil {
-		bi.LinkedTo = b.next.label()
+	bi := BoxInfo{Name: b.spec.Name, Doc: b.spec.Doc, Sent: b.sent.Load(), Dropped: b.drop.Load()}
+	if n := b.next(); n != nil {
+		bi.LinkedTo = n.label()
 	}
 	if q := b.q; q != nil {
 		q.mu.Lock()

@@ -265,8 +265,8 @@ func (c *Core) finish(err error) {
 	c.mu.Unlock()
 
 	unlinkAll(links)
-	for _, b := range c.inboxes {
-		b.q.close()
+	for i := range c.inboxes {
+		c.inboxes[i].q.close()
 	}
 	if err != nil {
 		c.cancel(err)

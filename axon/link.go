@@ -47,11 +47,11 @@ type Linkage struct {
 }
 
 // Source returns the source box of the link.
-func (l *Linkage) Source() BoxRef { return BoxRef{c: l.src.owner, name: l.src.name, in: l.src.in()} }
+func (l *Linkage) Source() BoxRef { return BoxRef{c: l.src.owner, name: l.src.name(), in: l.src.in()} }
 
 // Destination returns the destination box of the link.
 func (l *Linkage) Destination() BoxRef {
-	return BoxRef{c: l.dst.owner, name: l.dst.name, in: l.dst.in()}
+	return BoxRef{c: l.dst.owner, name: l.dst.name(), in: l.dst.in()}
 }
 
 // Kind returns the passthrough kind of the link.
@@ -135,10 +135,10 @@ func link(owner *Core, src, dst BoxRef, opts []LinkOption) (*Linkage, error) {
 
 	linkMu.Lock()
 	defer linkMu.Unlock()
-	if s.next != nil {
-		return nil, s.err(fmt.Errorf("%w (%s)", ErrAlreadyLinked, s.next.label()))
+	if n := s.next(); n != nil {
+		return nil, s.err(fmt.Errorf("%w (%s)", ErrAlreadyLinked, n.label()))
 	}
-	for b := d; b != nil; b = b.next {
+	for b := d; b != nil; b = b.next() {
 		if b == s {
 			return nil, fmt.Errorf("link %s → %s: %w: the chain would loop", s.label(), d.label(), ErrBadLink)
 		}
@@ -159,7 +159,7 @@ func link(owner *Core, src, dst BoxRef, opts []LinkOption) (*Linkage, error) {
 		d.q.limit = cfg.limit.normalized()
 		d.q.mu.Unlock()
 	}
-	s.next, s.link = d, l
+	s.link = l
 	d.prev = append(d.prev, s)
 	final := d.target.Load()
 	if s.in() {
@@ -319,8 +319,8 @@ func unlinkAll(links []*Linkage) {
 		if s.link != l {
 			continue
 		}
-		d := s.next
-		s.next, s.link = nil, nil
+		d := s.next()
+		s.link = nil
 		for i, p := range d.prev {
 			if p == s {
 				// Order does not matter; swapping in the last one keeps
