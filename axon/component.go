@@ -113,9 +113,8 @@ type Core struct {
 	mu       sync.Mutex // guards the fields below it
 	registry *Registry
 	parent   *Core
-	children []Component
-	childAt  int        // index in parent.children, guarded by parent.mu
-	links    []*Linkage // the postoffice: links this component made
+	childAt  int     // index in parent's children, guarded by parent.mu
+	kin      *family // made by the first child, link or watch
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
 	// pctx is the context the tree was activated with: the one Activate
@@ -135,13 +134,46 @@ type Core struct {
 	moreBlocked atomic.Int32
 	blocked     atomic.Pointer[waiter]
 
-	stopAfter func() bool // ends the watch on pctx (see watch); guarded by mu
-	inherits  bool        // started by its parent: the parent's end stops it; guarded by mu
-	endedKids []*Core     // children ended since EndedChildren; guarded by mu
-	build     *builder    // box declarations, during New or NewReactive only
+	inherits bool     // started by its parent: the parent's end stops it; guarded by mu
+	build    *builder // box declarations, during New or NewReactive only
 
 	group atomic.Uint64 // see SetGroup
 	stats StatsReporter // see SetStatsReporter; guarded by mu
+}
+
+// family is what a component has only once it has children, has made
+// links or watches its activation context: most components of a server
+// (one adapter and one handler per connection) have none of it, so it
+// is not part of every Core. Guarded by the Core's mu.
+type family struct {
+	children  []Component
+	links     []*Linkage  // the postoffice: links this component made
+	endedKids []*Core     // children ended since EndedChildren
+	stopAfter func() bool // ends the watch on pctx (see watch)
+}
+
+// family returns c's family, made if need be. c.mu must be held.
+func (c *Core) family() *family {
+	if c.kin == nil {
+		c.kin = new(family)
+	}
+	return c.kin
+}
+
+// children returns c's children (nil if it has none). c.mu must be held.
+func (c *Core) children() []Component {
+	if c.kin == nil {
+		return nil
+	}
+	return c.kin.children
+}
+
+// links returns the links c made (nil if none). c.mu must be held.
+func (c *Core) links() []*Linkage {
+	if c.kin == nil {
+		return nil
+	}
+	return c.kin.links
 }
 
 // Option configures a component built by New or NewReactive. Options
@@ -237,8 +269,11 @@ func TrackChildEnds() Option { return func(c *Core) { c.trackEnds = true } }
 func (c *Core) EndedChildren() []*Core {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ended := c.endedKids
-	c.endedKids = nil
+	if c.kin == nil {
+		return nil
+	}
+	ended := c.kin.endedKids
+	c.kin.endedKids = nil
 	return ended
 }
 

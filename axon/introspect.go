@@ -90,8 +90,8 @@ func (c *Core) Info() ComponentInfo {
 	if c.parent != nil {
 		ci.Parent = c.parent.name
 	}
-	ci.Children = len(c.children)
-	links := append([]*Linkage(nil), c.links...)
+	ci.Children = len(c.children())
+	links := append([]*Linkage(nil), c.links()...)
 	c.mu.Unlock()
 	ci.Inboxes, ci.Outboxes = make([]BoxInfo, 0, len(c.inboxes)), make([]BoxInfo, 0, len(c.outboxes))
 	switch {

@@ -133,10 +133,10 @@ func (c *Core) wakeTree() {
 func (c *Core) watch() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.stopAfter != nil || c.pctx == nil || c.ended {
+	if (c.kin != nil && c.kin.stopAfter != nil) || c.pctx == nil || c.ended {
 		return
 	}
-	c.stopAfter = context.AfterFunc(c.pctx, func() {
+	c.family().stopAfter = context.AfterFunc(c.pctx, func() {
 		<-c.ctx.Done() // the cancellation reaches c.ctx in a moment
 		if c.kind != kindBody && c.claim() {
 			c.runSteps(nil)
@@ -158,7 +158,7 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 	c.pctx = ctx
 	c.inherits = parent != nil
 	c.rctx = runCtx{Context: c.ctx, fr: &c.fr}
-	children := append([]Component(nil), c.children...)
+	children := append([]Component(nil), c.children()...)
 	c.mu.Unlock()
 	if parent != nil {
 		c.mu.Lock()
@@ -258,8 +258,10 @@ func (c *Core) finish(err error) {
 	if c.err == nil {
 		c.err = err
 	}
-	links := c.links
-	c.links = nil
+	links := c.links()
+	if c.kin != nil {
+		c.kin.links = nil
+	}
 	auxCancel := c.auxCancel
 	c.state.Store(stateFinished)
 	c.mu.Unlock()
@@ -294,8 +296,10 @@ func (c *Core) complete() {
 	c.parent = nil
 	c.ended = true
 	done := c.done
-	stopAfter := c.stopAfter
-	c.stopAfter = nil
+	var stopAfter func() bool
+	if c.kin != nil {
+		stopAfter, c.kin.stopAfter = c.kin.stopAfter, nil
+	}
 	c.mu.Unlock()
 	if stopAfter != nil {
 		stopAfter()
@@ -312,7 +316,8 @@ func (c *Core) childDone(child *Core) {
 	c.mu.Lock()
 	c.dropChild(child)
 	if c.trackEnds {
-		c.endedKids = append(c.endedKids, child)
+		k := c.family()
+		k.endedKids = append(k.endedKids, child)
 	}
 	c.mu.Unlock()
 	c.woken.Store(true)
@@ -400,11 +405,12 @@ func (c *Core) AddChildren(children ...Component) error {
 		}
 		cc.parent = c
 		cc.mu.Unlock()
-		cc.childAt = len(c.children)
-		c.children = append(c.children, ch)
+		k := c.family()
+		cc.childAt = len(k.children)
+		k.children = append(k.children, ch)
 		c.live.Add(1)
 		ctx := c.pctx
-		unwatched := !c.inherits && c.stopAfter == nil
+		unwatched := !c.inherits && k.stopAfter == nil
 		c.mu.Unlock()
 		if ctx == nil {
 			continue // started when c is
@@ -446,18 +452,19 @@ func (c *Core) RemoveChild(child Component) {
 	c.release()
 }
 
-// dropChild removes child from c.children by swapping in the last one,
-// so that ending one of many children is O(1). c.mu must be held.
+// dropChild removes child from c's children by swapping in the last
+// one, so that ending one of many children is O(1). c.mu must be held.
 func (c *Core) dropChild(child *Core) {
 	i := child.childAt
-	if i >= len(c.children) || c.children[i].core() != child {
+	kids := c.children()
+	if i >= len(kids) || kids[i].core() != child {
 		return
 	}
-	last := len(c.children) - 1
-	c.children[i] = c.children[last]
-	c.children[i].core().childAt = i
-	c.children[last] = nil
-	c.children = c.children[:last]
+	last := len(kids) - 1
+	kids[i] = kids[last]
+	kids[i].core().childAt = i
+	kids[last] = nil
+	c.kin.children = kids[:last]
 }
 
 // Children returns the component's children that have not ended, in no
@@ -465,7 +472,7 @@ func (c *Core) dropChild(child *Core) {
 func (c *Core) Children() []Component {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]Component(nil), c.children...)
+	return append([]Component(nil), c.children()...)
 }
 
 // NumChildren returns how many of the component's children have not
@@ -473,7 +480,7 @@ func (c *Core) Children() []Component {
 func (c *Core) NumChildren() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.children)
+	return len(c.children())
 }
 
 // Parent returns the component's parent, or nil.

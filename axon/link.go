@@ -150,8 +150,9 @@ func link(owner *Core, src, dst BoxRef, opts []LinkOption) (*Linkage, error) {
 			owner.mu.Unlock()
 			return nil, fmt.Errorf("link %s → %s: owner %s: %w", s.label(), d.label(), owner.name, ErrFinished)
 		}
-		l.at = len(owner.links)
-		owner.links = append(owner.links, l)
+		k := owner.family()
+		l.at = len(k.links)
+		k.links = append(k.links, l)
 		owner.mu.Unlock()
 	}
 	if cfg.setLimit && d.in() {
@@ -245,15 +246,16 @@ func advance(counter *atomic.Uint64, v uint64) {
 // stay where they are.
 func (c *Core) Unlink(l *Linkage) error {
 	c.mu.Lock()
-	found := l.owner == c && l.at < len(c.links) && c.links[l.at] == l
+	links := c.links()
+	found := l.owner == c && l.at < len(links) && links[l.at] == l
 	if found {
 		// Swap with the last link: removing one of many is O(1), which
 		// matters for a server that owns links for every connection.
-		last := len(c.links) - 1
-		c.links[l.at] = c.links[last]
-		c.links[l.at].at = l.at
-		c.links[last] = nil
-		c.links = c.links[:last]
+		last := len(links) - 1
+		links[l.at] = links[last]
+		links[l.at].at = l.at
+		links[last] = nil
+		c.kin.links = links[:last]
 	}
 	c.mu.Unlock()
 	if !found {
@@ -284,8 +286,9 @@ func (c *Core) UnlinkComponent(other Component) {
 	oc := other.core()
 	c.mu.Lock()
 	var drop []*Linkage
-	keep := c.links[:0]
-	for _, l := range c.links {
+	links := c.links()
+	keep := links[:0]
+	for _, l := range links {
 		if l.src.owner == oc || l.dst.owner == oc {
 			drop = append(drop, l)
 		} else {
@@ -293,10 +296,12 @@ func (c *Core) UnlinkComponent(other Component) {
 			keep = append(keep, l)
 		}
 	}
-	for i := len(keep); i < len(c.links); i++ {
-		c.links[i] = nil
+	for i := len(keep); i < len(links); i++ {
+		links[i] = nil
 	}
-	c.links = keep
+	if c.kin != nil {
+		c.kin.links = keep
+	}
 	c.mu.Unlock()
 	unlinkAll(drop)
 }
@@ -305,7 +310,7 @@ func (c *Core) UnlinkComponent(other Component) {
 func (c *Core) Links() []*Linkage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]*Linkage(nil), c.links...)
+	return append([]*Linkage(nil), c.links()...)
 }
 
 func unlinkAll(links []*Linkage) {

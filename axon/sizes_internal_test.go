@@ -13,3 +13,11 @@ func TestBoxSize(t *testing.T) {
 		t.Errorf("a box is %d bytes, more than 80", n)
 	}
 }
+
+// Likewise a Core: a server has two per connection (the adapter's and
+// the handler's), so it stays within the 384-byte allocation class.
+func TestCoreSize(t *testing.T) {
+	if n := unsafe.Sizeof(Core{}); n > 384 {
+		t.Errorf("a Core is %d bytes, more than 384", n)
+	}
+}
