@@ -94,6 +94,10 @@ type Core struct {
 	body        Body
 	// arrivals numbers messages as they arrive, for Next.
 	arrivals atomic.Uint64
+	// feeder is the component, if any, whose inbox passes through into
+	// one of this one's (see moveQueued). Its clock is kept at or past
+	// this one's (see number).
+	feeder atomic.Pointer[Core]
 	// ready has bit i set while inbox i holds a message (bit 63 is
 	// shared by inboxes 63 and up; see overflowBit), written by whoever
 	// turns a queue empty or non-empty, so that finding the boxes with

@@ -191,6 +191,10 @@ func retarget(b *box, final *queue) {
 // past them, so when a parent passes several boxes through to a child
 // (inbox, control, makessl...) the child's Next still sees the messages
 // in the order they first arrived, whatever order the links were made in.
+// The parent becomes the child's feeder: from now on every number the
+// child gives moves the parent's clock past it too (see Core.number), so
+// a message that reaches a parent's box still to be linked is numbered
+// after what reached the child directly before it.
 func moveQueued(b *box, dst *queue) {
 	src := b.q
 	src.mu.Lock()
@@ -201,6 +205,10 @@ func moveQueued(b *box, dst *queue) {
 	} else {
 		dst.mu.Lock()
 		retarget(b, dst)
+		if b.owner != dst.owner {
+			dst.owner.feeder.Store(b.owner)
+			advance(&b.owner.arrivals, dst.owner.arrivals.Load())
+		}
 		var last uint64
 		for src.n > 0 {
 			s := src.popLocked()
@@ -219,7 +227,7 @@ func moveQueued(b *box, dst *queue) {
 			continue
 		}
 		dst.mu.Lock()
-		dst.appendLocked(w.msg, dst.owner.arrivals.Add(1), w.sz)
+		dst.appendLocked(w.msg, dst.owner.number(), w.sz)
 		dst.mu.Unlock()
 		w.decide(waitAccepted, dst)
 		moved = true

@@ -208,6 +208,35 @@ func TestPassthroughKeepsArrivalOrderAcrossBoxes(t *testing.T) {
 	}
 }
 
+// Messages that reach the child directly, through a box already linked,
+// stay ahead of a message that reaches the parent after them and is
+// moved when its box is linked later: a TCPClient that connects while
+// its data and a producerFinished arrive must not half-close before the
+// data is written.
+func TestPassthroughKeepsOrderWhileLinksAreMade(t *testing.T) {
+	ctx := testCtx(t)
+	parent, child := axon.New("parent", nil), axon.New("child", nil)
+	put := func(c *axon.Core, box, msg string) {
+		t.Helper()
+		if err := c.Inbox(box).Put(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(parent, "inbox", "a")
+	mustLink(t, axon.In(parent, "inbox"), axon.In(child, "inbox"))
+	put(parent, "inbox", "b") // straight into the child's inbox
+	put(parent, "inbox", "c")
+	put(parent, "control", "finish") // queued in the parent's control
+	mustLink(t, axon.In(parent, "control"), axon.In(child, "control"))
+	want := []struct{ box, msg string }{{"inbox", "a"}, {"inbox", "b"}, {"inbox", "c"}, {"control", "finish"}}
+	for _, w := range want {
+		box, msg, ok := child.Next()
+		if !ok || box != w.box || msg != w.msg {
+			t.Fatalf("Next = %s %v, want %s %s", box, msg, w.box, w.msg)
+		}
+	}
+}
+
 // Linking an inbox onward while a sender keeps sending into it loses
 // nothing and reorders nothing: what was queued moves on ahead of what
 // the sender sends next, however the two goroutines interleave.

@@ -57,6 +57,25 @@ func (q *queue) clearReady() {
 	}
 }
 
+// number returns the arrival number for a message arriving at c now.
+//
+// When a component's inbox is passed through into another's after
+// messages have queued in its other boxes (a TCPClient that connects
+// while data and a producerFinished arrive), the messages moved by the
+// later links keep the numbers they arrived with (see moveQueued), and
+// so must be comparable with those of messages that arrived meanwhile
+// at the inner component directly. So every number given here also
+// moves the feeders' clocks past it: a message that reaches a feeder
+// later is numbered after it. Feeding chains are as deep as composites
+// that pass boxes through are nested.
+func (c *Core) number() uint64 {
+	seq := c.arrivals.Add(1)
+	for f := c.feeder.Load(); f != nil && f != c; f = f.feeder.Load() {
+		advance(&f.arrivals, seq)
+	}
+	return seq
+}
+
 // maybeReady reports whether the queue may hold a message: false means
 // it was empty when looked at.
 func (q *queue) maybeReady() bool { return q.owner.ready.Load()&(1<<q.bit) != 0 }
@@ -174,7 +193,7 @@ func (q *queue) admit() {
 		}
 		q.waiters[0] = nil
 		q.waiters = q.waiters[1:]
-		q.appendLocked(w.msg, q.owner.arrivals.Add(1), w.sz)
+		q.appendLocked(w.msg, q.owner.number(), w.sz)
 		w.decide(waitAccepted, q)
 	}
 	if len(q.waiters) == 0 {
@@ -353,8 +372,7 @@ func (q *queue) push(ctx context.Context, msg any, block bool, fr *frame, src *b
 		}
 		return q.wait(ctx, msg, sz, waitingSender(src, fr))
 	}
-	seq := q.owner.arrivals.Add(1)
-	q.appendLocked(msg, seq, sz)
+	q.appendLocked(msg, q.owner.number(), sz)
 	q.mu.Unlock()
 	return q, nil
 }
