@@ -322,10 +322,13 @@ func (b *Backplane) receive(ctx context.Context) {
 				b.echoes.Add(1)
 				continue
 			}
-			if b.Send(ctx, "_deliver", msg.Data) != nil {
-				return // ending
-			}
+			// Counted before it is handed on, so that whoever sees it
+			// delivered sees it counted too.
 			b.received.Add(1)
+			if b.Send(ctx, "_deliver", msg.Data) != nil {
+				b.received.Add(^uint64(0)) // not delivered after all
+				return                     // ending
+			}
 		case errors.Is(err, natsgo.ErrSlowConsumer):
 			b.countLost()
 			b.log.Warn("backplane: messages from NATS arrived faster than they were published here; some were dropped",
