@@ -19,17 +19,22 @@ import (
 // linger and its cap from a close request on. An idle connection holds
 // no timer unless IdleTimeout is set.
 //
-// Each time the timer looks, it also asks the kernel what the peer has
-// done since its last look (peerMoved): bytes of ours it acknowledged,
-// or bytes received from it. That is progress too, even if the adapter
-// has not seen it yet: when the process falls behind (starved of CPU,
-// or stopped and resumed) the timer may run before the reader that
-// would have read the peer's bytes, and without this look it would end
-// a connection whose peer had been sending all along. Bytes received
-// do not count while the adapter has bytes to write that the peer is
-// not taking: a peer that sends but does not read holds its slot only
-// as long as the idle timeout, however long the kernel goes on taking
-// its bytes in (it makes room by compacting what it holds).
+// Each time the timer looks, it also asks the kernel how many bytes it
+// has received from the peer (peerMoved). Bytes received since the last
+// look are progress too, even if the adapter has not read them yet:
+// when the process falls behind (starved of CPU, or stopped and
+// resumed) the timer may run before the reader that would have read
+// them, and without this look it would end a connection whose peer had
+// been sending all along. They do not count while the adapter has bytes
+// to write that the peer is not taking: a peer that sends but does not
+// read holds its slot only as long as the idle timeout, however long
+// the kernel goes on taking its bytes in (it makes room by compacting
+// what it holds). What the peer acknowledges of ours does not count
+// either, for the same reason in the other direction: the peer's kernel
+// compacts too, and takes a little more now and then from a writer the
+// peer has stopped reading; the writer's own progress is what counts,
+// and so does a socket with room for bytes the writer has yet to write
+// (writerBehind).
 
 // clockBase is the origin of monoNow.
 var clockBase = time.Now()
@@ -42,17 +47,11 @@ func monoNow() int64 { return int64(time.Since(clockBase)) }
 func (s *CSA) markProgress() { s.lastProgress.Store(monoNow()) }
 
 // watcher is the timer of a connection that has had a clock in force,
-// and what the kernel had counted of the peer's progress at its last
+// and how many bytes the kernel had received from the peer at its last
 // look.
 type watcher struct {
-	t    *time.Timer
-	seen peerCounts
-}
-
-// peerCounts is what the kernel has counted of a peer's progress.
-type peerCounts struct {
-	received uint64 // bytes received from the peer
-	acked    uint64 // bytes of ours the peer acknowledged
+	t        *time.Timer
+	received uint64
 }
 
 // startWatch starts the connection's timer, or makes it look again at
@@ -105,31 +104,38 @@ func (s *CSA) watch() {
 // otherwise (cause nil) how long until the next may run out, or -1 if
 // none is in force. s.mu must be held.
 func (s *CSA) watchState(now int64) (next time.Duration, reset bool, cause error) {
-	if l := s.lastProgress.Load(); s.peerMoved() && now > l {
+	l := s.lastProgress.Load()
+	moved := s.peerMoved() // always: it notes the count for the next look
+	if (moved || s.writerBehind()) && now > l {
 		s.lastProgress.CompareAndSwap(l, now) // unless the adapter saw later progress meanwhile
 	}
 	return s.clocks(now, s.lastProgress.Load())
 }
 
-// peerMoved reports whether the kernel has counted progress by the peer
-// since the last look (see above), and notes the counts for the next.
-// It reports false where the kernel does not say (see peerCountsFD).
-// s.mu must be held.
+// writerBehind reports whether the adapter has bytes to write and the
+// socket has room for them: the writer has yet to run, so the stall is
+// ours, not the peer's (a peer that stops reading leaves no room).
+func (s *CSA) writerBehind() bool {
+	if s.pending.Load() == 0 && s.Inbox(boxInbox).DataReady() == 0 {
+		return false
+	}
+	writable := false
+	return s.withFD(func(fd uintptr) { writable = writableFD(fd) }) && writable
+}
+
+// peerMoved reports whether the kernel has received bytes from the peer
+// since the last look while nothing of ours waits to be written (see
+// above), and notes the count for the next. It reports false where the
+// kernel does not say (see receivedFD). s.mu must be held.
 func (s *CSA) peerMoved() bool {
-	var now peerCounts
+	var now uint64
 	ok := false
-	if !s.withFD(func(fd uintptr) { now, ok = peerCountsFD(fd) }) || !ok {
+	if !s.withFD(func(fd uintptr) { now, ok = receivedFD(fd) }) || !ok {
 		return false
 	}
-	seen := s.watcher.seen
-	s.watcher.seen = now
-	switch {
-	case now.acked != seen.acked:
-		return true
-	case now.received == seen.received:
-		return false
-	}
-	return s.pending.Load() == 0 && s.Inbox(boxInbox).DataReady() == 0
+	moved := now != s.watcher.received
+	s.watcher.received = now
+	return moved && s.pending.Load() == 0 && s.Inbox(boxInbox).DataReady() == 0
 }
 
 // clocks is watchState without the look at the kernel's counts, for a

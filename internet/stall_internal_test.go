@@ -5,8 +5,11 @@ package internet
 import (
 	"errors"
 	"net"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Linux only: elsewhere the kernel does not count the peer's progress
@@ -26,18 +29,23 @@ func TestClocksCountThePeersProgress(t *testing.T) {
 	}{
 		{"nothing since the last look", nil, nil, true},
 		{"the peer sent bytes since the last look", nil, peerSends, false},
-		{"the peer acknowledged bytes of ours since the last look", nil, func(t *testing.T, s *CSA, _ *net.TCPConn) {
-			ours := s.base.(*net.TCPConn)
-			before := countsOf(t, ours)
-			if _, err := ours.Write([]byte("hello")); err != nil {
-				t.Fatal(err)
-			}
-			waitCounts(t, ours, func(c peerCounts) bool { return c.acked > before.acked })
-		}, false},
+		{"the peer only acknowledged bytes of ours since the last look", nil, func(t *testing.T, s *CSA, peer *net.TCPConn) {
+			// Written before the last look, as by a writer that then
+			// stalled; the peer's kernel takes them after it.
+			waitReceived(t, peer, func() { writeRaw(t, s, []byte("hello")) })
+		}, true},
 		{"bytes the peer sent before the last look, still unread", peerSends, nil, true},
 		{"the peer sent bytes while it takes none of ours", nil, func(t *testing.T, s *CSA, peer *net.TCPConn) {
-			s.pending.Add(100) // the adapter has bytes the peer is not taking
+			fill(t, s.base.(*net.TCPConn)) // the peer is not reading
+			s.pending.Add(100)             // and the adapter has more for it
 			peerSends(t, s, peer)
+		}, true},
+		{"bytes to write and a socket with room", nil, func(t *testing.T, s *CSA, _ *net.TCPConn) {
+			s.pending.Add(100) // as a writer that has yet to run leaves them
+		}, false},
+		{"bytes to write and a full socket", nil, func(t *testing.T, s *CSA, _ *net.TCPConn) {
+			fill(t, s.base.(*net.TCPConn))
+			s.pending.Add(100)
 		}, true},
 		{"a closed socket", nil, func(t *testing.T, s *CSA, peer *net.TCPConn) {
 			peerSends(t, s, peer)
@@ -103,38 +111,89 @@ func loopbackPair(t *testing.T) (peer, ours *net.TCPConn) {
 // has them at s's end.
 func peerSends(t *testing.T, s *CSA, peer *net.TCPConn) {
 	t.Helper()
-	ours := s.base.(*net.TCPConn)
-	before := countsOf(t, ours)
-	if _, err := peer.Write([]byte("hello")); err != nil {
-		t.Fatal(err)
-	}
-	waitCounts(t, ours, func(c peerCounts) bool { return c.received > before.received })
+	waitReceived(t, s.base.(*net.TCPConn), func() {
+		if _, err := peer.Write([]byte("hello")); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
-// countsOf returns the kernel's counts for c.
-func countsOf(t *testing.T, c *net.TCPConn) peerCounts {
+// writeRaw writes b to s's socket, as s's writer would.
+func writeRaw(t *testing.T, s *CSA, b []byte) {
+	t.Helper()
+	if _, err := s.base.Write(b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitReceived runs send and waits, for at most ten seconds, until the
+// kernel at c's end has received more than before it.
+func waitReceived(t *testing.T, c *net.TCPConn, send func()) {
+	t.Helper()
+	before := receivedOf(t, c)
+	send()
+	deadline := time.Now().Add(10 * time.Second)
+	for receivedOf(t, c) == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the kernel received nothing more than %d bytes", before)
+		}
+		time.Sleep(time.Millisecond) // loopback delivers within microseconds; this only yields
+	}
+}
+
+// receivedOf returns how many bytes the kernel has received at c's end.
+func receivedOf(t *testing.T, c *net.TCPConn) uint64 {
 	t.Helper()
 	rc, err := c.SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var counts peerCounts
+	var n uint64
 	ok := false
-	if err := rc.Control(func(fd uintptr) { counts, ok = peerCountsFD(fd) }); err != nil || !ok {
-		t.Fatalf("the kernel's counts: %v (ok %v)", err, ok)
+	if err := rc.Control(func(fd uintptr) { n, ok = receivedFD(fd) }); err != nil || !ok {
+		t.Fatalf("the kernel's count: %v (ok %v)", err, ok)
 	}
-	return counts
+	return n
 }
 
-// waitCounts waits, for at most ten seconds, until the kernel's counts
-// for c satisfy done.
-func waitCounts(t *testing.T, c *net.TCPConn, done func(peerCounts) bool) {
+// fill writes to c until its socket takes no more: until the peer,
+// which does not read, has closed its window and c's buffer is full.
+// It writes until EAGAIN, then waits up to 100 ms for room the peer's
+// acknowledgements make, and writes again, until none comes.
+func fill(t *testing.T, c *net.TCPConn) {
 	t.Helper()
+	if err := c.SetWriteBuffer(16 << 10); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64<<10)
 	deadline := time.Now().Add(10 * time.Second)
-	for !done(countsOf(t, c)) {
+	for room := true; room; {
 		if time.Now().After(deadline) {
-			t.Fatalf("the kernel's counts stayed at %+v", countsOf(t, c))
+			t.Fatal("the socket kept taking writes for 10 s")
 		}
-		time.Sleep(time.Millisecond) // loopback delivers within microseconds; this only yields
+		var werr error
+		if err := rc.Write(func(fd uintptr) bool {
+			for {
+				if _, err := syscall.Write(int(fd), buf); err != nil {
+					if !errors.Is(err, syscall.EAGAIN) {
+						werr = err
+					}
+					return true
+				}
+			}
+		}); err != nil || werr != nil {
+			t.Fatalf("filling the socket: %v %v", err, werr)
+		}
+		if err := rc.Control(func(fd uintptr) {
+			pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+			n, err := unix.Poll(pfd, 100)
+			room = errors.Is(err, unix.EINTR) || err == nil && n == 1
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

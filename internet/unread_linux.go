@@ -14,12 +14,20 @@ func unreadFD(fd uintptr) int {
 	return n
 }
 
-// peerCountsFD returns what the kernel has counted of the peer's
-// progress on a TCP socket (TCP_INFO), and whether it could tell.
-func peerCountsFD(fd uintptr) (peerCounts, bool) {
+// receivedFD returns how many bytes the kernel has received from the
+// peer of a TCP socket (TCP_INFO), and whether it could tell.
+func receivedFD(fd uintptr) (uint64, bool) {
 	info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
 	if err != nil {
-		return peerCounts{}, false
+		return 0, false
 	}
-	return peerCounts{received: info.Bytes_received, acked: info.Bytes_acked}, true
+	return info.Bytes_received, true
+}
+
+// writableFD reports, without waiting, whether the socket has room for a
+// write (as much as wakes a writer waiting for room).
+func writableFD(fd uintptr) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	n, err := unix.Poll(pfd, 0)
+	return err == nil && n == 1 && pfd[0].Revents&unix.POLLOUT != 0
 }

@@ -6,6 +6,10 @@ package internet
 // socket holds unread (see the Linux version).
 func unreadFD(fd uintptr) int { return -1 }
 
-// peerCountsFD reports that it cannot tell: on this platform the clocks
+// receivedFD reports that it cannot tell: on this platform the clocks
 // count only the progress the adapter has seen (see the Linux version).
-func peerCountsFD(fd uintptr) (peerCounts, bool) { return peerCounts{}, false }
+func receivedFD(fd uintptr) (uint64, bool) { return 0, false }
+
+// writableFD reports false: on this platform the clocks count only the
+// progress the adapter has seen (see the Linux version).
+func writableFD(fd uintptr) bool { return false }

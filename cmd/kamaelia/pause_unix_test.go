@@ -3,7 +3,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"net"
 	"syscall"
@@ -18,7 +17,8 @@ import (
 // clients that sent nothing were idle, and are closed.
 func TestServeIdleTimeoutSurvivesAPause(t *testing.T) {
 	t.Parallel()
-	const idle = time.Second
+	// Long enough that a round trip on a loaded machine never takes it.
+	const idle = 2 * time.Second
 	const each = 50
 	p := startProcess(t, nil, nil, "serve", "--port", "0", "--idle-timeout", idle.String(), "--log-level", "debug")
 	s := &serveProc{proc: p, addr: listeningAddr(t, p)}
@@ -26,19 +26,20 @@ func TestServeIdleTimeoutSurvivesAPause(t *testing.T) {
 	for i := range quiet {
 		quiet[i] = echoOnce(t, s.addr, "hello\n")
 	}
-	// The busy clients' last round trips end just before the pause, all
-	// at once: however long the setup took, none of them is idle yet.
+	// The busy clients make round trips until just before the pause:
+	// however long the setup takes, none of them is idle when it begins.
 	busy := make([]net.Conn, each)
+	stop, stopped := make(chan struct{}), make(chan error, each)
 	for i := range busy {
-		c, err := net.Dial("tcp", s.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		c.SetDeadline(time.Now().Add(testDeadline))
-		busy[i] = c
+		busy[i] = echoOnce(t, s.addr, "hello\n")
+		go func() { stopped <- pingUntil(busy[i], stop) }()
 	}
-	echoAll(t, busy, "hello\n")
+	close(stop)
+	for range busy {
+		if err := <-stopped; err != nil {
+			t.Fatalf("a busy client before the pause: %v", err)
+		}
+	}
 	s.signal(t, syscall.SIGSTOP)
 	for _, c := range busy {
 		if _, err := io.WriteString(c, "still here\n"); err != nil {
@@ -68,28 +69,23 @@ func TestServeIdleTimeoutSurvivesAPause(t *testing.T) {
 	s.stop(t)
 }
 
-// echoAll sends msg on every connection at once and checks that each
-// gets it back.
-func echoAll(t *testing.T, conns []net.Conn, msg string) {
-	t.Helper()
-	errs := make(chan error, len(conns))
-	for _, c := range conns {
-		go func() {
-			if _, err := io.WriteString(c, msg); err != nil {
-				errs <- err
-				return
-			}
-			got := make([]byte, len(msg))
-			_, err := io.ReadFull(c, got)
-			if err == nil && string(got) != msg {
-				err = fmt.Errorf("echoed %q, want %q", got, msg)
-			}
-			errs <- err
-		}()
-	}
-	for range conns {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
+// pingUntil makes round trips on c, one every 50 ms, until stop is
+// closed, and returns the first error.
+func pingUntil(c net.Conn, stop <-chan struct{}) error {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	buf := make([]byte, len("ping\n"))
+	for {
+		if _, err := io.WriteString(c, "ping\n"); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return err
+		}
+		select {
+		case <-stop:
+			return nil
+		case <-tick.C:
 		}
 	}
 }
