@@ -174,7 +174,10 @@ func TestServerShutdownStopsListeningButConnectionsCarryOn(t *testing.T) {
 	if err := srv.Inbox("control").Put(ctx, internet.ServerShutdown{}); err != nil {
 		t.Fatal(err)
 	}
+	// The connection keeps busy while the listener closes: a graceful
+	// shutdown closes connections that have been quiet for a second.
 	eventually(t, ctx, "listener closed", func() bool {
+		echoOnce(t, conn, "meanwhile")
 		c, err := net.DialTimeout("tcp", srv.Addr().String(), time.Second)
 		if err == nil {
 			c.Close()

@@ -202,8 +202,12 @@ func TestServerCoreIdleTimeout(t *testing.T) {
 	t.Parallel()
 	ctx, _ := testCtx(t)
 	// Long enough that one round trip on a loaded machine never takes
-	// it, which would reset the busy connection.
-	const idle = time.Second
+	// it, which would reset the busy connection: the busy client and its
+	// handler share this process with the other tests, and a reply the
+	// handler has yet to work out is time without progress (see
+	// IdleTimeout). One second was seen to run out under three quick
+	// suites at once.
+	const idle = 2 * time.Second
 	causes := make(chan error, 2)
 	srv := startServerCore(t, ctx, func(internet.ConnInfo) (axon.Component, error) {
 		return axon.NewReactive("recorder", func(ctx context.Context, c *axon.Core) error {
