@@ -152,7 +152,9 @@ func TestServerCoreIdleTimeoutFreesStalledReaders(t *testing.T) {
 			t.Errorf("a stalled client was reset %v after its stall; want at most %v", o.resetAfter, idle+idle/4+slack)
 		}
 	}
-	eventually(t, ctx, "the stalled clients' slots freed", func() bool { return srv.Connections() == 1 })
+	// At most the busy client's slot is held (whether the busy client
+	// is still served is checked below, with its own error).
+	eventually(t, ctx, "the stalled clients' slots freed", func() bool { return srv.Connections() <= 1 })
 	echoOnce(t, dialCore(t, srv), "a fresh client is served")
 	close(stopBusy)
 	if err := <-busyErr; err != nil {
