@@ -64,10 +64,7 @@ func (s *ServerCore) callFactory(info ConnInfo) (h axon.Component, err error) {
 	return s.factory(info)
 }
 
-// logOpenError logs why a connection could not be served. It is a
-// function of its own to keep open's stack frame small.
-//
-//go:noinline
+// logOpenError logs why a connection could not be served.
 func (s *ServerCore) logOpenError(msg string, info ConnInfo, err error) {
 	if pe := (*axon.PanicError)(nil); errors.As(err, &pe) {
 		s.cfg.logger.Error(msg, "server", s.Name(), "peer", info.Peer(), "err", err, "stack", string(pe.Stack))
@@ -77,8 +74,6 @@ func (s *ServerCore) logOpenError(msg string, info ConnInfo, err error) {
 }
 
 // logConn logs a connection's opening or end.
-//
-//go:noinline
 func (s *ServerCore) logConn(level slog.Level, msg string, peer any, key string, val any) {
 	s.cfg.logger.Log(context.Background(), level, msg, "server", s.Name(), "peer", peer, key, val)
 }
@@ -239,10 +234,7 @@ func (s *ServerCore) handlerEnded(ctx context.Context, sc *serverConn) {
 	s.forgetIfDone(sc)
 }
 
-// logHandlerError logs a failed handler. It is a function of its own
-// to keep handlerEnded's stack frame small.
-//
-//go:noinline
+// logHandlerError logs a failed handler.
 func (s *ServerCore) logHandlerError(sc *serverConn, hc *axon.Core, err error) {
 	s.cfg.logger.Error("servercore: protocol handler failed; closing its connection", "server", s.Name(), "peer", sc.csa.RemoteAddr(), "handler", hc.Name(), "err", err)
 }
