@@ -253,8 +253,11 @@
 //   - Order. Bytes are written in the order they were sent to "inbox",
 //     and come out of "outbox" in the order they were read; messages on
 //     "inbox", "control" and "makessl" take effect in the order they
-//     arrived. FuzzCSAPairDeliversEveryByteInOrder, FuzzCSAMessages,
-//     TestTransferBothWaysAndClose.
+//     arrived, a TCPClient's too while it connects.
+//     FuzzCSAPairDeliversEveryByteInOrder, FuzzCSAMessages,
+//     TestTransferBothWaysAndClose, TestClientSendsDataQueuedBeforeConnect,
+//     TestStreamForwarderManyConnections (components),
+//     TestPassthroughKeepsOrderWhileLinksAreMade (axon).
 //   - Every byte before the end. Everything the peer sent comes out of
 //     "outbox" before the notice on "peerFinished".
 //     TestPeerHalfCloseThenWeKeepWriting, FuzzCSAPairDeliversEveryByteInOrder.
@@ -285,6 +288,12 @@
 //     TestServerCoreBoundsTheHandlersInbox,
 //     TestSingleServerKeepsWhatWaitsForAClient,
 //     TestClientBoundsWhatWaitsToConnect.
+//   - Our delay is not the peer's idleness. On Linux, a connection whose
+//     peer sent bytes the adapter has yet to read, or whose adapter has
+//     bytes to write and room in the socket, is not ended by
+//     IdleTimeout or Linger because this process fell behind (starved
+//     of CPU, or stopped and resumed). TestClocksCountThePeersProgress,
+//     TestServeIdleTimeoutSurvivesAPause (cmd/kamaelia).
 //   - Waiting costs nothing: a component waiting for a connection, a
 //     peer or a delay uses no CPU, and a close waits for the peer only as
 //     long as asked. TestClientWaitsWithoutSpinning,

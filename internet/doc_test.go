@@ -268,12 +268,39 @@ func TestStopTableIsBacked(t *testing.T) {
 }
 
 // TestGuaranteesNameRealTests: every test the package documentation
-// names exists.
+// names exists: in this package, or in the one named after it in
+// parentheses, as in "TestPassthroughKeepsOrderWhileLinksAreMade (axon)".
 func TestGuaranteesNameRealTests(t *testing.T) {
 	t.Parallel()
+	named := regexp.MustCompile(`\b((?:Test|Fuzz)[A-Z]\w*)(?: \(([\w/]+)\))?`).FindAllStringSubmatch(packageDoc(t).Doc, -1)
+	if len(named) == 0 {
+		t.Fatal("the package documentation names no test")
+	}
+	tests := map[string]map[string]bool{} // by directory
+	for _, m := range named {
+		name, dir := m[1], "."
+		if m[2] != "" {
+			dir = filepath.Join("..", m[2])
+		}
+		if tests[dir] == nil {
+			tests[dir] = testFuncs(t, dir)
+		}
+		if !tests[dir][name] {
+			t.Errorf("the package documentation names %s, which does not exist in %s", name, dir)
+		}
+	}
+}
+
+// testFuncs returns the names of the top-level functions in dir's test
+// files.
+func testFuncs(t *testing.T, dir string) map[string]bool {
+	t.Helper()
 	fset := token.NewFileSet()
-	tests := map[string]bool{}
-	names, _ := filepath.Glob("*_test.go")
+	funcs := map[string]bool{}
+	names, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	if len(names) == 0 {
+		t.Fatalf("no test files in %s", dir)
+	}
 	for _, name := range names {
 		f, err := parser.ParseFile(fset, name, nil, 0)
 		if err != nil {
@@ -281,17 +308,9 @@ func TestGuaranteesNameRealTests(t *testing.T) {
 		}
 		for _, d := range f.Decls {
 			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil {
-				tests[fn.Name.Name] = true
+				funcs[fn.Name.Name] = true
 			}
 		}
 	}
-	named := regexp.MustCompile(`\b(?:Test|Fuzz)[A-Z]\w*`).FindAllString(packageDoc(t).Doc, -1)
-	if len(named) == 0 {
-		t.Fatal("the package documentation names no test")
-	}
-	for _, name := range named {
-		if !tests[name] {
-			t.Errorf("the package documentation names %s, which does not exist", name)
-		}
-	}
+	return funcs
 }
