@@ -222,7 +222,7 @@ func configOf[O any](opts []O, apply func(O, *config)) config {
 // byte into it, so a slow but steady peer is never cut off, however
 // long the flush takes; one that stops reading (or, after the
 // half-close, stops both reading and closing) is. As with IdleTimeout,
-// the peer's progress counts even if the adapter has yet to see it.
+// this process falling behind does not count against the peer.
 //
 // A flush cut short resets the connection (the peer sees ECONNRESET,
 // not an orderly end); a wait after the half-close that runs out closes
@@ -413,11 +413,12 @@ func MaxConnections(n int) MaxConnectionsOption {
 // ErrIdleTimeout and os.ErrDeadlineExceeded (a timeout, for net.Error
 // too). Only the socket counts: time a protocol handler spends working
 // out a reply, with nothing moving, is time without progress, so d must
-// be longer than the slowest reply. What the peer does counts even when
-// this process is what fell behind (starved of CPU, or stopped and
-// resumed): on Linux, bytes the kernel received from the peer, or bytes
-// of ours the peer acknowledged, are progress whether or not the adapter
-// has read or seen them yet.
+// be longer than the slowest reply. This process falling behind
+// (starved of CPU, or stopped and resumed) does not make a connection
+// idle: on Linux, bytes the kernel received from the peer count as
+// progress before the adapter reads them (unless the adapter has bytes
+// to write that the peer is not taking), and so does room in the socket
+// for bytes the adapter has yet to write.
 //
 // For a server it is Kamaelia's TimeOutCSA, applied to every
 // connection: a client that stops reading and sending frees its slot,
