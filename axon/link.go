@@ -205,7 +205,7 @@ func moveQueued(b *box, dst *queue) {
 	} else {
 		dst.mu.Lock()
 		retarget(b, dst)
-		if b.owner != dst.owner {
+		if !feeds(dst.owner, b.owner) {
 			dst.owner.feeder.Store(b.owner)
 			advance(&b.owner.arrivals, dst.owner.arrivals.Load())
 		}
@@ -237,6 +237,18 @@ func moveQueued(b *box, dst *queue) {
 	if moved {
 		dst.owner.notify(nil, false)
 	}
+}
+
+// feeds reports whether c is src or among src's feeders, so that making
+// src c's feeder would close a loop. Feeders are set only under linkMu,
+// and never so as to close a loop, so the walk ends.
+func feeds(c, src *Core) bool {
+	for f := src; f != nil; f = f.feeder.Load() {
+		if f == c {
+			return true
+		}
+	}
+	return false
 }
 
 // advance raises counter to at least v.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -233,6 +234,48 @@ func TestPassthroughKeepsOrderWhileLinksAreMade(t *testing.T) {
 		box, msg, ok := child.Next()
 		if !ok || box != w.box || msg != w.msg {
 			t.Fatalf("Next = %s %v, want %s %s", box, msg, w.box, w.msg)
+		}
+	}
+}
+
+// Two components may pass inboxes through into each other, and a third
+// take one from either: messages still arrive, in order, and a send
+// never loops through the feeders (which would hang it).
+func TestPassthroughBothWaysBetweenTwoComponents(t *testing.T) {
+	ctx := testCtx(t)
+	three := axon.WithInboxes(axon.Box("in1", ""), axon.Box("in2", ""), axon.Box("in3", ""))
+	a, b, d := axon.New("a", nil, three), axon.New("b", nil, three), axon.New("d", nil)
+	mustLink(t, axon.In(a, "in1"), axon.In(b, "in1"))
+	mustLink(t, axon.In(b, "in2"), axon.In(a, "in2"))
+	mustLink(t, axon.In(a, "in3"), axon.In(d, "inbox"))
+	done := make(chan error, 1)
+	go func() {
+		for i, in := range []struct {
+			c   *axon.Core
+			box string
+		}{{a, "in1"}, {b, "in2"}, {a, "in3"}, {d, "inbox"}} {
+			if err := in.c.Inbox(in.box).Put(ctx, i); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a send did not return: the feeders loop")
+	}
+	for _, want := range []struct {
+		c   *axon.Core
+		box string
+		msg int
+	}{{b, "in1", 0}, {a, "in2", 1}, {d, "inbox", 2}, {d, "inbox", 3}} {
+		if box, msg, ok := want.c.Next(); !ok || box != want.box || msg != want.msg {
+			t.Fatalf("%s.Next = %s %v %v, want %s %d", want.c.Name(), box, msg, ok, want.box, want.msg)
 		}
 	}
 }

@@ -70,7 +70,7 @@ func (q *queue) clearReady() {
 // that pass boxes through are nested.
 func (c *Core) number() uint64 {
 	seq := c.arrivals.Add(1)
-	for f := c.feeder.Load(); f != nil && f != c; f = f.feeder.Load() {
+	for f := c.feeder.Load(); f != nil; f = f.feeder.Load() { // feeders never loop (see feeds)
 		advance(&f.arrivals, seq)
 	}
 	return seq
