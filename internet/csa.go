@@ -319,9 +319,13 @@ func (s *CSA) Reset(cause error) {
 // whether nothing is queued to send (inbox and the batch being written
 // both empty).
 func (s *CSA) quietFor(now int64) (quiet time.Duration, empty bool) {
-	quiet = time.Duration(now - s.lastProgress.Load())
-	empty = s.pending.Load() == 0 && s.Inbox(boxInbox).DataReady() == 0
-	return quiet, empty
+	return time.Duration(now - s.lastProgress.Load()), s.nothingToSend()
+}
+
+// nothingToSend reports whether nothing is queued to send: inbox and
+// the batch being written are both empty.
+func (s *CSA) nothingToSend() bool {
+	return s.pending.Load() == 0 && s.Inbox(boxInbox).DataReady() == 0
 }
 
 // unread returns how many bytes of the peer's wait in the socket,

@@ -33,8 +33,7 @@ import (
 // either, for the same reason in the other direction: the peer's kernel
 // compacts too, and takes a little more now and then from a writer the
 // peer has stopped reading; the writer's own progress is what counts,
-// and so does a socket with room for bytes the writer has yet to write
-// (writerBehind).
+// and so does a socket with room for bytes the writer has yet to write.
 
 // clockBase is the origin of monoNow.
 var clockBase = time.Now()
@@ -97,45 +96,42 @@ func (s *CSA) watch() {
 	}
 }
 
-// watchState looks at the clocks at now, after counting what the peer
-// did since the last look as progress. If a clock has run out it
+// watchState looks at the clocks at now, after counting as progress
+// what the socket shows the adapter has yet to see (peerMoved). If a clock has run out it
 // returns the cause to end the connection with, and whether to reset it
 // (when data may be lost: an idle connection, a flush cut short);
 // otherwise (cause nil) how long until the next may run out, or -1 if
 // none is in force. s.mu must be held.
 func (s *CSA) watchState(now int64) (next time.Duration, reset bool, cause error) {
 	l := s.lastProgress.Load()
-	moved := s.peerMoved() // always: it notes the count for the next look
-	if (moved || s.writerBehind()) && now > l {
+	if s.peerMoved() && now > l {
 		s.lastProgress.CompareAndSwap(l, now) // unless the adapter saw later progress meanwhile
 	}
 	return s.clocks(now, s.lastProgress.Load())
 }
 
-// writerBehind reports whether the adapter has bytes to write and the
-// socket has room for them: the writer has yet to run, so the stall is
-// ours, not the peer's (a peer that stops reading leaves no room).
-func (s *CSA) writerBehind() bool {
-	if s.pending.Load() == 0 && s.Inbox(boxInbox).DataReady() == 0 {
-		return false
-	}
-	writable := false
-	return s.withFD(func(fd uintptr) { writable = writableFD(fd) }) && writable
-}
-
-// peerMoved reports whether the kernel has received bytes from the peer
-// since the last look while nothing of ours waits to be written (see
-// above), and notes the count for the next. It reports false where the
-// kernel does not say (see receivedFD). s.mu must be held.
+// peerMoved looks at the socket once and reports whether it shows
+// progress the adapter has yet to see (see above): bytes the kernel
+// received from the peer since the last look while nothing waits to be
+// sent, or room for bytes that wait to be sent, which the writer has
+// yet to write (a peer that stops reading leaves no room). It notes the
+// count for the next look. Where the kernel does not say (see
+// receivedFD, writableFD) it reports false. s.mu must be held.
 func (s *CSA) peerMoved() bool {
-	var now uint64
-	ok := false
-	if !s.withFD(func(fd uintptr) { now, ok = receivedFD(fd) }) || !ok {
+	toSend := !s.nothingToSend()
+	var received uint64
+	var counted, room bool
+	if !s.withFD(func(fd uintptr) {
+		received, counted = receivedFD(fd)
+		room = toSend && writableFD(fd)
+	}) {
 		return false
 	}
-	moved := now != s.watcher.received
-	s.watcher.received = now
-	return moved && s.pending.Load() == 0 && s.Inbox(boxInbox).DataReady() == 0
+	moved := counted && received != s.watcher.received
+	if counted {
+		s.watcher.received = received
+	}
+	return room || moved && !toSend
 }
 
 // clocks is watchState without the look at the kernel's counts, for a
