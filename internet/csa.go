@@ -332,24 +332,20 @@ func (s *CSA) nothingToSend() bool {
 // unread, or -1 if the system does not say (or the socket is closed).
 func (s *CSA) unread() int {
 	n := -1
-	if !s.withFD(func(fd uintptr) { n = unreadFD(fd) }) {
-		return -1
-	}
+	s.withFD(func(fd uintptr) { n = unreadFD(fd) })
 	return n
 }
 
-// withFD calls f with the socket's file descriptor, and reports whether
-// it could: not if the socket has none or is closed.
-func (s *CSA) withFD(f func(fd uintptr)) bool {
+// withFD calls f with the socket's file descriptor, unless the socket
+// has none or is closed.
+func (s *CSA) withFD(f func(fd uintptr)) {
 	sc, ok := s.base.(syscall.Conn)
 	if !ok {
-		return false
+		return
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
+	if rc, err := sc.SyscallConn(); err == nil {
+		_ = rc.Control(f)
 	}
-	return rc.Control(f) == nil
 }
 
 // step runs whenever something arrives, a helper reports, or the

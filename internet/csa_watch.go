@@ -121,12 +121,10 @@ func (s *CSA) peerMoved() bool {
 	toSend := !s.nothingToSend()
 	var received uint64
 	var counted, room bool
-	if !s.withFD(func(fd uintptr) {
+	s.withFD(func(fd uintptr) { // neither, if the socket is closed
 		received, counted = receivedFD(fd)
 		room = toSend && writableFD(fd)
-	}) {
-		return false
-	}
+	})
 	moved := counted && received != s.watcher.received
 	if counted {
 		s.watcher.received = received
