@@ -60,10 +60,17 @@ func expectClosed(t testing.TB, conn net.Conn, what string) {
 	t.Helper()
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	n, err := conn.Read(make([]byte, 1))
-	var ne net.Error
-	if n != 0 || err == nil || errors.As(err, &ne) && ne.Timeout() {
+	if !closedRead(n, err) {
 		t.Fatalf("%s: read = %d, %v; want the connection closed", what, n, err)
 	}
+}
+
+// closedRead reports whether a read's result says the server closed the
+// connection without sending anything: no bytes, and EOF or a reset,
+// not a timeout.
+func closedRead(n int, err error) bool {
+	var ne net.Error
+	return n == 0 && err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
 
 func TestServerCoreThousandClientsGetTheirOwnBytes(t *testing.T) {
