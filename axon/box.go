@@ -136,7 +136,8 @@ func (b *box) err(cause error) error {
 func (b *box) label() string { return b.owner.name + "." + b.name() }
 
 // deliver puts msg into b as its sender would: into the final inbox of
-// b's chain, in the calling goroutine. ctx is the sender's context.
+// b's chain, in the calling goroutine. ctx is the sender's context; for
+// an inbox (Put) it also names the component putting, if any.
 func (b *box) deliver(ctx context.Context, msg any, block bool) error {
 	b.sent.Add(1)
 	q := b.target.Load()
@@ -144,11 +145,11 @@ func (b *box) deliver(ctx context.Context, msg any, block bool) error {
 		b.drop.Add(1)
 		return nil
 	}
-	var fr *frame
-	if block {
-		fr = frameOf(ctx)
+	from := b.owner // an outbox's owner sends
+	if b.in() {
+		from = callerOf(ctx) // Put: the step or body that puts, if any
 	}
-	got, err := q.push(ctx, msg, block, fr, b)
+	got, err := q.push(ctx, msg, block, from)
 	if err != nil {
 		b.sent.Add(^uint64(0))
 		return b.err(err)
@@ -157,7 +158,7 @@ func (b *box) deliver(ctx context.Context, msg any, block bool) error {
 		b.drop.Add(1)
 		return nil
 	}
-	got.owner.notify(fr, block)
+	got.owner.notify(from, block)
 	return nil
 }
 
@@ -189,7 +190,10 @@ func (h *Inbox) DataReady() int { return h.q.len() }
 // Put delivers msg into this inbox (following any passthrough link) as
 // if it came from a linked outbox, waiting for room like Send. It is how
 // code outside the component graph feeds a component; it is safe for
-// concurrent use.
+// concurrent use. A step or body that puts should pass the context it
+// was given (or one derived from it): it names the component putting,
+// so that a step's put is queued like its sends (see NewReactive)
+// rather than run in the middle of the step.
 func (h *Inbox) Put(ctx context.Context, msg any) error { return h.box().deliver(ctx, msg, true) }
 
 // Outbox is a handle on one outbox of a component. Like an Inbox, it is
@@ -205,9 +209,6 @@ func (h *Outbox) Name() string { return h.box().name() }
 // in the calling goroutine. If that inbox is full it waits for room or
 // for ctx to end (then it returns ctx's error, wrapped). A message sent
 // to an outbox that leads nowhere is dropped and counted.
-//
-// Pass the context the component's body or step was given (or one
-// derived from it): it tells Send who is sending.
 func (h *Outbox) Send(ctx context.Context, msg any) error { return h.box().deliver(ctx, msg, true) }
 
 // TrySend is Send without waiting: if the destination is full it returns

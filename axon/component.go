@@ -81,8 +81,9 @@ var lastID atomic.Uint64
 // helpers): messages one caller takes are not seen by another.
 type Core struct {
 	// The fields a delivery and a step touch come first, close
-	// together: a message passed inline along a chain of components
-	// costs mostly the cache lines it brings in, so they are few.
+	// together: a message passed along a chain of components in one
+	// goroutine costs mostly the cache lines it brings in, so they are
+	// few.
 	kind        kind
 	inlineFirst bool // Reactive: run the first step in Activate's caller
 	trackEnds   bool // keep ended children for EndedChildren
@@ -102,10 +103,13 @@ type Core struct {
 	// shared by inboxes 63 and up; see overflowBit), written by whoever
 	// turns a queue empty or non-empty, so that finding the boxes with
 	// something in them reads one word rather than every box.
-	ready    atomic.Uint64
-	rctx     runCtx // context handed to the body or step
-	fr       frame  // this component's inline frame
-	inboxes  []box  // both in one allocation (see makeBoxes)
+	ready atomic.Uint64
+	rctx  stepCtx // context handed to the body or step
+	// runner is the runner that has this reactive component queued or
+	// running, nil between runs; runNext links its queue (see runner).
+	runner   atomic.Pointer[runner]
+	runNext  *Core
+	inboxes  []box // both in one allocation (see makeBoxes)
 	outboxes []box
 	woken    atomic.Bool   // Wake or a child end not yet seen by Wait
 	live     atomic.Int32  // body + helper goroutines + children not yet done
@@ -129,7 +133,7 @@ type Core struct {
 	// wakeTree instead.
 	pctx      context.Context
 	auxCancel context.CancelCauseFunc
-	auxCtx    *runCtx
+	auxCtx    context.Context
 	err       error
 
 	done chan struct{} // made by the first Done; guarded by mu
@@ -333,15 +337,19 @@ func New(name string, body Body, opts ...Option) *Core {
 
 // NewReactive returns a component with no goroutine of its own: its
 // step runs whenever there is something to do, in the goroutine that
-// delivered the message when the component is idle (or in a fresh one
-// when the chain of such deliveries is already deep). An idle reactive
-// component costs only its memory, which is what lets a server hold many
-// idle connections cheaply.
+// delivered the message. An idle reactive component costs only its
+// memory, which is what lets a server hold many idle connections
+// cheaply.
 //
-// When the step is already running in another goroutine, a delivery only
-// marks that there is more to do, and that goroutine runs the step again
-// before it lets go: steps never overlap, but a sender cannot count on
-// the receiver having run by the time its Send returns.
+// Steps run one at a time, never one inside another. A delivery from
+// outside any step (a body, a helper, plain Go code) runs the step in
+// the sender's goroutine before Send returns. A delivery from a step
+// queues the receiver, and the same goroutine runs it when that step
+// returns; so a message crosses a chain of reactive components in one
+// goroutine with one step on the stack at a time, and a step's Send
+// returns before the receiver has run. When the step is already running
+// elsewhere, a delivery only marks that there is more to do, and it runs
+// again before it lets go: a component's steps never overlap.
 //
 // Its step must not block for long: while it runs it holds up the
 // sender that triggered it. Waiting in Send for room downstream is fine
@@ -368,7 +376,7 @@ func newCore(name string, k kind, opts []Option) *Core {
 		c.build = nil
 		c.makeBoxes(b.ins, b.outs)
 	}
-	c.fr.core = c
+	c.rctx.self = c
 	return c
 }
 
@@ -636,10 +644,12 @@ func (c *Core) Wait(ctx context.Context) error {
 }
 
 // notify tells the owner that something arrived. For a Body component
-// that is a wake-up; for a reactive one it runs the step, inline in the
-// caller's goroutine when it may (block is false for senders that must
-// not be held up).
-func (c *Core) notify(fr *frame, block bool) {
+// that is a wake-up; for a reactive one it makes the step runnable. from
+// is the sending component, nil for plain Go code. A step's send queues
+// the step on the sender's runner; any other sender runs it in its own
+// goroutine, unless block is false (it must not be held up): then a
+// fresh goroutine runs it.
+func (c *Core) notify(from *Core, block bool) {
 	if h := c.onDelivery; h != nil {
 		h()
 		return
@@ -657,15 +667,16 @@ func (c *Core) notify(fr *frame, block bool) {
 	if !c.claim() {
 		return
 	}
-	depth := 1
-	if fr != nil {
-		depth = fr.depth + 1
+	if from != nil {
+		if r := from.runner.Load(); r != nil && r.add(c) {
+			return
+		}
 	}
-	if !block || depth > maxInlineDepth {
-		go c.runSteps(nil)
+	if !block {
+		go runFrom(c)
 		return
 	}
-	c.runSteps(fr)
+	runFrom(c)
 }
 
 // Bits of Core.run, the run token of a reactive component. Whoever
@@ -691,52 +702,4 @@ func (c *Core) claim() bool {
 			return true
 		}
 	}
-}
-
-// maxInlineDepth bounds how many reactive steps may run nested inside
-// one another in a single goroutine before the next one is handed to a
-// fresh goroutine.
-const maxInlineDepth = 16
-
-// frame records, for one goroutine, which components are suspended
-// beneath the current sender. It lets Send tell a wait that could end
-// from one that never could (the consumer is below us on our own stack).
-type frame struct {
-	core   *Core
-	parent *frame
-	depth  int
-}
-
-// holds reports whether c is the sender or suspended beneath it.
-func (f *frame) holds(c *Core) bool {
-	for ; f != nil; f = f.parent {
-		if f.core == c {
-			return true
-		}
-	}
-	return false
-}
-
-type frameKey struct{}
-
-// runCtx is the context a body, step or helper goroutine receives. It
-// carries the goroutine's frame so Send knows who is sending.
-type runCtx struct {
-	context.Context
-	fr *frame
-}
-
-func (r *runCtx) Value(key any) any {
-	if key == (frameKey{}) {
-		return r.fr
-	}
-	return r.Context.Value(key)
-}
-
-func frameOf(ctx context.Context) *frame {
-	if r, ok := ctx.(*runCtx); ok {
-		return r.fr
-	}
-	f, _ := ctx.Value(frameKey{}).(*frame)
-	return f
 }

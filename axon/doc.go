@@ -69,10 +69,11 @@
 // grow. A message sent to an outbox that leads nowhere is dropped and
 // counted, as in Kamaelia.
 //
-// One wait can never end: when a reactive step runs inline beneath the
-// very component whose inbox it fills. Send detects that case and lets
-// the message in past the limit (counted as overflow) rather than
-// deadlock. Other cycles are as with channels: components in a loop that
+// One wait can never end: a reactive step's send into the inbox of a
+// component that runs only after that step returns (the sender itself,
+// or one queued behind it in the same goroutine; see NewReactive). Send
+// lets such a message in past the limit (counted as overflow) rather
+// than deadlock; it is bounded by what one step sends. Other cycles are as with channels: components in a loop that
 // each send more than they take can fill every box in the loop and wait
 // on each other for ever. Give such a loop an Unbounded box, or use
 // TrySend where a message may be shed.

@@ -97,7 +97,7 @@ func (c *Core) stop(cause error) {
 	}
 	// Before the component is active its first step sees the stop.
 	if c.kind != kindBody && c.state.Load() == stateActive && c.claim() {
-		go c.runSteps(nil)
+		go runFrom(c)
 	}
 	c.wakeTree()
 }
@@ -139,7 +139,7 @@ func (c *Core) watch() {
 	c.family().stopAfter = context.AfterFunc(c.pctx, func() {
 		<-c.ctx.Done() // the cancellation reaches c.ctx in a moment
 		if c.kind != kindBody && c.claim() {
-			c.runSteps(nil)
+			runFrom(c)
 		}
 		c.wakeTree()
 	})
@@ -157,7 +157,7 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
 	c.pctx = ctx
 	c.inherits = parent != nil
-	c.rctx = runCtx{Context: c.ctx, fr: &c.fr}
+	c.rctx.Context = c.ctx
 	children := append([]Component(nil), c.children()...)
 	c.mu.Unlock()
 	if parent != nil {
@@ -197,9 +197,9 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 	}
 	if c.claim() {
 		if c.inlineFirst && !c.AnyReady() {
-			c.runSteps(nil)
+			runFrom(c)
 		} else {
-			go c.runSteps(nil)
+			go runFrom(c)
 		}
 	}
 	return nil
@@ -215,20 +215,16 @@ func (c *Core) call() (err error) {
 	return c.body(&c.rctx, c)
 }
 
-// runSteps runs a reactive component's step while there is work, holding
-// the run token (runBit) that the caller acquired. parent is the frame
-// of the goroutine's sender, nil for a fresh goroutine.
-func (c *Core) runSteps(parent *frame) {
+// runSteps runs a reactive component's step while there is work, on
+// runner r, holding the run token (runBit) that the caller acquired.
+func (c *Core) runSteps(r *runner) {
+	c.runner.Store(r)
 	for {
-		c.fr.parent = parent
-		if parent != nil {
-			c.fr.depth = parent.depth + 1
-		} else {
-			c.fr.depth = 1
-		}
 		stopping := c.rctx.Err() != nil
 		err := c.call()
-		c.fr.parent = nil
+		// Off the runner before the token goes: whoever claims it next
+		// may put it on another.
+		c.runner.Store(nil)
 		if stopping || err != nil {
 			c.finish(err) // keeps the run token: no step runs again
 			return
@@ -237,6 +233,7 @@ func (c *Core) runSteps(parent *frame) {
 			return // nothing arrived meanwhile: the token is released
 		}
 		c.run.Store(runBit) // keep the token, clear pending, look again
+		c.runner.Store(r)
 	}
 }
 
@@ -344,7 +341,7 @@ func (c *Core) Go(fn func(ctx context.Context)) error {
 		// c.ctx a table of children): stop and finish cancel it along
 		// with c.ctx.
 		ctx, cancel := context.WithCancelCause(c.pctx)
-		c.auxCtx, c.auxCancel = &runCtx{Context: ctx}, cancel
+		c.auxCtx, c.auxCancel = ctx, cancel
 		if c.ctx.Err() != nil {
 			cancel(context.Cause(c.ctx))
 		}

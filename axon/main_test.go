@@ -82,3 +82,31 @@ func waitDone(t *testing.T, ctx context.Context, c axon.Component) {
 		t.Fatalf("%s did not end", c.Name())
 	}
 }
+
+// startChain builds and activates a chain of reactive stages ending in a
+// collector of size n. Stage i passes on f(i, m) for each message m.
+func startChain(t *testing.T, ctx context.Context, stages, n int, f func(i int, m any) any) ([]*axon.Core, *collector) {
+	t.Helper()
+	var chain []*axon.Core
+	for i := range stages {
+		chain = append(chain, axon.NewReactive("stage", func(ctx context.Context, c *axon.Core) error {
+			for m := range c.Drain("inbox") {
+				if err := c.Send(ctx, "outbox", f(i, m)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
+	sink := newCollector(n)
+	for i := range stages - 1 {
+		mustLink(t, axon.Out(chain[i], "outbox"), axon.In(chain[i+1], "inbox"))
+	}
+	mustLink(t, axon.Out(chain[stages-1], "outbox"), axon.In(sink, "inbox"))
+	for _, c := range append(chain, sink.Core) {
+		if err := c.Activate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return chain, sink
+}

@@ -336,11 +336,12 @@ func (q *queue) close() {
 }
 
 // push delivers msg into the final storage reached from q, following
-// passthrough forwarding. It waits for room when block is set; fr is the
-// inline frame of the sender, used to avoid waiting on a consumer that
-// is suspended beneath the sender in the same goroutine. It returns the
-// queue that took the message (nil if it was dropped).
-func (q *queue) push(ctx context.Context, msg any, block bool, fr *frame, src *box) (*queue, error) {
+// passthrough forwarding. It waits for room when block is set. from is
+// the sending component (nil for plain Go code), shown as blocked while
+// it waits; a step does not wait for a consumer that only its own
+// runner would run (see runner.beforeWait). It
+// returns the queue that took the message (nil if it was dropped).
+func (q *queue) push(ctx context.Context, msg any, block bool, from *Core) (*queue, error) {
 	sz := MessageBytes(msg)
 	for {
 		q.mu.Lock()
@@ -364,34 +365,27 @@ func (q *queue) push(ctx context.Context, msg any, block bool, fr *frame, src *b
 			q.mu.Unlock()
 			return nil, ErrBoxFull
 		}
-		if fr.holds(q.owner) {
-			// The consumer is suspended beneath us in this goroutine:
-			// waiting could never end, so accept past the limit.
+		var r *runner
+		if from != nil {
+			r = from.runner.Load()
+		}
+		if r != nil && (q.owner == from || !r.beforeWait(q.owner)) {
+			// The consumer runs only after this step returns, so
+			// waiting could never end: accept past the limit. This is
+			// bounded by what one step sends.
 			q.overflow++
 			break
 		}
-		return q.wait(ctx, msg, sz, waitingSender(src, fr))
+		if r == nil {
+			return q.wait(ctx, msg, sz, from)
+		}
+		got, err := q.wait(ctx, msg, sz, from)
+		r.afterWait()
+		return got, err
 	}
 	q.appendLocked(msg, q.owner.number(), sz)
 	q.mu.Unlock()
 	return q, nil
-}
-
-// waitingSender returns the component that waits when a send into src
-// has to wait: the owner of an outbox, or, for an inbox fed directly
-// (Inbox.Put), the component whose body or step is putting, if any.
-// Plain Go code putting into an inbox is nobody's wait: the owner of
-// the inbox is not blocked by it.
-func waitingSender(src *box, fr *frame) *Core {
-	switch {
-	case src == nil:
-		return nil
-	case !src.in():
-		return src.owner
-	case fr != nil:
-		return fr.core
-	}
-	return nil
 }
 
 // wait parks the sender with its message until a consumer admits it, the

@@ -112,27 +112,7 @@ func testReactiveCycle(t *testing.T) {
 func TestDeepReactiveChain(t *testing.T) {
 	ctx := testCtx(t)
 	const stages = 50
-	var chain []*axon.Core
-	for range stages {
-		chain = append(chain, axon.NewReactive("stage", func(ctx context.Context, c *axon.Core) error {
-			for m := range c.Drain("inbox") {
-				if err := c.Send(ctx, "outbox", m.(int)+1); err != nil {
-					return err
-				}
-			}
-			return nil
-		}))
-	}
-	sink := newCollector(100)
-	for i := range stages - 1 {
-		mustLink(t, axon.Out(chain[i], "outbox"), axon.In(chain[i+1], "inbox"))
-	}
-	mustLink(t, axon.Out(chain[stages-1], "outbox"), axon.In(sink, "inbox"))
-	for _, c := range append(chain, sink.Core) {
-		if err := c.Activate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	chain, sink := startChain(t, ctx, stages, 100, func(_ int, m any) any { return m.(int) + 1 })
 	for i := range 100 {
 		if err := chain[0].Inbox("inbox").Put(ctx, i); err != nil {
 			t.Fatal(err)

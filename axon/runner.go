@@ -1,0 +1,169 @@
+package axon
+
+import (
+	"context"
+	"sync"
+)
+
+// A runner runs reactive steps one at a time in one goroutine, and never
+// one inside another: it is the trampoline of the core.
+//
+// Whoever makes a reactive component runnable while no step of theirs
+// is running (a body, a helper, a socket's reader, plain Go code) takes
+// the component's run token and becomes its runner: it runs the step in
+// its own goroutine. A step that makes another component runnable does
+// not run it; it queues it on its own runner, which runs it after the
+// current step returns. So a chain of components passes a message along
+// in the goroutine that brought it, with one step on the stack at a
+// time, and the sender's Send returns before the receiver's step runs.
+//
+// The queue is guarded by mu because a component's helpers (see Go) send
+// from other goroutines while its step runs; they queue on its runner
+// too, or, if the runner has finished, run the receiver themselves.
+type runner struct {
+	mu         sync.Mutex
+	head, tail *Core // runnable components, linked by Core.runNext
+	done       bool  // the runner has returned; add refuses
+	// waiting counts sends of the running step (or of its component's
+	// helpers) that wait for room. Nothing is queued behind a step that
+	// waits: add refuses, and what was queued moves to a new runner (see
+	// beforeWait), so the wait never depends on work stuck behind it.
+	waiting int
+}
+
+// runners are reused: each delivery from outside any step needs one.
+// A component may still point at a runner that was put back (see
+// Core.runner); every use of the queue checks done under mu, so such a
+// pointer only ever queues onto a live runner or is refused.
+var runners = sync.Pool{New: func() any { return new(runner) }}
+
+// runFrom runs c (whose run token the caller holds) in this goroutine,
+// then every component its steps make runnable, in the order they
+// became runnable, until none is left.
+func runFrom(c *Core) {
+	r := runners.Get().(*runner)
+	r.mu.Lock()
+	r.done = false
+	r.mu.Unlock()
+	r.run(c)
+}
+
+// run runs c, then whatever is queued, then gives r back.
+func (r *runner) run(c *Core) {
+	for c != nil {
+		c.runSteps(r)
+		c = r.pop()
+	}
+	runners.Put(r)
+}
+
+// add queues c, whose run token the caller holds, to run after the
+// current step. It reports false if r has finished: the caller must
+// then see that c runs.
+func (r *runner) add(c *Core) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done || r.waiting > 0 {
+		return false
+	}
+	c.runner.Store(r)
+	c.runNext = nil
+	if r.tail == nil {
+		r.head = c
+	} else {
+		r.tail.runNext = c
+	}
+	r.tail = c
+	return true
+}
+
+// pop takes the next component off the queue, or marks r finished and
+// returns nil when there is none.
+func (r *runner) pop() *Core {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.head
+	if c == nil {
+		r.done = true
+		return nil
+	}
+	r.head, c.runNext = c.runNext, nil
+	if r.head == nil {
+		r.tail = nil
+	}
+	return c
+}
+
+// beforeWait is called by a send of r's step that found c's inbox full.
+// It reports false if waiting could never end because c runs only after
+// the step: c is queued on r (the sender itself is handled by the
+// caller). Otherwise it readies r for the wait: what r has queued goes
+// to a new goroutine, and nothing more is queued on r until afterWait.
+func (r *runner) beforeWait(c *Core) bool {
+	r.mu.Lock()
+	if c.runner.Load() == r {
+		r.mu.Unlock()
+		return false
+	}
+	r.waiting++
+	head := r.head
+	r.head, r.tail = nil, nil
+	r.mu.Unlock()
+	if head != nil {
+		go runQueued(head)
+	}
+	return true
+}
+
+// afterWait ends what beforeWait began.
+func (r *runner) afterWait() {
+	r.mu.Lock()
+	r.waiting--
+	r.mu.Unlock()
+}
+
+// runQueued runs, on a runner of its own, the components linked from
+// head, which a waiting step's runner handed over.
+func runQueued(head *Core) {
+	r := runners.Get().(*runner)
+	r.mu.Lock()
+	r.done = false
+	for c := head; c != nil; c = c.runNext {
+		c.runner.Store(r)
+		r.tail = c
+	}
+	r.head = head.runNext
+	if r.head == nil {
+		r.tail = nil
+	}
+	head.runNext = nil
+	r.mu.Unlock()
+	r.run(head)
+}
+
+// stepCtx is the context a body, step or helper receives. It names the
+// component it was given to, so that Inbox.Put, which has no outbox to
+// name the sender, can tell a step's put from plain Go code's.
+type stepCtx struct {
+	context.Context
+	self *Core
+}
+
+type callerKey struct{}
+
+func (s *stepCtx) Value(key any) any {
+	if key == (callerKey{}) {
+		return s.self
+	}
+	return s.Context.Value(key)
+}
+
+// callerOf returns the component whose body, step or helper ctx (or an
+// ancestor of it) was given to, or nil.
+func callerOf(ctx context.Context) *Core {
+	if s, ok := ctx.(*stepCtx); ok {
+		return s.self
+	}
+	c, _ := ctx.Value(callerKey{}).(*Core)
+	return c
+}

@@ -1,0 +1,239 @@
+package axon_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// stackDepth is the number of frames on the calling goroutine's stack.
+func stackDepth() int {
+	pcs := make([]uintptr, 1024)
+	return runtime.Callers(0, pcs)
+}
+
+// A chain of reactive components passes a message along in the sender's
+// goroutine one step at a time: every stage's step runs at the same
+// stack depth, however long the chain. (Steps that ran one inside
+// another would sit a few frames deeper at every stage.)
+func TestChainStepsDoNotNest(t *testing.T) { synctest.Test(t, testChainStepsDoNotNest) }
+
+func testChainStepsDoNotNest(t *testing.T) {
+	ctx := testCtx(t)
+	const stages = 40
+	depth := make([]int, stages) // written by the steps, all in the Put's goroutine
+	chain, sink := startChain(t, ctx, stages, 1, func(i int, m any) any {
+		depth[i] = stackDepth()
+		return m
+	})
+	synctest.Wait() // every first step has run
+	if err := chain[0].Inbox("inbox").Put(ctx, "m"); err != nil {
+		t.Fatal(err)
+	}
+	recvN(t, ctx, sink.got, 1)
+	for i := 1; i < stages; i++ {
+		if depth[i] != depth[1] {
+			t.Fatalf("stage %d ran at stack depth %d, stage 1 at %d: steps nest", i, depth[i], depth[1])
+		}
+	}
+	for _, c := range append(chain, sink.Core) {
+		c.Stop()
+		waitDone(t, ctx, c)
+	}
+}
+
+// A step's Send returns before the receiver's step runs, and the
+// components a step makes runnable run after it in the order they were
+// made runnable.
+func TestStepsRunInTurn(t *testing.T) { synctest.Test(t, testStepsRunInTurn) }
+
+func testStepsRunInTurn(t *testing.T) {
+	ctx := testCtx(t)
+	var mu sync.Mutex
+	var order []string
+	note := func(s string) {
+		mu.Lock()
+		order = append(order, s)
+		mu.Unlock()
+	}
+	relay := func(name string, outs ...string) *axon.Core {
+		return axon.NewReactive(name, func(ctx context.Context, c *axon.Core) error {
+			for range c.Drain("inbox") {
+				note(name)
+				for _, o := range outs {
+					if err := c.Send(ctx, o, name); err != nil {
+						return err
+					}
+					note(name + " sent")
+				}
+			}
+			return nil
+		}, axon.WithOutboxes(axon.Box("left", ""), axon.Box("right", ""), axon.Box("signal", "")))
+	}
+	a := relay("a", "left", "right")
+	b := relay("b", "left")
+	c := relay("c")
+	d := relay("d")
+	mustLink(t, axon.Out(a, "left"), axon.In(b, "inbox"))
+	mustLink(t, axon.Out(a, "right"), axon.In(c, "inbox"))
+	mustLink(t, axon.Out(b, "left"), axon.In(d, "inbox"))
+	all := []*axon.Core{a, b, c, d}
+	for _, x := range all {
+		if err := x.Activate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	synctest.Wait()
+	if err := a.Inbox("inbox").Put(ctx, "go"); err != nil {
+		t.Fatal(err)
+	}
+	// The Put ran the whole cascade in this goroutine before returning.
+	want := []string{"a", "a sent", "a sent", "b", "b sent", "c", "d"}
+	mu.Lock()
+	got := append([]string(nil), order...)
+	mu.Unlock()
+	if len(got) != len(want) {
+		t.Fatalf("steps ran as %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("steps ran as %v, want %v", got, want)
+		}
+	}
+	for _, x := range all {
+		x.Stop()
+		waitDone(t, ctx, x)
+	}
+}
+
+// A component's helper goroutine may send while the component's step
+// runs in another goroutine: whatever it makes runnable is run, by the
+// step's runner or by the helper, and nothing is lost.
+func TestHelperSendsWhileStepsRun(t *testing.T) {
+	for round := range 20 {
+		ctx := testCtx(t)
+		const n = 2000
+		relay := axon.NewReactive("relay", func(ctx context.Context, c *axon.Core) error {
+			for m := range c.Drain("inbox") {
+				if err := c.Send(ctx, "outbox", m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		sink := newCollector(2 * n)
+		mustLink(t, axon.Out(relay, "outbox"), axon.In(sink, "inbox"))
+		for _, c := range []*axon.Core{relay, sink.Core} {
+			if err := c.Activate(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := relay.Go(func(ctx context.Context) {
+			for i := range n {
+				if err := relay.Send(ctx, "outbox", -i-1); err != nil {
+					return
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		in := relay.Inbox("inbox")
+		for i := range n {
+			if err := in.Put(ctx, i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := recvN(t, ctx, sink.got, 2*n)
+		seen := make(map[int]bool, 2*n)
+		for _, m := range got {
+			seen[m.(int)] = true
+		}
+		if len(seen) != 2*n {
+			t.Fatalf("round %d: %d distinct messages of %d arrived", round, len(seen), 2*n)
+		}
+		relay.Stop()
+		sink.Stop()
+		waitDone(t, ctx, relay)
+		waitDone(t, ctx, sink)
+	}
+}
+
+// A step that waits for room leaves nothing queued behind it: here the
+// consumer it waits on is itself waiting for a component that the step
+// made runnable just before. Were that component left on the step's
+// runner, the three would wait on each other for ever.
+func TestNothingWaitsBehindAWaitingStep(t *testing.T) {
+	synctest.Test(t, testNothingWaitsBehindAWaitingStep)
+}
+
+func testNothingWaitsBehindAWaitingStep(t *testing.T) {
+	ctx := testCtx(t)
+	one := axon.WithInboxes(axon.Box("inbox", "").WithLimit(axon.Limit{Messages: 1}), axon.Box("control", ""))
+	y := newCollector(4) // takes one message at a time
+	y.Core = axon.NewReactive("y", func(ctx context.Context, c *axon.Core) error {
+		for m := range c.Drain("inbox") {
+			y.got <- m
+		}
+		return nil
+	}, one)
+	start, sBlocked := make(chan struct{}), make(chan struct{})
+	var sGot []any
+	s := axon.New("s", func(ctx context.Context, c *axon.Core) error {
+		<-start
+		if err := c.Send(ctx, "outbox", "from s"); err != nil { // y is full: waits
+			return err
+		}
+		for _, m := range c.Messages(ctx) {
+			sGot = append(sGot, m)
+			if len(sGot) == 2 {
+				return nil
+			}
+		}
+		return ctx.Err()
+	}, one)
+	a := axon.NewReactive("a", func(ctx context.Context, c *axon.Core) error {
+		for range c.Drain("inbox") {
+			if err := c.Send(ctx, "left", "from a"); err != nil { // y becomes runnable
+				return err
+			}
+			close(start)
+			<-sBlocked
+			if err := c.Send(ctx, "right", "to s"); err != nil { // s is full: waits
+				return err
+			}
+		}
+		return nil
+	}, axon.WithOutboxes(axon.Box("left", ""), axon.Box("right", ""), axon.Box("signal", "")))
+	mustLink(t, axon.Out(a, "left"), axon.In(y, "inbox"))
+	mustLink(t, axon.Out(s, "outbox"), axon.In(y, "inbox"))
+	mustLink(t, axon.Out(a, "right"), axon.In(s, "inbox"))
+	for _, c := range []*axon.Core{y.Core, s, a} {
+		if err := c.Activate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Inbox("inbox").Put(ctx, "first"); err != nil { // s's inbox is now full
+		t.Fatal(err)
+	}
+	synctest.Wait()
+	go func() { _ = a.Inbox("inbox").Put(ctx, "go") }()
+	<-start
+	synctest.Wait() // s waits for room in y, which holds a's message
+	close(sBlocked)
+	got := recvN(t, ctx, y.got, 2)
+	if got[0] != "from a" || got[1] != "from s" {
+		t.Fatalf("y got %v, want [from a, from s]", got)
+	}
+	waitDone(t, ctx, s)
+	if len(sGot) != 2 || sGot[1] != "to s" {
+		t.Fatalf("s got %v, want [first, to s]", sGot)
+	}
+	a.Stop()
+	y.Stop()
+	waitDone(t, ctx, a)
+	waitDone(t, ctx, y)
+}
