@@ -3,7 +3,6 @@ package internet
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -488,20 +487,11 @@ func (s *CSA) sendFinal() error {
 	}
 	s.finalSent = true
 	s.cfg.hooks.closed(s, cause) // a server's OnConnState
-	ctx := &finalCtx{}
-	defer ctx.stop()
-	fb := SocketShutdown{
+	s.sendLast(boxFeedback, SocketShutdown{
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
 		Conn:             s.base,
-	}
-	// The creator's bookkeeping need not run nested in this goroutine,
-	// which is often a reader deep in a chain of inline steps: a send
-	// that does not wait hands the receiver's step to a fresh goroutine
-	// with a shallow stack. If the box is full, wait for room after all.
-	if err := s.TrySend(boxFeedback, fb); errors.Is(err, axon.ErrBoxFull) {
-		_ = s.Send(ctx, boxFeedback, fb)
-	}
-	_ = s.Send(ctx, boxSignal, ShutdownCSA{
+	})
+	s.sendLast(boxSignal, ShutdownCSA{
 		Notify: axon.Notify{Caller: s, Object: s},
 		CSA:    s, Conn: s.base, Err: cause,
 	})
@@ -521,35 +511,14 @@ func endWith(err error) error {
 // deliver its last messages.
 const finalSendTimeout = 5 * time.Second
 
-// finalCtx is the context of an adapter's last messages: it ends
-// finalSendTimeout after a Send first has to wait for room. A Send that
-// does not wait never looks at Done, so no timer is armed for it, which
-// saves a timer per connection. Call stop when done with it.
-type finalCtx struct {
-	once   sync.Once
-	ctx    context.Context
-	cancel context.CancelFunc
+// sendLast sends one of the adapter's last messages out of box, waiting
+// at most finalSendTimeout for room: an adapter that has ended must not
+// be kept for ever by a receiver that no longer takes anything.
+func (s *CSA) sendLast(box string, msg any) {
+	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
+	defer cancel()
+	_ = s.Send(ctx, box, msg)
 }
-
-func (f *finalCtx) arm() context.Context {
-	f.once.Do(func() { f.ctx, f.cancel = context.WithTimeout(context.Background(), finalSendTimeout) })
-	if f.ctx == nil {
-		return context.Background() // stopped before it was armed
-	}
-	return f.ctx
-}
-
-func (f *finalCtx) stop() {
-	f.once.Do(func() {}) // no arming after this
-	if f.cancel != nil {
-		f.cancel()
-	}
-}
-
-func (f *finalCtx) Deadline() (time.Time, bool) { return f.arm().Deadline() }
-func (f *finalCtx) Done() <-chan struct{}       { return f.arm().Done() }
-func (f *finalCtx) Err() error                  { return f.arm().Err() }
-func (f *finalCtx) Value(key any) any           { return nil }
 
 // report sends a non-fatal problem out of "signal".
 func (s *CSA) report(ctx context.Context, err error, msg any) {

@@ -342,9 +342,7 @@ func (s *CSA) endReadStopped(ctx context.Context) {
 // the write side is finished too.
 func (s *CSA) announceReadEnd(cause error, closeIfDone bool) {
 	s.rdone.Store(true)
-	ctx := &finalCtx{}
-	defer ctx.stop()
-	_ = s.Send(ctx, boxPeerFinished, SocketShutdown{
+	s.sendLast(boxPeerFinished, SocketShutdown{
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
 		Conn:             s.base,
 	})
