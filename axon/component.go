@@ -285,12 +285,14 @@ func (c *Core) EndedChildren() []*Core {
 	return ended
 }
 
-// StartInline makes a reactive component run its first step in the
-// goroutine that calls Activate, instead of a new one, unless one of its
-// inboxes already holds a message then (passing that on could wait for
-// room downstream). Use it only for a first step that never blocks; it
-// saves a goroutine start per component, which matters for components
-// made per connection.
+// StartInline makes a reactive component run its first step without a
+// goroutine of its own, unless one of its inboxes already holds a
+// message then (passing that on could wait for room downstream): in the
+// goroutine that calls Activate, before Activate returns, or, when a
+// step activates it (its parent's step adding it as a child, say), on
+// that step's runner once the step returns (see NewReactive). Use it
+// only for a first step that never blocks; it saves a goroutine start
+// per component, which matters for components made per connection.
 func StartInline() Option { return func(c *Core) { c.inlineFirst = true } }
 
 // makeBoxes materialises the declared boxes: all of a component's boxes

@@ -196,13 +196,31 @@ func (c *Core) activate(ctx context.Context, parent *Core) error {
 		return nil
 	}
 	if c.claim() {
-		if c.inlineFirst && !c.AnyReady() {
-			runFrom(c)
-		} else {
-			go runFrom(c)
-		}
+		c.firstStep(ctx, parent)
 	}
 	return nil
+}
+
+// firstStep runs the first step of a reactive component whose run token
+// the caller holds: in a new goroutine, or, with StartInline, without
+// one. Activated from a step (by its component's AddChildren, or by an
+// Activate given the step's context), it is queued on that step's runner
+// rather than run inside the step; otherwise it runs here.
+func (c *Core) firstStep(ctx context.Context, parent *Core) {
+	if !c.inlineFirst || c.AnyReady() {
+		go runFrom(c)
+		return
+	}
+	from := parent
+	if from == nil {
+		from = callerOf(ctx)
+	}
+	if from != nil {
+		if r := from.runner.Load(); r != nil && r.add(c) {
+			return
+		}
+	}
+	runFrom(c)
 }
 
 // call runs the body (or one step) and turns a panic into a PanicError.

@@ -237,3 +237,53 @@ func testNothingWaitsBehindAWaitingStep(t *testing.T) {
 	waitDone(t, ctx, a)
 	waitDone(t, ctx, y)
 }
+
+// A StartInline child that a step adds runs its first step after that
+// step returns, in the same goroutine, not inside it.
+func TestChildAddedByAStepStartsAfterIt(t *testing.T) { synctest.Test(t, testChildAddedByAStep) }
+
+func testChildAddedByAStep(t *testing.T) {
+	ctx := testCtx(t)
+	var parentDepth, childDepth int
+	stepDone := false
+	childSawParentDone := make(chan bool, 1)
+	child := axon.NewReactive("child", func(ctx context.Context, c *axon.Core) error {
+		if childDepth == 0 {
+			childDepth = stackDepth()
+			childSawParentDone <- stepDone
+		}
+		return nil
+	}, axon.StartInline())
+	parent := axon.NewReactive("parent", func(ctx context.Context, c *axon.Core) error {
+		depth := stackDepth()
+		for range c.Drain("inbox") {
+			parentDepth = depth
+			if err := c.AddChildren(child); err != nil {
+				return err
+			}
+			stepDone = true
+		}
+		return nil
+	})
+	if err := parent.Activate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Wait()
+	if err := parent.Inbox("inbox").Put(ctx, "add"); err != nil {
+		t.Fatal(err)
+	}
+	// The Put ran the parent's step and then the child's first step.
+	select {
+	case done := <-childSawParentDone:
+		if !done {
+			t.Fatal("the child's first step ran inside the parent's step")
+		}
+	default:
+		t.Fatal("the child's first step had not run when the Put returned")
+	}
+	if childDepth != parentDepth {
+		t.Errorf("the child's first step ran at stack depth %d, the parent's step at %d", childDepth, parentDepth)
+	}
+	parent.Stop()
+	waitDone(t, ctx, parent)
+}

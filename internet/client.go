@@ -345,7 +345,7 @@ func (t *TCPClient) attach(c *axon.Core, conn net.Conn) error {
 // end sends the one terminal message and returns the cause as the
 // component's error (axon.ErrStop, a normal end, for none).
 func (t *TCPClient) end(cause error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
+	ctx, cancel := lastSends()
 	defer cancel()
 	_ = t.Send(ctx, boxSignal, axon.ProducerFinished{Caller: t, Err: cause})
 	return endWith(cause)

@@ -487,11 +487,13 @@ func (s *CSA) sendFinal() error {
 	}
 	s.finalSent = true
 	s.cfg.hooks.closed(s, cause) // a server's OnConnState
-	s.sendLast(boxFeedback, SocketShutdown{
+	ctx, cancel := lastSends()
+	defer cancel()
+	_ = s.Send(ctx, boxFeedback, SocketShutdown{
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
 		Conn:             s.base,
 	})
-	s.sendLast(boxSignal, ShutdownCSA{
+	_ = s.Send(ctx, boxSignal, ShutdownCSA{
 		Notify: axon.Notify{Caller: s, Object: s},
 		CSA:    s, Conn: s.base, Err: cause,
 	})
@@ -511,13 +513,12 @@ func endWith(err error) error {
 // deliver its last messages.
 const finalSendTimeout = 5 * time.Second
 
-// sendLast sends one of the adapter's last messages out of box, waiting
-// at most finalSendTimeout for room: an adapter that has ended must not
-// be kept for ever by a receiver that no longer takes anything.
-func (s *CSA) sendLast(box string, msg any) {
-	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
-	defer cancel()
-	_ = s.Send(ctx, box, msg)
+// lastSends is the context of a component's last messages (an adapter's,
+// a server's): they wait at most finalSendTimeout for room, because a
+// component that has ended must not be kept for ever by a receiver that
+// no longer takes anything.
+func lastSends() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), finalSendTimeout)
 }
 
 // report sends a non-fatal problem out of "signal".

@@ -342,7 +342,9 @@ func (s *CSA) endReadStopped(ctx context.Context) {
 // the write side is finished too.
 func (s *CSA) announceReadEnd(cause error, closeIfDone bool) {
 	s.rdone.Store(true)
-	s.sendLast(boxPeerFinished, SocketShutdown{
+	ctx, cancel := lastSends()
+	defer cancel()
+	_ = s.Send(ctx, boxPeerFinished, SocketShutdown{
 		ProducerFinished: axon.ProducerFinished{Caller: s, Err: cause},
 		Conn:             s.base,
 	})

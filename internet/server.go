@@ -265,7 +265,7 @@ func (s *TCPServer) end(err error) error {
 	s.drain.end()
 	s.refusals.flush()
 	s.unwired.flush()
-	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
+	ctx, cancel := lastSends()
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
 	return endWith(err)

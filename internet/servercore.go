@@ -258,7 +258,7 @@ func (s *ServerCore) step(ctx context.Context, c *axon.Core) error {
 func (s *ServerCore) end(stopped error) error {
 	s.drain.end()
 	err := s.drain.errOr("ServerCore "+s.Name(), stopped)
-	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
+	ctx, cancel := lastSends()
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
 	return endWith(err)

@@ -197,7 +197,7 @@ func (s *SingleServer) cut() {
 func (s *SingleServer) end(stopped error) error {
 	s.drain.end()
 	err := s.drain.errOr("SingleServer "+s.Name(), stopped)
-	ctx, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
+	ctx, cancel := lastSends()
 	defer cancel()
 	_ = s.Send(ctx, boxSignal, axon.ProducerFinished{Caller: s, Err: err})
 	return endWith(err)
