@@ -43,9 +43,8 @@ func countingSink(n int, done chan<- struct{}) *axon.Core {
 
 func sender(n int) *axon.Core {
 	return axon.New("source", func(ctx context.Context, c *axon.Core) error {
-		out := c.Outbox("outbox")
 		for range n {
-			if err := out.Send(ctx, payload); err != nil {
+			if err := c.Send(ctx, "outbox", payload); err != nil {
 				return err
 			}
 		}
@@ -99,13 +98,12 @@ func benchOneToOneChannel(b *testing.B) {
 // forwarder is one pipeline stage with its own goroutine.
 func forwarder() *axon.Core {
 	return axon.New("stage", func(ctx context.Context, c *axon.Core) error {
-		out := c.Outbox("outbox")
 		for {
 			if err := c.Wait(ctx); err != nil {
 				return nil
 			}
 			for m := range c.Drain("inbox") {
-				if err := out.Send(ctx, m); err != nil {
+				if err := c.Send(ctx, "outbox", m); err != nil {
 					return nil
 				}
 			}
@@ -116,9 +114,8 @@ func forwarder() *axon.Core {
 // reactiveForwarder is one pipeline stage with no goroutine of its own.
 func reactiveForwarder() *axon.Core {
 	return axon.NewReactive("stage", func(ctx context.Context, c *axon.Core) error {
-		out := c.Outbox("outbox")
 		for m := range c.Drain("inbox") {
-			if err := out.Send(ctx, m); err != nil {
+			if err := c.Send(ctx, "outbox", m); err != nil {
 				return err
 			}
 		}

@@ -162,23 +162,18 @@ func (b *box) deliver(ctx context.Context, msg any, block bool) error {
 	return nil
 }
 
-// Inbox is a handle on one inbox of a component. Handles are cheap to
-// keep and avoid looking the box up by name on every call. A handle is
-// the box itself, seen through its public methods: getting one
-// allocates nothing, and using one touches no memory but the box's.
-//
-// Recv, Peek and DataReady are meant for the component that owns the
-// box (its body or step); they are safe for concurrent use but messages
-// taken by one caller are not seen by another.
+// Inbox is a handle on one inbox of a component: Put feeds it from code
+// outside the component, Peek and DataReady let its owner look at it.
+// (The component itself receives with Core.Messages.) A handle is the
+// box itself, seen through its public methods: getting one allocates
+// nothing, and using one touches no memory but the box's. Its methods
+// are safe for concurrent use.
 type Inbox box
 
 func (h *Inbox) box() *box { return (*box)(h) }
 
 // Name returns the box name.
 func (h *Inbox) Name() string { return h.box().name() }
-
-// Recv removes and returns the oldest message in the box.
-func (h *Inbox) Recv() (any, bool) { return h.q.pop() }
 
 // Peek returns the oldest message in the box without removing it.
 func (h *Inbox) Peek() (any, bool) { return h.q.peek() }
@@ -196,24 +191,15 @@ func (h *Inbox) DataReady() int { return h.q.len() }
 // rather than run in the middle of the step.
 func (h *Inbox) Put(ctx context.Context, msg any) error { return h.box().deliver(ctx, msg, true) }
 
-// Outbox is a handle on one outbox of a component. Like an Inbox, it is
-// the box itself. Send and TrySend are safe for concurrent use.
+// Outbox is a handle on one outbox of a component, for asking whether
+// it leads anywhere; a component sends with Core.Send. Like an Inbox,
+// it is the box itself, and its methods are safe for concurrent use.
 type Outbox box
 
 func (h *Outbox) box() *box { return (*box)(h) }
 
 // Name returns the box name.
 func (h *Outbox) Name() string { return h.box().name() }
-
-// Send delivers msg straight into the final inbox this outbox leads to,
-// in the calling goroutine. If that inbox is full it waits for room or
-// for ctx to end (then it returns ctx's error, wrapped). A message sent
-// to an outbox that leads nowhere is dropped and counted.
-func (h *Outbox) Send(ctx context.Context, msg any) error { return h.box().deliver(ctx, msg, true) }
-
-// TrySend is Send without waiting: if the destination is full it returns
-// an error that matches ErrBoxFull, and the message is not delivered.
-func (h *Outbox) TrySend(msg any) error { return h.box().deliver(context.Background(), msg, false) }
 
 // Linked reports whether the outbox currently leads to an inbox.
 func (h *Outbox) Linked() bool { return h.target.Load() != nil }

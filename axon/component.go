@@ -437,8 +437,12 @@ func boxNames(list []box) []string {
 	return names
 }
 
-// Send delivers msg out of the named outbox; see Outbox.Send. It returns
-// an error matching ErrNoBox if there is no such outbox.
+// Send delivers msg out of the named outbox, straight into the final
+// inbox it leads to, in the calling goroutine. It is the one way a
+// component sends. If that inbox is full it waits for room or for ctx to
+// end (then it returns ctx's error, wrapped). A message sent to an
+// outbox that leads nowhere is dropped and counted. It returns an error
+// matching ErrNoBox if there is no such outbox. Safe for concurrent use.
 func (c *Core) Send(ctx context.Context, outbox string, msg any) error {
 	b := c.outbox(outbox)
 	if b == nil {
@@ -447,7 +451,9 @@ func (c *Core) Send(ctx context.Context, outbox string, msg any) error {
 	return b.deliver(ctx, msg, true)
 }
 
-// TrySend is Send without waiting; see Outbox.TrySend.
+// TrySend is Send without waiting, for a sender that would rather shed
+// a message than be held up: if the destination is full it returns an
+// error that matches ErrBoxFull, and the message is not delivered.
 func (c *Core) TrySend(outbox string, msg any) error {
 	b := c.outbox(outbox)
 	if b == nil {

@@ -15,9 +15,13 @@
 // In Go a component is a value that embeds a *Core (or is one). New
 // builds a Core whose Body runs in its own goroutine, the Go form of
 // Kamaelia's generator main. NewReactive builds a Core with no
-// goroutine of its own: its Step runs whenever a message arrives, in the
-// goroutine that delivered it when the component is idle. Either
-// receives with Messages and sends with Send:
+// goroutine of its own: its Step runs whenever a message arrives, in a
+// goroutine that is already running. Reactive steps run one at a time,
+// never one inside another: a send from outside any step runs the
+// receiver's step in the sender's goroutine, and a send from a step
+// queues the receiver to run in the same goroutine once that step
+// returns (see NewReactive). Either kind receives with Messages and
+// sends with Send:
 //
 //	for box, msg := range c.Messages(ctx) {
 //		if err := c.Send(ctx, "outbox", msg); err != nil {

@@ -309,9 +309,8 @@ func TestInwardLinkWhileSendingKeepsOrder(t *testing.T) {
 		if err := <-sent; err != nil {
 			t.Fatal(err)
 		}
-		in := child.Inbox("inbox")
 		for want := range msgs {
-			got, ok := in.Recv()
+			got, ok := child.Recv("inbox")
 			if !ok || got != want {
 				t.Fatalf("round %d: message %d is %v (%v), want %d", r, want, got, ok, want)
 			}

@@ -353,7 +353,6 @@ func (s *SubscribeTo) attach(ctx context.Context, c *axon.Core) error {
 // or a Send fails: the subscriber was cut off (its send context ended)
 // or stopped. It takes the queue's messages a batch at a time.
 func (s *SubscribeTo) deliver(c *axon.Core) error {
-	out := c.Outbox("outbox")
 	for {
 		if s.bi == s.bn {
 			s.mu.Lock()
@@ -371,7 +370,7 @@ func (s *SubscribeTo) deliver(c *axon.Core) error {
 		msg := s.batch[s.bi]
 		s.batch[s.bi] = nil
 		s.bi++
-		if err := out.Send(s.sendCtx, msg); err != nil {
+		if err := c.Send(s.sendCtx, "outbox", msg); err != nil {
 			s.countDropped(1 + s.dropBatch())
 			s.mu.Lock()
 			s.held, s.heldBytes = 0, 0 // what was held is dropped: no longer queued

@@ -32,7 +32,7 @@ import (
 // those of axon.Core.
 type Fanout struct {
 	*axon.Core
-	outs []*axon.Outbox
+	outs []string
 }
 
 // NewFanout returns a Fanout with the named outboxes. The names must be
@@ -55,7 +55,7 @@ func NewFanout(outboxes ...string) (*Fanout, error) {
 		axon.WithOutboxes(specs...),
 	)
 	for _, name := range outboxes {
-		f.outs = append(f.outs, f.Outbox(name))
+		f.outs = append(f.outs, name)
 	}
 	return f, nil
 }
@@ -66,7 +66,7 @@ func (f *Fanout) step(ctx context.Context, c *axon.Core) error {
 			return passControl(ctx, c, msg)
 		}
 		for _, o := range f.outs {
-			if err := o.Send(ctx, msg); err != nil {
+			if err := c.Send(ctx, o, msg); err != nil {
 				return err
 			}
 		}

@@ -105,18 +105,18 @@ type deframer struct {
 	self axon.Component
 	dec  decoder
 	ctx  context.Context
-	out  *axon.Outbox
+	c    *axon.Core
 	emit func([]byte) error
 }
 
 func newDeframer(self axon.Component, dec decoder) *deframer {
 	d := &deframer{self: self, dec: dec}
-	d.emit = func(frame []byte) error { return d.out.Send(d.ctx, frame) }
+	d.emit = func(frame []byte) error { return d.c.Send(d.ctx, "outbox", frame) }
 	return d
 }
 
 func (d *deframer) step(ctx context.Context, c *axon.Core) error {
-	d.ctx, d.out = ctx, c.Outbox("outbox")
+	d.ctx, d.c = ctx, c
 	return dispatch(ctx, c, func(box string, msg any) error {
 		if box == "control" {
 			if axon.IsProducerFinished(msg) {

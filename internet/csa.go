@@ -108,7 +108,6 @@ type CSA struct {
 	control *axon.Inbox
 
 	// Reader state, owned by the reader goroutine.
-	rout     *axon.Outbox    // "outbox"
 	rctx     context.Context // the reader's
 	rchunk   []byte          // what rawRead read, with rerr
 	rerr     error

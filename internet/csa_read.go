@@ -17,7 +17,7 @@ import (
 func (s *CSA) readLoop(ctx context.Context) {
 	// Its end wakes the step (axon's Go does that for a reactive component).
 	defer s.readerEnded()
-	s.rout, s.rctx = s.Outbox(boxOutbox), ctx
+	s.rctx = ctx
 	raw, conn := s.source()
 	for {
 		if s.pauseReq.Load() {
@@ -260,7 +260,7 @@ func (s *CSA) deliverInRead(chunk []byte) (wait, leave bool) {
 // reader's goroutine. It fails only if the adapter was stopped.
 func (s *CSA) sendOn(chunk []byte) error {
 	s.bytesIn.Add(int64(len(chunk)))
-	return s.rout.Send(s.rctx, chunk)
+	return s.Send(s.rctx, boxOutbox, chunk)
 }
 
 // errDeliveryStopped is what read returns when rawRead could not send a

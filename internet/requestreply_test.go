@@ -120,7 +120,7 @@ func newCloser(n int) *closer {
 	c := &closer{n: n}
 	c.Core = axon.NewReactive("closer", func(ctx context.Context, core *axon.Core) error {
 		for {
-			msg, ok := core.Inbox("inbox").Recv()
+			msg, ok := core.Recv("inbox")
 			if !ok {
 				return nil
 			}
