@@ -265,7 +265,9 @@ func TestProxyUnderLoad(t *testing.T) {
 // echoThrough sends size bytes of its own through the proxy at addr and
 // checks that exactly those come back. It sends a first chunk and waits
 // for its echo, then for every other client to have done the same
-// (started), so that all are mid-transfer at once.
+// (started), so that all are mid-transfer at once. A connection fails
+// if its echo makes no progress for axontest.Deadline: a stuck one is
+// caught, a slow one (a loaded machine) is not.
 func echoThrough(addr string, id, size int, started *sync.WaitGroup) error {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -273,12 +275,12 @@ func echoThrough(addr string, id, size int, started *sync.WaitGroup) error {
 		return fmt.Errorf("connection %d: %w", id, err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(axontest.Deadline))
+	r := progressReader{c}
 	data := bytes.Repeat([]byte(fmt.Sprintf("%d,", id)), size/8)
 	first := len(data) / 16
 	_, err = c.Write(data[:first])
 	if err == nil {
-		_, err = io.ReadFull(c, make([]byte, first))
+		_, err = io.ReadFull(r, make([]byte, first))
 	}
 	started.Done()
 	if err != nil {
@@ -286,7 +288,7 @@ func echoThrough(addr string, id, size int, started *sync.WaitGroup) error {
 	}
 	started.Wait()
 	done := proxytest.Send(c.(*net.TCPConn), data[first:])
-	got, err := io.ReadAll(c)
+	got, err := io.ReadAll(r)
 	if err == nil {
 		err = <-done
 	}
@@ -297,6 +299,17 @@ func echoThrough(addr string, id, size int, started *sync.WaitGroup) error {
 		return fmt.Errorf("connection %d: %w", id, err)
 	}
 	return nil
+}
+
+// progressReader reads from a connection, giving each read
+// axontest.Deadline to bring something.
+type progressReader struct{ c net.Conn }
+
+func (r progressReader) Read(p []byte) (int, error) {
+	if err := r.c.SetReadDeadline(time.Now().Add(axontest.Deadline)); err != nil {
+		return 0, err
+	}
+	return r.c.Read(p)
 }
 
 // TestRun: the program prints LISTENING, forwards, and exits cleanly
