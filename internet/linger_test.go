@@ -55,8 +55,12 @@ func readSlowly(conn net.Conn, chunk int, every time.Duration) ([]byte, error) {
 // producerFinished.
 func TestLingerMeansNoProgress(t *testing.T) {
 	t.Parallel()
-	const linger = 500 * time.Millisecond
-	const reply = 1 << 20 // at 16 KiB per 25 ms, about 1.6 s: three lingers
+	// A linger of a second: the steady reader below is a goroutine of
+	// this test, and on a loaded machine it may not run for a few
+	// hundred milliseconds, which the adapter rightly sees as a peer
+	// that took nothing.
+	const linger = time.Second
+	const reply = 2 << 20 // at 16 KiB per 25 ms, about 3.2 s: three lingers
 	steady := func(c net.Conn) ([]byte, error) { return readSlowly(c, 16<<10, 25*time.Millisecond) }
 	tests := []struct {
 		name string
