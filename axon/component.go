@@ -443,6 +443,11 @@ func boxNames(list []box) []string {
 // end (then it returns ctx's error, wrapped). A message sent to an
 // outbox that leads nowhere is dropped and counted. It returns an error
 // matching ErrNoBox if there is no such outbox. Safe for concurrent use.
+//
+// A step or body passes the context it was given (or one derived from
+// it): when the inbox is full, that tells Send the step itself is
+// waiting, so that nothing waits behind it and a cycle of waiting steps
+// is broken (see the package documentation on bounded boxes).
 func (c *Core) Send(ctx context.Context, outbox string, msg any) error {
 	b := c.outbox(outbox)
 	if b == nil {

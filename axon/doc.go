@@ -73,13 +73,17 @@
 // grow. A message sent to an outbox that leads nowhere is dropped and
 // counted, as in Kamaelia.
 //
-// One wait can never end: a reactive step's send into the inbox of a
-// component that runs only after that step returns (the sender itself,
-// or one queued behind it in the same goroutine; see NewReactive). Send
-// lets such a message in past the limit (counted as overflow) rather
-// than deadlock; it is bounded by what one step sends. Other cycles are as with channels: components in a loop that
-// each send more than they take can fill every box in the loop and wait
-// on each other for ever. Give such a loop an Unbounded box, or use
+// A reactive step that waits for room hands whatever was queued to run
+// after it (the receiver, perhaps) to a goroutine of its own first, so
+// the wait never depends on work stuck behind it. Some waits could never
+// end: a step's send into its own inbox, or one that would close a cycle
+// of steps each waiting for room in the next one's inbox. Send lets such
+// a message in past the limit (counted as overflow) rather than
+// deadlock. It knows a step's send by the context the step passes (the
+// one it was given, or one derived from it). Other cycles, through body
+// components or helpers, are as with channels: components in a loop
+// that each send more than they take can fill every box in the loop and
+// wait on each other for ever. Give such a loop an Unbounded box, or use
 // TrySend where a message may be shed.
 //
 // # Messages
@@ -184,8 +188,11 @@
 //     told otherwise (TestDefaultLimitIs64, TestByteLimit,
 //     TestLinkWidthSetsDestinationLimit); Send waits for room and ends
 //     when its context does (TestSendWaitsForRoom,
-//     TestCancelUnblocksSend); a reactive cycle cannot deadlock on its
-//     own step (TestReactiveCycleWithFullBoxesDoesNotDeadlock).
+//     TestCancelUnblocksSend); a step that waits leaves nothing waiting
+//     behind it, and its receiver's limit holds
+//     (TestNothingWaitsBehindAWaitingStep,
+//     TestStepWaitsForAReceiverQueuedBehindIt); a cycle of reactive
+//     steps cannot deadlock (TestReactiveCycleWithFullBoxesDoesNotDeadlock).
 //   - One terminal signal from axon: it sends on a component's "signal"
 //     only the report of a panic in its body or step, once, and nothing
 //     for a component that merely wraps a child's panic

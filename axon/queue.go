@@ -338,9 +338,9 @@ func (q *queue) close() {
 // push delivers msg into the final storage reached from q, following
 // passthrough forwarding. It waits for room when block is set. from is
 // the sending component (nil for plain Go code), shown as blocked while
-// it waits; a step does not wait for a consumer that only its own
-// runner would run (see runner.beforeWait). It
-// returns the queue that took the message (nil if it was dropped).
+// it waits; ctx tells whether it is from's step that sends (see
+// runner.beforeWait). It returns the queue that took the message (nil
+// if it was dropped).
 func (q *queue) push(ctx context.Context, msg any, block bool, from *Core) (*queue, error) {
 	sz := MessageBytes(msg)
 	for {
@@ -365,23 +365,29 @@ func (q *queue) push(ctx context.Context, msg any, block bool, from *Core) (*que
 			q.mu.Unlock()
 			return nil, ErrBoxFull
 		}
-		var r *runner
-		if from != nil {
-			r = from.runner.Load()
+		if from == nil {
+			return q.wait(ctx, msg, sz, nil)
 		}
-		if r != nil && (q.owner == from || !r.beforeWait(q.owner)) {
-			// The consumer runs only after this step returns, so
-			// waiting could never end: accept past the limit. This is
-			// bounded by what one step sends.
-			q.overflow++
-			break
+		r := from.runner.Load()
+		if r != nil && callerOf(ctx) == from {
+			// from's own step: it waits unless waiting could never end,
+			// because the consumer is the sender itself or waits for
+			// it, directly or through others. Then the message goes in
+			// past the limit, and the count of that shows.
+			if q.owner == from || !r.beforeWait(from, q.owner) {
+				q.overflow++
+				break
+			}
+			got, err := q.wait(ctx, msg, sz, from)
+			r.afterWait()
+			return got, err
 		}
-		if r == nil {
-			return q.wait(ctx, msg, sz, from)
+		if r != nil && q.owner.runner.Load() == r && r.take(q.owner) {
+			// A helper of from (or a step that did not pass its
+			// context): the consumer must not wait behind from's step.
+			go runFrom(q.owner)
 		}
-		got, err := q.wait(ctx, msg, sz, from)
-		r.afterWait()
-		return got, err
+		return q.wait(ctx, msg, sz, from)
 	}
 	q.appendLocked(msg, q.owner.number(), sz)
 	q.mu.Unlock()

@@ -3,6 +3,7 @@ package axon
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // A runner runs reactive steps one at a time in one goroutine, and never
@@ -24,11 +25,13 @@ type runner struct {
 	mu         sync.Mutex
 	head, tail *Core // runnable components, linked by Core.runNext
 	done       bool  // the runner has returned; add refuses
-	// waiting counts sends of the running step (or of its component's
-	// helpers) that wait for room. Nothing is queued behind a step that
-	// waits: add refuses, and what was queued moves to a new runner (see
-	// beforeWait), so the wait never depends on work stuck behind it.
+	// waiting is non-zero while the running step waits for room in an
+	// inbox. Nothing is queued behind a step that waits: add refuses,
+	// and what was queued moves to a new runner (see beforeWait).
 	waiting int
+	// waitsFor is the component the running step waits for room in, if
+	// it waits: other steps follow it to find a cycle of waits.
+	waitsFor atomic.Pointer[Core]
 }
 
 // runners are reused: each delivery from outside any step needs one.
@@ -94,32 +97,87 @@ func (r *runner) pop() *Core {
 	return c
 }
 
-// beforeWait is called by a send of r's step that found c's inbox full.
-// It reports false if waiting could never end because c runs only after
-// the step: c is queued on r (the sender itself is handled by the
-// caller). Otherwise it readies r for the wait: what r has queued goes
-// to a new goroutine, and nothing more is queued on r until afterWait.
-func (r *runner) beforeWait(c *Core) bool {
+// beforeWait readies r for a wait of its running step, from's, for room
+// in c's inbox: what r has queued (c, perhaps) goes to a new goroutine,
+// and nothing more is queued on r until afterWait, so the wait depends
+// on no work stuck behind it. It reports false, and undoes that, if the
+// wait would close a cycle of steps each waiting for the next: then the
+// caller must not wait.
+func (r *runner) beforeWait(from, c *Core) bool {
 	r.mu.Lock()
-	if c.runner.Load() == r {
-		r.mu.Unlock()
-		return false
-	}
 	r.waiting++
 	head := r.head
 	r.head, r.tail = nil, nil
+	for x := head; x != nil; x = x.runNext {
+		x.runner.Store(nil) // runQueued gives them their new runner
+	}
 	r.mu.Unlock()
 	if head != nil {
 		go runQueued(head)
+	}
+	// Published before looking, so that of two steps that begin to wait
+	// for each other at once, at least one sees the other.
+	r.waitsFor.Store(c)
+	if waitsFor(c, from) {
+		r.afterWait()
+		return false
 	}
 	return true
 }
 
 // afterWait ends what beforeWait began.
 func (r *runner) afterWait() {
+	r.waitsFor.Store(nil)
 	r.mu.Lock()
 	r.waiting--
 	r.mu.Unlock()
+}
+
+// maxWaitChain bounds how far waitsFor follows a chain of waiting steps.
+const maxWaitChain = 64
+
+// waitsFor reports whether c's step waits, directly or through a chain
+// of other waiting steps, for room in from's inbox.
+func waitsFor(c, from *Core) bool {
+	for range maxWaitChain {
+		r := c.runner.Load()
+		if r == nil {
+			return false
+		}
+		next := r.waitsFor.Load()
+		if next == nil {
+			return false
+		}
+		if next == from {
+			return true
+		}
+		c = next
+	}
+	return false
+}
+
+// take removes c from r's queue and reports whether it was there.
+func (r *runner) take(c *Core) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var prev *Core
+	for x := r.head; x != nil; prev, x = x, x.runNext {
+		if x != c {
+			continue
+		}
+		if prev == nil {
+			r.head = x.runNext
+		} else {
+			prev.runNext = x.runNext
+		}
+		if r.tail == x {
+			r.tail = prev
+		}
+		x.runNext = nil
+		x.runner.Store(nil)
+		return true
+	}
+	return false
 }
 
 // runQueued runs, on a runner of its own, the components linked from
@@ -141,9 +199,10 @@ func runQueued(head *Core) {
 	r.run(head)
 }
 
-// stepCtx is the context a body, step or helper receives. It names the
-// component it was given to, so that Inbox.Put, which has no outbox to
-// name the sender, can tell a step's put from plain Go code's.
+// stepCtx is the context a body or step receives. It names the
+// component it was given to: a send or put that has to wait for room can
+// tell a step's own wait (see runner.beforeWait) from a helper's, and
+// Inbox.Put, which has no outbox to name the sender, learns who puts.
 type stepCtx struct {
 	context.Context
 	self *Core

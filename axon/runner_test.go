@@ -287,3 +287,68 @@ func testChildAddedByAStep(t *testing.T) {
 	parent.Stop()
 	waitDone(t, ctx, parent)
 }
+
+// A step that sends more than the receiver's inbox holds waits for room
+// even when the receiver would run after it on the same runner: the
+// receiver is handed to a goroutine of its own, and its limit holds.
+// That is so whether the step passes its own context or another one.
+func TestStepWaitsForAReceiverQueuedBehindIt(t *testing.T) {
+	tests := []struct {
+		name string
+		ctx  func(step context.Context) context.Context
+	}{
+		{"the step's context", func(step context.Context) context.Context { return step }},
+		{"a derived context", func(step context.Context) context.Context {
+			return context.WithValue(step, callerKeyTest{}, 1)
+		}},
+		{"a context of its own", func(context.Context) context.Context { return context.Background() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testStepWaitsForAReceiver(t, tt.ctx) })
+	}
+}
+
+type callerKeyTest struct{}
+
+func testStepWaitsForAReceiver(t *testing.T, pick func(context.Context) context.Context) {
+	ctx := testCtx(t)
+	const n = 1000
+	sink := newCollector(n)
+	sink.Core = axon.NewReactive("sink", func(ctx context.Context, c *axon.Core) error {
+		for m := range c.Drain("inbox") {
+			sink.got <- m
+		}
+		return nil
+	}, axon.WithInboxes(axon.Box("inbox", "").WithLimit(axon.Limit{Messages: 4}), axon.Box("control", "")))
+	producer := axon.NewReactive("producer", func(ctx context.Context, c *axon.Core) error {
+		for range c.Drain("inbox") {
+			for i := range n {
+				if err := c.Send(pick(ctx), "outbox", i); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	mustLink(t, axon.Out(producer, "outbox"), axon.In(sink, "inbox"))
+	for _, c := range []*axon.Core{sink.Core, producer} {
+		if err := c.Activate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := producer.Inbox("inbox").Put(ctx, "go"); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range recvN(t, ctx, sink.got, n) {
+		if m != i {
+			t.Fatalf("message %d is %v", i, m)
+		}
+	}
+	if o := sink.Info().Inboxes[0].Overflow; o != 0 {
+		t.Errorf("the sink's inbox took %d messages past its limit of 4", o)
+	}
+	producer.Stop()
+	sink.Stop()
+	waitDone(t, ctx, producer)
+	waitDone(t, ctx, sink)
+}
