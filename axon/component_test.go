@@ -68,12 +68,13 @@ func TestBoxHandles(t *testing.T) {
 	}); allocs != 0 {
 		t.Errorf("looking up handles allocates %v times", allocs)
 	}
+	in, out := c.Inbox("inbox"), c.Outbox("outbox")
 	tests := []struct {
 		name string
 		ok   bool
 	}{
-		{"inbox", c.Inbox("inbox") == c.Inbox("inbox")},
-		{"outbox", c.Outbox("outbox") == c.Outbox("outbox")},
+		{"inbox", in == c.Inbox("inbox")},
+		{"outbox", out == c.Outbox("outbox")},
 		{"missing inbox is nil", c.Inbox("nope") == nil},
 		{"missing outbox is nil", c.Outbox("nope") == nil},
 	}
@@ -227,8 +228,7 @@ func testParentDoneWaitsForChildren(t *testing.T) {
 func TestFinalMessagesSentBeforeLinksRemoved(t *testing.T) {
 	ctx := testCtx(t)
 	sink := newCollector(4)
-	var producer *axon.Core
-	producer = axon.New("producer", func(ctx context.Context, c *axon.Core) error {
+	producer := axon.New("producer", func(ctx context.Context, c *axon.Core) error {
 		if _, err := c.Link(axon.Out(c, "outbox"), axon.In(sink, "inbox")); err != nil {
 			return err
 		}

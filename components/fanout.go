@@ -54,9 +54,7 @@ func NewFanout(outboxes ...string) (*Fanout, error) {
 		axon.WithInboxes(axon.Box("inbox", "data to send out of every named outbox"), axon.Box("control", docControl)),
 		axon.WithOutboxes(specs...),
 	)
-	for _, name := range outboxes {
-		f.outs = append(f.outs, name)
-	}
+	f.outs = slices.Clone(outboxes)
 	return f, nil
 }
 
