@@ -1,7 +1,6 @@
 package axon
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 )
@@ -118,7 +117,7 @@ func (r *runner) beforeWait(from, c *Core) bool {
 	// Published before looking, so that of two steps that begin to wait
 	// for each other at once, at least one sees the other.
 	r.waitsFor.Store(c)
-	if waitsFor(c, from) {
+	if waitsOn(c, from) {
 		r.afterWait()
 		return false
 	}
@@ -133,12 +132,12 @@ func (r *runner) afterWait() {
 	r.mu.Unlock()
 }
 
-// maxWaitChain bounds how far waitsFor follows a chain of waiting steps.
+// maxWaitChain bounds how far waitsOn follows a chain of waiting steps.
 const maxWaitChain = 64
 
-// waitsFor reports whether c's step waits, directly or through a chain
+// waitsOn reports whether c's step waits, directly or through a chain
 // of other waiting steps, for room in from's inbox.
-func waitsFor(c, from *Core) bool {
+func waitsOn(c, from *Core) bool {
 	for range maxWaitChain {
 		r := c.runner.Load()
 		if r == nil {
@@ -197,32 +196,4 @@ func runQueued(head *Core) {
 	head.runNext = nil
 	r.mu.Unlock()
 	r.run(head)
-}
-
-// stepCtx is the context a body or step receives. It names the
-// component it was given to: a send or put that has to wait for room can
-// tell a step's own wait (see runner.beforeWait) from a helper's, and
-// Inbox.Put, which has no outbox to name the sender, learns who puts.
-type stepCtx struct {
-	context.Context
-	self *Core
-}
-
-type callerKey struct{}
-
-func (s *stepCtx) Value(key any) any {
-	if key == (callerKey{}) {
-		return s.self
-	}
-	return s.Context.Value(key)
-}
-
-// callerOf returns the component whose body, step or helper ctx (or an
-// ancestor of it) was given to, or nil.
-func callerOf(ctx context.Context) *Core {
-	if s, ok := ctx.(*stepCtx); ok {
-		return s.self
-	}
-	c, _ := ctx.Value(callerKey{}).(*Core)
-	return c
 }
