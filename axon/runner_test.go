@@ -2,6 +2,7 @@ package axon_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 	"testing"
@@ -351,4 +352,58 @@ func testStepWaitsForAReceiver(t *testing.T, pick func(context.Context) context.
 	sink.Stop()
 	waitDone(t, ctx, producer)
 	waitDone(t, ctx, sink)
+}
+
+// A step that panics ends its own component only: the runner goes on
+// with the components queued after it, in the same goroutine.
+func TestPanicInAStepLeavesTheRunnerGoing(t *testing.T) { synctest.Test(t, testPanicInAStep) }
+
+func testPanicInAStep(t *testing.T) {
+	ctx := testCtx(t)
+	bad := axon.NewReactive("bad", func(ctx context.Context, c *axon.Core) error {
+		for range c.Drain("inbox") {
+			panic("user code failed")
+		}
+		return nil
+	})
+	good := newCollector(1)
+	a := axon.NewReactive("a", func(ctx context.Context, c *axon.Core) error {
+		for m := range c.Drain("inbox") {
+			for _, o := range []string{"left", "right"} {
+				if err := c.Send(ctx, o, m); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}, axon.WithOutboxes(axon.Box("left", ""), axon.Box("right", ""), axon.Box("signal", "")))
+	mustLink(t, axon.Out(a, "left"), axon.In(bad, "inbox"))
+	mustLink(t, axon.Out(a, "right"), axon.In(good, "inbox"))
+	for _, c := range []*axon.Core{bad, good.Core, a} {
+		if err := c.Activate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	synctest.Wait()
+	if err := a.Inbox("inbox").Put(ctx, "m"); err != nil {
+		t.Fatal(err)
+	}
+	// The Put ran a, then bad (which panicked), then good.
+	select {
+	case m := <-good.got:
+		if m != "m" {
+			t.Fatalf("good got %v", m)
+		}
+	default:
+		t.Fatal("the component queued after the one that panicked had not run when the Put returned")
+	}
+	waitDone(t, ctx, bad)
+	var pe *axon.PanicError
+	if !errors.As(bad.Err(), &pe) {
+		t.Fatalf("bad ended with %v, want a PanicError", bad.Err())
+	}
+	a.Stop()
+	good.Stop()
+	waitDone(t, ctx, a)
+	waitDone(t, ctx, good)
 }
