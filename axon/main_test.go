@@ -103,10 +103,16 @@ func startChain(t *testing.T, ctx context.Context, stages, n int, f func(i int, 
 		mustLink(t, axon.Out(chain[i], "outbox"), axon.In(chain[i+1], "inbox"))
 	}
 	mustLink(t, axon.Out(chain[stages-1], "outbox"), axon.In(sink, "inbox"))
-	for _, c := range append(chain, sink.Core) {
+	activateAll(t, ctx, append(chain, sink.Core)...)
+	return chain, sink
+}
+
+// activateAll activates each component with ctx.
+func activateAll(t *testing.T, ctx context.Context, cs ...*axon.Core) {
+	t.Helper()
+	for _, c := range cs {
 		if err := c.Activate(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return chain, sink
 }

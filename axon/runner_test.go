@@ -83,11 +83,7 @@ func testStepsRunInTurn(t *testing.T) {
 	mustLink(t, axon.Out(a, "right"), axon.In(c, "inbox"))
 	mustLink(t, axon.Out(b, "left"), axon.In(d, "inbox"))
 	all := []*axon.Core{a, b, c, d}
-	for _, x := range all {
-		if err := x.Activate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	activateAll(t, ctx, all...)
 	synctest.Wait()
 	if err := a.Inbox("inbox").Put(ctx, "go"); err != nil {
 		t.Fatal(err)
@@ -128,11 +124,7 @@ func TestHelperSendsWhileStepsRun(t *testing.T) {
 		})
 		sink := newCollector(2 * n)
 		mustLink(t, axon.Out(relay, "outbox"), axon.In(sink, "inbox"))
-		for _, c := range []*axon.Core{relay, sink.Core} {
-			if err := c.Activate(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
+		activateAll(t, ctx, relay, sink.Core)
 		if err := relay.Go(func(ctx context.Context) {
 			for i := range n {
 				if err := relay.Send(ctx, "outbox", -i-1); err != nil {
@@ -212,11 +204,7 @@ func testNothingWaitsBehindAWaitingStep(t *testing.T) {
 	mustLink(t, axon.Out(a, "left"), axon.In(y, "inbox"))
 	mustLink(t, axon.Out(s, "outbox"), axon.In(y, "inbox"))
 	mustLink(t, axon.Out(a, "right"), axon.In(s, "inbox"))
-	for _, c := range []*axon.Core{y.Core, s, a} {
-		if err := c.Activate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	activateAll(t, ctx, y.Core, s, a)
 	if err := s.Inbox("inbox").Put(ctx, "first"); err != nil { // s's inbox is now full
 		t.Fatal(err)
 	}
@@ -332,11 +320,7 @@ func testStepWaitsForAReceiver(t *testing.T, pick func(context.Context) context.
 		return nil
 	})
 	mustLink(t, axon.Out(producer, "outbox"), axon.In(sink, "inbox"))
-	for _, c := range []*axon.Core{sink.Core, producer} {
-		if err := c.Activate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	activateAll(t, ctx, sink.Core, producer)
 	if err := producer.Inbox("inbox").Put(ctx, "go"); err != nil {
 		t.Fatal(err)
 	}
@@ -379,11 +363,7 @@ func testPanicInAStep(t *testing.T) {
 	}, axon.WithOutboxes(axon.Box("left", ""), axon.Box("right", ""), axon.Box("signal", "")))
 	mustLink(t, axon.Out(a, "left"), axon.In(bad, "inbox"))
 	mustLink(t, axon.Out(a, "right"), axon.In(good, "inbox"))
-	for _, c := range []*axon.Core{bad, good.Core, a} {
-		if err := c.Activate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	activateAll(t, ctx, bad, good.Core, a)
 	synctest.Wait()
 	if err := a.Inbox("inbox").Put(ctx, "m"); err != nil {
 		t.Fatal(err)
