@@ -116,3 +116,14 @@ func activateAll(t *testing.T, ctx context.Context, cs ...*axon.Core) {
 		}
 	}
 }
+
+// stopAll stops each component, then waits until each has ended.
+func stopAll(t *testing.T, ctx context.Context, cs ...*axon.Core) {
+	t.Helper()
+	for _, c := range cs {
+		c.Stop()
+	}
+	for _, c := range cs {
+		waitDone(t, ctx, c)
+	}
+}

@@ -123,8 +123,5 @@ func TestDeepReactiveChain(t *testing.T) {
 			t.Fatalf("message %d = %v, want %d (order or count broken)", i, m, i+stages)
 		}
 	}
-	for _, c := range append(chain, sink.Core) {
-		c.Stop()
-		waitDone(t, ctx, c)
-	}
+	stopAll(t, ctx, append(chain, sink.Core)...)
 }

@@ -41,10 +41,7 @@ func testChainStepsDoNotNest(t *testing.T) {
 			t.Fatalf("stage %d ran at stack depth %d, stage 1 at %d: steps nest", i, depth[i], depth[1])
 		}
 	}
-	for _, c := range append(chain, sink.Core) {
-		c.Stop()
-		waitDone(t, ctx, c)
-	}
+	stopAll(t, ctx, append(chain, sink.Core)...)
 }
 
 // A step's Send returns before the receiver's step runs, and the
@@ -101,10 +98,7 @@ func testStepsRunInTurn(t *testing.T) {
 			t.Fatalf("steps ran as %v, want %v", got, want)
 		}
 	}
-	for _, x := range all {
-		x.Stop()
-		waitDone(t, ctx, x)
-	}
+	stopAll(t, ctx, all...)
 }
 
 // A component's helper goroutine may send while the component's step
@@ -148,10 +142,7 @@ func TestHelperSendsWhileStepsRun(t *testing.T) {
 		if len(seen) != 2*n {
 			t.Fatalf("round %d: %d distinct messages of %d arrived", round, len(seen), 2*n)
 		}
-		relay.Stop()
-		sink.Stop()
-		waitDone(t, ctx, relay)
-		waitDone(t, ctx, sink)
+		stopAll(t, ctx, relay, sink.Core)
 	}
 }
 
@@ -221,10 +212,7 @@ func testNothingWaitsBehindAWaitingStep(t *testing.T) {
 	if len(sGot) != 2 || sGot[1] != "to s" {
 		t.Fatalf("s got %v, want [first, to s]", sGot)
 	}
-	a.Stop()
-	y.Stop()
-	waitDone(t, ctx, a)
-	waitDone(t, ctx, y)
+	stopAll(t, ctx, a, y.Core)
 }
 
 // A StartInline child that a step adds runs its first step after that
@@ -332,10 +320,7 @@ func testStepWaitsForAReceiver(t *testing.T, pick func(context.Context) context.
 	if o := sink.Info().Inboxes[0].Overflow; o != 0 {
 		t.Errorf("the sink's inbox took %d messages past its limit of 4", o)
 	}
-	producer.Stop()
-	sink.Stop()
-	waitDone(t, ctx, producer)
-	waitDone(t, ctx, sink)
+	stopAll(t, ctx, producer, sink.Core)
 }
 
 // A step that panics ends its own component only: the runner goes on
@@ -382,8 +367,5 @@ func testPanicInAStep(t *testing.T) {
 	if !errors.As(bad.Err(), &pe) {
 		t.Fatalf("bad ended with %v, want a PanicError", bad.Err())
 	}
-	a.Stop()
-	good.Stop()
-	waitDone(t, ctx, a)
-	waitDone(t, ctx, good)
+	stopAll(t, ctx, a, good.Core)
 }
