@@ -42,12 +42,15 @@ var runners = sync.Pool{New: func() any { return new(runner) }}
 // runFrom runs c (whose run token the caller holds) in this goroutine,
 // then every component its steps make runnable, in the order they
 // became runnable, until none is left.
-func runFrom(c *Core) {
+func runFrom(c *Core) { newRunner().run(c) }
+
+// newRunner returns a runner, fresh or reused, ready to run.
+func newRunner() *runner {
 	r := runners.Get().(*runner)
 	r.mu.Lock()
 	r.done = false
 	r.mu.Unlock()
-	r.run(c)
+	return r
 }
 
 // run runs c, then whatever is queued, then gives r back.
@@ -182,18 +185,11 @@ func (r *runner) take(c *Core) bool {
 // runQueued runs, on a runner of its own, the components linked from
 // head, which a waiting step's runner handed over.
 func runQueued(head *Core) {
-	r := runners.Get().(*runner)
-	r.mu.Lock()
-	r.done = false
-	for c := head; c != nil; c = c.runNext {
-		c.runner.Store(r)
-		r.tail = c
+	r := newRunner()
+	for c := head; c != nil; {
+		next := c.runNext
+		r.add(c)
+		c = next
 	}
-	r.head = head.runNext
-	if r.head == nil {
-		r.tail = nil
-	}
-	head.runNext = nil
-	r.mu.Unlock()
-	r.run(head)
+	r.run(r.pop())
 }
