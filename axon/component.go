@@ -344,8 +344,12 @@ func New(name string, body Body, opts ...Option) *Core {
 // cheaply.
 //
 // Steps run one at a time, never one inside another. A delivery from
-// outside any step (a body, a helper, plain Go code) runs the step in
-// the sender's goroutine before Send returns. A delivery from a step
+// outside any step (a helper, plain Go code) runs the step in the
+// sender's goroutine before Send returns. A body's own delivery (from
+// its body or its helpers, with their context) starts the step on a
+// goroutine of its own instead, and returns once the message is
+// queued: a body already runs beside the rest, as a goroutine that
+// sends on a channel does. A delivery from a step
 // queues the receiver, and the same goroutine runs it when that step
 // returns; so a message crosses a chain of reactive components in one
 // goroutine with one step on the stack at a time, and a step's Send
@@ -660,8 +664,8 @@ func (c *Core) Wait(ctx context.Context) error {
 // that is a wake-up; for a reactive one it makes the step runnable. from
 // is the sending component, nil for plain Go code. A step's send queues
 // the step on the sender's runner; any other sender runs it in its own
-// goroutine, unless block is false (it must not be held up): then a
-// fresh goroutine runs it.
+// goroutine, unless block is false (a body's own send, or a sender that
+// must not be held up): then a fresh goroutine runs it.
 func (c *Core) notify(from *Core, block bool) {
 	if h := c.onDelivery; h != nil {
 		h()

@@ -18,9 +18,10 @@
 // goroutine of its own: its Step runs whenever a message arrives, in a
 // goroutine that is already running. Reactive steps run one at a time,
 // never one inside another: a send from outside any step runs the
-// receiver's step in the sender's goroutine, and a send from a step
-// queues the receiver to run in the same goroutine once that step
-// returns (see NewReactive). Either kind receives with Messages and
+// receiver's step in the sender's goroutine (a body's own send starts
+// it on a goroutine of its own instead), and a send from a step queues
+// the receiver to run in the same goroutine once that step returns (see
+// NewReactive). Either kind receives with Messages and
 // sends with Send:
 //
 //	for box, msg := range c.Messages(ctx) {

@@ -9,9 +9,10 @@ import (
 // one inside another: it is the trampoline of the core.
 //
 // Whoever makes a reactive component runnable while no step of theirs
-// is running (a body, a helper, a socket's reader, plain Go code) takes
-// the component's run token and becomes its runner: it runs the step in
-// its own goroutine. A step that makes another component runnable does
+// is running (a helper, a socket's reader, plain Go code) takes the
+// component's run token and becomes its runner: it runs the step in its
+// own goroutine. A body's own send starts a new goroutine as the runner
+// instead (see box.deliver). A step that makes another component runnable does
 // not run it; it queues it on its own runner, which runs it after the
 // current step returns. So a chain of components passes a message along
 // in the goroutine that brought it, with one step on the stack at a

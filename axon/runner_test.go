@@ -369,3 +369,59 @@ func testPanicInAStep(t *testing.T) {
 	}
 	stopAll(t, ctx, a, good.Core)
 }
+
+// A body's send does not run a reactive receiver in the body's
+// goroutine: the receiver's step runs beside the body, on a goroutine
+// of its own, so a step that takes its time does not hold the body up.
+// (Without that, the body below would wait inside its send until the
+// step is released, and the test's deadline would end it.)
+func TestBodySendRunsTheReceiverBesideIt(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		send func(ctx context.Context, body, recv *axon.Core) error
+	}{
+		{"through a linked outbox", func(ctx context.Context, body, _ *axon.Core) error {
+			return body.Send(ctx, "outbox", "m")
+		}},
+		{"by Put into the receiver's inbox", func(ctx context.Context, _, recv *axon.Core) error {
+			return recv.Inbox("inbox").Put(ctx, "m")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { testBodySendRunsBeside(t, tc.send) })
+		})
+	}
+}
+
+func testBodySendRunsBeside(t *testing.T, send func(ctx context.Context, body, recv *axon.Core) error) {
+	ctx := testCtx(t)
+	stepping, release := make(chan struct{}), make(chan struct{})
+	recv := axon.NewReactive("slow", func(ctx context.Context, c *axon.Core) error {
+		for range c.Drain("inbox") {
+			close(stepping)
+			<-release
+		}
+		return nil
+	})
+	sent := make(chan error, 1)
+	body := axon.New("body", func(ctx context.Context, c *axon.Core) error {
+		sent <- send(ctx, c, recv)
+		return nil
+	})
+	mustLink(t, axon.Out(body, "outbox"), axon.In(recv, "inbox"))
+	activateAll(t, ctx, recv)
+	synctest.Wait() // the receiver's first step is over: it is idle
+	activateAll(t, ctx, body)
+	select {
+	case err := <-sent:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-ctx.Done():
+		close(release)
+		t.Fatal("the body's send waited for the receiver's step: it ran the step itself")
+	}
+	<-stepping // the step runs meanwhile, elsewhere
+	close(release)
+	stopAll(t, ctx, recv, body)
+}
