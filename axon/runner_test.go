@@ -425,3 +425,56 @@ func testBodySendRunsBeside(t *testing.T, send func(ctx context.Context, body, r
 	close(release)
 	stopAll(t, ctx, recv, body)
 }
+
+// A body that asks a reactive component for more replies than its own
+// inbox holds is not deadlocked by its request: the replier waits for
+// room on a goroutine of its own while the body, its send done, drains
+// the replies. (Had the body run the replier's step inside its send, the
+// step would wait for room that only the body, stuck in the send, could
+// make.)
+func TestBodyRequestWithRepliesPastItsInboxLimit(t *testing.T) {
+	synctest.Test(t, testBodyRequestWithReplies)
+}
+
+func testBodyRequestWithReplies(t *testing.T) {
+	ctx := testCtx(t)
+	const replies = 3
+	replier := axon.NewReactive("replier", func(ctx context.Context, c *axon.Core) error {
+		for m := range c.Drain("inbox") {
+			for i := range replies {
+				if err := c.Send(ctx, "outbox", [2]any{m, i}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	got := make(chan []any, 1)
+	asker := axon.New("asker", func(ctx context.Context, c *axon.Core) error {
+		if err := c.Send(ctx, "outbox", "q"); err != nil {
+			return err
+		}
+		var seen []any
+		for _, m := range c.Messages(ctx) {
+			if seen = append(seen, m); len(seen) == replies {
+				break
+			}
+		}
+		got <- seen
+		return nil
+	}, axon.WithInboxes(axon.Box("inbox", "replies").WithLimit(axon.Limit{Messages: 1}), axon.Box("control", "")))
+	mustLink(t, axon.Out(asker, "outbox"), axon.In(replier, "inbox"))
+	mustLink(t, axon.Out(replier, "outbox"), axon.In(asker, "inbox"))
+	activateAll(t, ctx, replier)
+	synctest.Wait() // the replier is idle: the request finds its token free
+	activateAll(t, ctx, asker)
+	select {
+	case seen := <-got:
+		if len(seen) != replies {
+			t.Fatalf("the asker got %v", seen)
+		}
+	case <-ctx.Done():
+		t.Fatal("the asker and the replier deadlocked")
+	}
+	stopAll(t, ctx, replier, asker)
+}
