@@ -3,6 +3,7 @@ package axon_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -477,4 +478,55 @@ func testBodyRequestWithReplies(t *testing.T) {
 		t.Fatal("the asker and the replier deadlocked")
 	}
 	stopAll(t, ctx, replier, asker)
+}
+
+// Bodies that send at once into one small reactive inbox, each handing
+// the receiver a goroutine when it finds it idle, lose nothing and
+// reorder nothing: every message arrives once, each sender's in order.
+func TestBodiesSendingAtOnceToOneReactiveReceiver(t *testing.T) {
+	ctx := testCtx(t)
+	const senders, each = 8, 2000
+	last := make([]int, senders) // written by the receiver's steps, which never overlap
+	for i := range last {
+		last[i] = -1
+	}
+	var problems []string
+	all := make(chan struct{})
+	total := 0
+	recv := axon.NewReactive("recv", func(ctx context.Context, c *axon.Core) error {
+		for m := range c.Drain("inbox") {
+			v := m.([2]int)
+			if v[1] != last[v[0]]+1 && len(problems) < 5 {
+				problems = append(problems, fmt.Sprintf("sender %d: %d after %d", v[0], v[1], last[v[0]]))
+			}
+			last[v[0]] = v[1]
+			if total++; total == senders*each {
+				close(all)
+			}
+		}
+		return nil
+	}, axon.WithInboxes(axon.Box("inbox", "").WithLimit(axon.Limit{Messages: 4}), axon.Box("control", "")))
+	bodies := make([]*axon.Core, senders)
+	for i := range bodies {
+		bodies[i] = axon.New("sender", func(ctx context.Context, c *axon.Core) error {
+			for n := range each {
+				if err := c.Send(ctx, "outbox", [2]int{i, n}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		mustLink(t, axon.Out(bodies[i], "outbox"), axon.In(recv, "inbox"))
+	}
+	activateAll(t, ctx, recv)
+	activateAll(t, ctx, bodies...)
+	select {
+	case <-all:
+	case <-ctx.Done():
+		t.Fatal("not every message arrived")
+	}
+	stopAll(t, ctx, append(bodies, recv)...)
+	if len(problems) > 0 {
+		t.Fatalf("out of order: %v", problems)
+	}
 }
