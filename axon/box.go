@@ -194,7 +194,8 @@ func (h *Inbox) DataReady() int { return h.q.len() }
 // concurrent use. A step or body that puts should pass the context it
 // was given (or one derived from it): it names the component putting,
 // so that a step's put is queued like its sends (see NewReactive)
-// rather than run in the middle of the step.
+// rather than run in the middle of the step, and a body's starts a
+// reactive receiver beside the body, like its sends.
 func (h *Inbox) Put(ctx context.Context, msg any) error { return h.box().deliver(ctx, msg, true) }
 
 // Outbox is a handle on one outbox of a component, for asking whether

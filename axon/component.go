@@ -449,7 +449,9 @@ func boxNames(list []box) []string {
 // matching ErrNoBox if there is no such outbox. Safe for concurrent use.
 //
 // A step or body passes the context it was given (or one derived from
-// it): when the inbox is full, that tells Send the step itself is
+// it). From a body, that tells Send to start a reactive receiver on a
+// goroutine of its own rather than run it (see NewReactive). From a
+// step, when the inbox is full, it tells Send the step itself is
 // waiting, so that nothing waits behind it and a cycle of waiting steps
 // is broken (see the package documentation on bounded boxes).
 func (c *Core) Send(ctx context.Context, outbox string, msg any) error {
