@@ -161,7 +161,8 @@ func (b *box) deliver(ctx context.Context, msg any, block bool) error {
 	// A body's own send does not run a reactive receiver: a body has a
 	// goroutine of its own, so, as with a channel, the receiver's steps
 	// run beside it, on a goroutine of theirs (see notify).
-	if from != nil && from.kind == kindBody && got.owner.kind != kindBody && callerOf(ctx) == from {
+	if from != nil && from.kind == kindBody && got.owner.kind != kindBody &&
+		callerOf(ctx) == from {
 		block = false
 	}
 	got.owner.notify(from, block)

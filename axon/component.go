@@ -349,11 +349,11 @@ func New(name string, body Body, opts ...Option) *Core {
 // its body or its helpers, with their context) starts the step on a
 // goroutine of its own instead, and returns once the message is
 // queued: a body already runs beside the rest, as a goroutine that
-// sends on a channel does. A delivery from a step
-// queues the receiver, and the same goroutine runs it when that step
-// returns; so a message crosses a chain of reactive components in one
-// goroutine with one step on the stack at a time, and a step's Send
-// returns before the receiver has run. When the step is already running
+// sends on a channel does. A delivery from a step queues the receiver,
+// and the same goroutine runs it when that step returns; so a message
+// crosses a chain of reactive components in one goroutine with one step
+// on the stack at a time, and a step's Send returns before the receiver
+// has run. When the step is already running
 // elsewhere, a delivery only marks that there is more to do, and it runs
 // again before it lets go: a component's steps never overlap.
 //

@@ -21,8 +21,7 @@
 // receiver's step in the sender's goroutine (a body's own send starts
 // it on a goroutine of its own instead), and a send from a step queues
 // the receiver to run in the same goroutine once that step returns (see
-// NewReactive). Either kind receives with Messages and
-// sends with Send:
+// NewReactive). Either kind receives with Messages and sends with Send:
 //
 //	for box, msg := range c.Messages(ctx) {
 //		if err := c.Send(ctx, "outbox", msg); err != nil {

@@ -12,11 +12,12 @@ import (
 // is running (a helper, a socket's reader, plain Go code) takes the
 // component's run token and becomes its runner: it runs the step in its
 // own goroutine. A body's own send starts a new goroutine as the runner
-// instead (see box.deliver). A step that makes another component runnable does
-// not run it; it queues it on its own runner, which runs it after the
-// current step returns. So a chain of components passes a message along
-// in the goroutine that brought it, with one step on the stack at a
-// time, and the sender's Send returns before the receiver's step runs.
+// instead (see box.deliver). A step that makes another component
+// runnable does not run it; it queues it on its own runner, which runs
+// it after the current step returns. So a chain of components passes a
+// message along in the goroutine that brought it, with one step on the
+// stack at a time, and the sender's Send returns before the receiver's
+// step runs.
 //
 // The queue is guarded by mu because a component's helpers (see Go) send
 // from other goroutines while its step runs; they queue on its runner
