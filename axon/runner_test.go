@@ -530,3 +530,47 @@ func TestBodiesSendingAtOnceToOneReactiveReceiver(t *testing.T) {
 		t.Fatalf("out of order: %v", problems)
 	}
 }
+
+// A step that panics on the goroutine a body's send started for it ends
+// only its own component, with a PanicError: the body's send has
+// returned, and the body goes on sending.
+func TestPanicInAStepABodyStarted(t *testing.T) { synctest.Test(t, testPanicInAStepABodyStarted) }
+
+func testPanicInAStepABodyStarted(t *testing.T) {
+	ctx := testCtx(t)
+	bad := axon.NewReactive("bad", func(ctx context.Context, c *axon.Core) error {
+		for range c.Drain("inbox") {
+			panic("user code failed")
+		}
+		return nil
+	})
+	good := newCollector(1)
+	body := axon.New("body", func(ctx context.Context, c *axon.Core) error {
+		if err := c.Send(ctx, "left", "m"); err != nil {
+			return err
+		}
+		select {
+		case <-bad.Done():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return c.Send(ctx, "right", "after")
+	}, axon.WithOutboxes(axon.Box("left", ""), axon.Box("right", ""), axon.Box("signal", "")))
+	mustLink(t, axon.Out(body, "left"), axon.In(bad, "inbox"))
+	mustLink(t, axon.Out(body, "right"), axon.In(good, "inbox"))
+	activateAll(t, ctx, bad, good.Core)
+	synctest.Wait()
+	activateAll(t, ctx, body)
+	if m := recvN(t, ctx, good.got, 1)[0]; m != "after" {
+		t.Fatalf("good got %v", m)
+	}
+	var pe *axon.PanicError
+	if !errors.As(bad.Err(), &pe) {
+		t.Fatalf("bad ended with %v, want a PanicError", bad.Err())
+	}
+	waitDone(t, ctx, body)
+	if err := body.Err(); err != nil {
+		t.Fatalf("the body ended with %v", err)
+	}
+	stopAll(t, ctx, good.Core)
+}
