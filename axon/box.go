@@ -158,14 +158,16 @@ func (b *box) deliver(ctx context.Context, msg any, block bool) error {
 		b.drop.Add(1)
 		return nil
 	}
-	// A body's own send does not run a reactive receiver: a body has a
-	// goroutine of its own, so, as with a channel, the receiver's steps
-	// run beside it, on a goroutine of theirs (see notify).
+	// A sender that may wait runs a reactive receiver itself, except a
+	// body's own send: a body has a goroutine of its own, so, as with a
+	// channel, the receiver's steps run beside it, on a goroutine of
+	// theirs. (A Put's from is already the caller.)
+	inline := block
 	if from != nil && from.kind == kindBody && got.owner.kind != kindBody &&
-		callerOf(ctx) == from {
-		block = false
+		(b.in() || callerOf(ctx) == from) {
+		inline = false
 	}
-	got.owner.notify(from, block)
+	got.owner.notify(from, inline)
 	return nil
 }
 

@@ -353,9 +353,9 @@ func New(name string, body Body, opts ...Option) *Core {
 // and the same goroutine runs it when that step returns; so a message
 // crosses a chain of reactive components in one goroutine with one step
 // on the stack at a time, and a step's Send returns before the receiver
-// has run. When the step is already running
-// elsewhere, a delivery only marks that there is more to do, and it runs
-// again before it lets go: a component's steps never overlap.
+// has run. When the step is already running elsewhere, a delivery only
+// marks that there is more to do, and it runs again before it lets go: a
+// component's steps never overlap.
 //
 // Its step must not block for long: while it runs it holds up the
 // sender that triggered it. Waiting in Send for room downstream is fine
@@ -663,12 +663,10 @@ func (c *Core) Wait(ctx context.Context) error {
 }
 
 // notify tells the owner that something arrived. For a Body component
-// that is a wake-up; for a reactive one it makes the step runnable. from
-// is the sending component, nil for plain Go code. A step's send queues
-// the step on the sender's runner; any other sender runs it in its own
-// goroutine, unless block is false (a body's own send, or a sender that
-// must not be held up): then a fresh goroutine runs it.
-func (c *Core) notify(from *Core, block bool) {
+// that is a wake-up; for a reactive one it makes the step runnable (see
+// schedule). from is the sending component, nil for plain Go code;
+// inline is false for a sender that must not run the step itself.
+func (c *Core) notify(from *Core, inline bool) {
 	if h := c.onDelivery; h != nil {
 		h()
 		return
@@ -683,15 +681,21 @@ func (c *Core) notify(from *Core, block bool) {
 		c.run.Or(pendBit)
 		return
 	}
-	if !c.claim() {
-		return
+	if c.claim() {
+		c.schedule(from, inline)
 	}
+}
+
+// schedule sees that c, whose run token the caller holds, runs: queued
+// on from's runner if from's step is running there, else in this
+// goroutine if inline, else in a new one.
+func (c *Core) schedule(from *Core, inline bool) {
 	if from != nil {
 		if r := from.runner.Load(); r != nil && r.add(c) {
 			return
 		}
 	}
-	if !block {
+	if !inline {
 		go runFrom(c)
 		return
 	}

@@ -215,12 +215,7 @@ func (c *Core) firstStep(ctx context.Context, parent *Core) {
 	if from == nil {
 		from = callerOf(ctx)
 	}
-	if from != nil {
-		if r := from.runner.Load(); r != nil && r.add(c) {
-			return
-		}
-	}
-	runFrom(c)
+	c.schedule(from, true)
 }
 
 // call runs the body (or one step) and turns a panic into a PanicError.
