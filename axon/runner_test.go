@@ -324,18 +324,33 @@ func testStepWaitsForAReceiver(t *testing.T, pick func(context.Context) context.
 	stopAll(t, ctx, producer, sink.Core)
 }
 
+// panicker is a reactive component whose step panics at its first
+// message, as failing user code would.
+func panicker(name string) *axon.Core {
+	return axon.NewReactive(name, func(ctx context.Context, c *axon.Core) error {
+		for range c.Drain("inbox") {
+			panic("user code failed")
+		}
+		return nil
+	})
+}
+
+// wantPanicked fails t unless c has ended with a PanicError.
+func wantPanicked(t *testing.T, c *axon.Core) {
+	t.Helper()
+	var pe *axon.PanicError
+	if !errors.As(c.Err(), &pe) {
+		t.Fatalf("%s ended with %v, want a PanicError", c.Name(), c.Err())
+	}
+}
+
 // A step that panics ends its own component only: the runner goes on
 // with the components queued after it, in the same goroutine.
 func TestPanicInAStepLeavesTheRunnerGoing(t *testing.T) { synctest.Test(t, testPanicInAStep) }
 
 func testPanicInAStep(t *testing.T) {
 	ctx := testCtx(t)
-	bad := axon.NewReactive("bad", func(ctx context.Context, c *axon.Core) error {
-		for range c.Drain("inbox") {
-			panic("user code failed")
-		}
-		return nil
-	})
+	bad := panicker("bad")
 	good := newCollector(1)
 	a := axon.NewReactive("a", func(ctx context.Context, c *axon.Core) error {
 		for m := range c.Drain("inbox") {
@@ -364,10 +379,7 @@ func testPanicInAStep(t *testing.T) {
 		t.Fatal("the component queued after the one that panicked had not run when the Put returned")
 	}
 	waitDone(t, ctx, bad)
-	var pe *axon.PanicError
-	if !errors.As(bad.Err(), &pe) {
-		t.Fatalf("bad ended with %v, want a PanicError", bad.Err())
-	}
+	wantPanicked(t, bad)
 	stopAll(t, ctx, a, good.Core)
 }
 
@@ -538,12 +550,7 @@ func TestPanicInAStepABodyStarted(t *testing.T) { synctest.Test(t, testPanicInAS
 
 func testPanicInAStepABodyStarted(t *testing.T) {
 	ctx := testCtx(t)
-	bad := axon.NewReactive("bad", func(ctx context.Context, c *axon.Core) error {
-		for range c.Drain("inbox") {
-			panic("user code failed")
-		}
-		return nil
-	})
+	bad := panicker("bad")
 	good := newCollector(1)
 	body := axon.New("body", func(ctx context.Context, c *axon.Core) error {
 		if err := c.Send(ctx, "left", "m"); err != nil {
@@ -564,10 +571,7 @@ func testPanicInAStepABodyStarted(t *testing.T) {
 	if m := recvN(t, ctx, good.got, 1)[0]; m != "after" {
 		t.Fatalf("good got %v", m)
 	}
-	var pe *axon.PanicError
-	if !errors.As(bad.Err(), &pe) {
-		t.Fatalf("bad ended with %v, want a PanicError", bad.Err())
-	}
+	wantPanicked(t, bad)
 	waitDone(t, ctx, body)
 	if err := body.Err(); err != nil {
 		t.Fatalf("the body ended with %v", err)
