@@ -97,9 +97,10 @@ func (s *CSA) watch() {
 }
 
 // watchState looks at the clocks at now, after counting as progress
-// what the socket shows the adapter has yet to see (peerMoved). If a clock has run out it
-// returns the cause to end the connection with, and whether to reset it
-// (when data may be lost: an idle connection, a flush cut short);
+// what the socket shows the adapter has yet to see (peerMoved). If a
+// clock has run out it returns the cause to end the connection with,
+// and whether to reset it (when data may be lost: an idle connection, a
+// flush cut short);
 // otherwise (cause nil) how long until the next may run out, or -1 if
 // none is in force. s.mu must be held.
 func (s *CSA) watchState(now int64) (next time.Duration, reset bool, cause error) {
